@@ -1,0 +1,60 @@
+// Requests and the instances that serve them.
+//
+// An instance is one copy of a model on one slice. It is born Loading (container start plus
+// model load), serves while Ready, stops taking new requests when Draining and is Gone once
+// its queue is empty and its last batch is done, when its slice is freed.
+#ifndef GPUSLICE_SIM_CLUSTER_INSTANCE_H_
+#define GPUSLICE_SIM_CLUSTER_INSTANCE_H_
+
+#include <cstdint>
+#include <deque>
+#include <vector>
+
+#include "sim/engine/time.h"
+
+namespace gpuslice {
+
+struct Request {
+  uint64_t id;
+  SimTime arrival;
+  SimTime enqueued;  // when it joined its current queue
+  int32_t function;
+  int32_t model;
+};
+
+enum class DropReason : uint8_t { kQueueTimeout = 1, kNoCapacity = 2, kAdmission = 3 };
+inline constexpr int kDropReasonCount = 3;
+const char* DropReasonName(DropReason reason);
+
+// A FIFO of waiting requests with the bookkeeping of its queue-timeout timer.
+struct RequestQueue {
+  std::deque<Request> items;
+  SimTime timer_at = kForever;  // when the armed timeout timer fires; kForever if none
+  uint32_t timer_generation = 0;
+};
+
+enum class InstanceState : uint8_t { kLoading, kReady, kDraining, kGone };
+const char* InstanceStateName(InstanceState state);
+
+struct Instance {
+  int id = 0;
+  int model = 0;
+  int slice = 0;
+  int gpu = 0;
+  InstanceState state = InstanceState::kLoading;
+  SimTime created_at = 0;
+  SimTime ready_at = 0;
+  RequestQueue queue;
+  std::vector<Request> batch;  // the batch now executing; empty when idle
+  SimTime batch_started_at = 0;
+  uint32_t batch_timer_generation = 0;
+  SimTime batch_timer_at = kForever;
+
+  bool busy() const { return !batch.empty(); }
+  int inflight() const { return static_cast<int>(queue.items.size() + batch.size()); }
+  bool accepting() const { return state == InstanceState::kReady || state == InstanceState::kLoading; }
+};
+
+}  // namespace gpuslice
+
+#endif  // GPUSLICE_SIM_CLUSTER_INSTANCE_H_

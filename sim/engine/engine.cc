@@ -1,0 +1,33 @@
+#include "sim/engine/engine.h"
+
+#include <stdexcept>
+#include <string>
+
+namespace gpuslice {
+
+void Engine::Schedule(SimTime at, EventHandler* handler, uint64_t tag) {
+  if (at < now_) {
+    throw std::logic_error("Engine::Schedule: event at " + std::to_string(at) +
+                           " ns is before the clock (" + std::to_string(now_) + " ns)");
+  }
+  queue_.Push(at, handler, tag);
+}
+
+uint64_t Engine::Run(SimTime until) {
+  stop_requested_ = false;
+  uint64_t ran = 0;
+  while (!queue_.empty() && !stop_requested_) {
+    if (queue_.top().time > until) {
+      now_ = until;
+      break;
+    }
+    Event e = queue_.Pop();
+    now_ = e.time;
+    e.handler->OnEvent(now_, e.tag);
+    ++ran;
+  }
+  events_run_ += ran;
+  return ran;
+}
+
+}  // namespace gpuslice

@@ -1,0 +1,146 @@
+#include "sim/hdf5_file.h"
+
+#include <stdexcept>
+
+namespace gpuslice::h5 {
+namespace {
+
+hid_t Check(hid_t id, const std::string& what) {
+  if (id < 0) throw std::runtime_error("HDF5: cannot " + what);
+  return id;
+}
+
+void CheckStatus(herr_t status, const std::string& what) {
+  if (status < 0) throw std::runtime_error("HDF5: cannot " + what);
+}
+
+struct SilenceErrors {
+  SilenceErrors() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+};
+
+void WriteRaw(hid_t group, const std::string& name, hid_t type, const void* data, size_t n, const std::string& unit) {
+  hsize_t dims[1] = {static_cast<hsize_t>(n)};
+  Handle space(Check(H5Screate_simple(1, dims, nullptr), "create dataspace"));
+  Handle ds(Check(H5Dcreate2(group, name.c_str(), type, space.id(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                  "create dataset " + name));
+  if (n > 0) CheckStatus(H5Dwrite(ds.id(), type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), "write dataset " + name);
+  if (!unit.empty()) WriteStringAttribute(ds.id(), "unit", unit);
+}
+
+Handle VariableString() {
+  Handle type(Check(H5Tcopy(H5T_C_S1), "copy string type"));
+  CheckStatus(H5Tset_size(type.id(), H5T_VARIABLE), "set string size");
+  CheckStatus(H5Tset_cset(type.id(), H5T_CSET_UTF8), "set string charset");
+  return type;
+}
+
+}  // namespace
+
+Handle& Handle::operator=(Handle&& other) noexcept {
+  if (this != &other) {
+    Reset();
+    id_ = other.id_;
+    other.id_ = -1;
+  }
+  return *this;
+}
+
+void Handle::Reset() {
+  if (id_ < 0) return;
+  switch (H5Iget_type(id_)) {
+    case H5I_FILE: H5Fclose(id_); break;
+    case H5I_GROUP: H5Gclose(id_); break;
+    case H5I_DATASET: H5Dclose(id_); break;
+    case H5I_DATASPACE: H5Sclose(id_); break;
+    case H5I_DATATYPE: H5Tclose(id_); break;
+    case H5I_ATTR: H5Aclose(id_); break;
+    case H5I_GENPROP_LST: H5Pclose(id_); break;
+    default: break;
+  }
+  id_ = -1;
+}
+
+Handle CreateFile(const std::string& path) {
+  static SilenceErrors silence;
+  return Handle(Check(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), "create file " + path));
+}
+
+Handle CreateGroup(hid_t parent, const std::string& name) {
+  return Handle(Check(H5Gcreate2(parent, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "create group " + name));
+}
+
+void WriteStringAttribute(hid_t object, const std::string& name, const std::string& value) {
+  Handle type = VariableString();
+  Handle space(Check(H5Screate(H5S_SCALAR), "create scalar dataspace"));
+  Handle attr(Check(H5Acreate2(object, name.c_str(), type.id(), space.id(), H5P_DEFAULT, H5P_DEFAULT),
+                    "create attribute " + name));
+  const char* data = value.c_str();
+  CheckStatus(H5Awrite(attr.id(), type.id(), &data), "write attribute " + name);
+}
+
+void WriteDoubleAttribute(hid_t object, const std::string& name, double value) {
+  Handle space(Check(H5Screate(H5S_SCALAR), "create scalar dataspace"));
+  Handle attr(Check(H5Acreate2(object, name.c_str(), H5T_NATIVE_DOUBLE, space.id(), H5P_DEFAULT, H5P_DEFAULT),
+                    "create attribute " + name));
+  CheckStatus(H5Awrite(attr.id(), H5T_NATIVE_DOUBLE, &value), "write attribute " + name);
+}
+
+void WriteColumn(hid_t group, const std::string& name, const std::vector<double>& values, const std::string& unit) {
+  WriteRaw(group, name, H5T_NATIVE_DOUBLE, values.data(), values.size(), unit);
+}
+
+void WriteColumn(hid_t group, const std::string& name, const std::vector<int64_t>& values, const std::string& unit) {
+  WriteRaw(group, name, H5T_NATIVE_INT64, values.data(), values.size(), unit);
+}
+
+void WriteColumn(hid_t group, const std::string& name, const std::vector<int32_t>& values, const std::string& unit) {
+  WriteRaw(group, name, H5T_NATIVE_INT32, values.data(), values.size(), unit);
+}
+
+void WriteStringColumn(hid_t group, const std::string& name, const std::vector<std::string>& values) {
+  std::vector<const char*> pointers;
+  for (const std::string& v : values) pointers.push_back(v.c_str());
+  Handle type = VariableString();
+  WriteRaw(group, name, type.id(), pointers.data(), pointers.size(), "");
+}
+
+void WriteMatrix(hid_t group, const std::string& name, const std::vector<double>& values, size_t rows, size_t cols,
+                 const std::string& unit) {
+  hsize_t dims[2] = {static_cast<hsize_t>(rows), static_cast<hsize_t>(cols)};
+  Handle space(Check(H5Screate_simple(2, dims, nullptr), "create dataspace"));
+  Handle ds(Check(H5Dcreate2(group, name.c_str(), H5T_NATIVE_DOUBLE, space.id(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                  "create dataset " + name));
+  if (!values.empty()) {
+    CheckStatus(H5Dwrite(ds.id(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), "write " + name);
+  }
+  if (!unit.empty()) WriteStringAttribute(ds.id(), "unit", unit);
+}
+
+AppendableColumn::AppendableColumn(hid_t group, const std::string& name, hid_t native_type, const std::string& unit)
+    : type_(native_type) {
+  hsize_t dims[1] = {0};
+  hsize_t max_dims[1] = {H5S_UNLIMITED};
+  Handle space(Check(H5Screate_simple(1, dims, max_dims), "create dataspace"));
+  Handle props(Check(H5Pcreate(H5P_DATASET_CREATE), "create properties"));
+  hsize_t chunk[1] = {65536};
+  CheckStatus(H5Pset_chunk(props.id(), 1, chunk), "set chunk");
+  CheckStatus(H5Pset_deflate(props.id(), 1), "set compression");
+  dataset_ = Handle(Check(H5Dcreate2(group, name.c_str(), native_type, space.id(), H5P_DEFAULT, props.id(), H5P_DEFAULT),
+                          "create dataset " + name));
+  if (!unit.empty()) WriteStringAttribute(dataset_.id(), "unit", unit);
+}
+
+void AppendableColumn::Append(const void* values, size_t count) {
+  if (count == 0) return;
+  hsize_t new_size[1] = {size_ + count};
+  CheckStatus(H5Dset_extent(dataset_.id(), new_size), "extend dataset");
+  Handle file_space(Check(H5Dget_space(dataset_.id()), "get dataspace"));
+  hsize_t start[1] = {size_};
+  hsize_t n[1] = {count};
+  CheckStatus(H5Sselect_hyperslab(file_space.id(), H5S_SELECT_SET, start, nullptr, n, nullptr), "select");
+  Handle mem_space(Check(H5Screate_simple(1, n, nullptr), "create dataspace"));
+  CheckStatus(H5Dwrite(dataset_.id(), type_, mem_space.id(), file_space.id(), H5P_DEFAULT, values), "append");
+  size_ += count;
+}
+
+}  // namespace gpuslice::h5

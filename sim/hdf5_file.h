@@ -1,0 +1,61 @@
+// Thin RAII helpers over the HDF5 C API, for the columnar tables gpuslice writes: a table is
+// a group of equal-length 1-D datasets, one per column, which h5py and pandas read directly
+// (pd.DataFrame({k: g[k][()] for k in g})). Errors raise std::runtime_error; HDF5's own
+// error printing is silenced.
+#ifndef GPUSLICE_SIM_HDF5_FILE_H_
+#define GPUSLICE_SIM_HDF5_FILE_H_
+
+#include <hdf5.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace gpuslice::h5 {
+
+// Owns an HDF5 object id (file, group, dataset, ...).
+class Handle {
+ public:
+  Handle() = default;
+  explicit Handle(hid_t id) : id_(id) {}
+  ~Handle() { Reset(); }
+  Handle(Handle&& other) noexcept : id_(other.id_) { other.id_ = -1; }
+  Handle& operator=(Handle&& other) noexcept;
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
+
+  hid_t id() const { return id_; }
+  void Reset();
+
+ private:
+  hid_t id_ = -1;
+};
+
+Handle CreateFile(const std::string& path);
+Handle CreateGroup(hid_t parent, const std::string& name);
+void WriteStringAttribute(hid_t object, const std::string& name, const std::string& value);
+void WriteDoubleAttribute(hid_t object, const std::string& name, double value);
+
+void WriteColumn(hid_t group, const std::string& name, const std::vector<double>& values, const std::string& unit = "");
+void WriteColumn(hid_t group, const std::string& name, const std::vector<int64_t>& values, const std::string& unit = "");
+void WriteColumn(hid_t group, const std::string& name, const std::vector<int32_t>& values, const std::string& unit = "");
+void WriteStringColumn(hid_t group, const std::string& name, const std::vector<std::string>& values);
+// A row-major [rows × cols] matrix.
+void WriteMatrix(hid_t group, const std::string& name, const std::vector<double>& values, size_t rows, size_t cols,
+                 const std::string& unit = "");
+
+// A 1-D dataset that grows by appending, chunked; for tables streamed during a run.
+class AppendableColumn {
+ public:
+  AppendableColumn(hid_t group, const std::string& name, hid_t native_type, const std::string& unit = "");
+  void Append(const void* values, size_t count);
+
+ private:
+  Handle dataset_;
+  hid_t type_;
+  hsize_t size_ = 0;
+};
+
+}  // namespace gpuslice::h5
+
+#endif  // GPUSLICE_SIM_HDF5_FILE_H_

@@ -1,0 +1,111 @@
+#include "sim/metrics.h"
+
+#include "sim/scenario.h"
+
+namespace gpuslice {
+
+const char* DropReasonName(DropReason reason) {
+  switch (reason) {
+    case DropReason::kQueueTimeout: return "queue_timeout";
+    case DropReason::kNoCapacity: return "no_capacity";
+    case DropReason::kAdmission: return "admission";
+  }
+  return "unknown";
+}
+
+const char* InstanceStateName(InstanceState state) {
+  switch (state) {
+    case InstanceState::kLoading: return "loading";
+    case InstanceState::kReady: return "ready";
+    case InstanceState::kDraining: return "draining";
+    case InstanceState::kGone: return "gone";
+  }
+  return "unknown";
+}
+
+Metrics::Metrics(const Scenario& scenario, RequestSink* sink)
+    : models_(scenario.models.size()),
+      interval_(SecondsToSim(scenario.interval_s)),
+      per_model_series_(scenario.per_model_timeseries),
+      sink_(sink),
+      model_counts_(scenario.per_model_timeseries ? scenario.models.size() : 0),
+      model_samples_(scenario.per_model_timeseries ? scenario.models.size() : 0) {
+  for (const ModelSpec& m : scenario.models) {
+    slo_.push_back(MillisToSim(m.slo_ms));
+    overhead_.push_back(MillisToSim(m.overhead_ms));
+  }
+}
+
+IntervalCounts& Metrics::Bucket(std::vector<IntervalCounts>& series, SimTime t) {
+  const size_t index = static_cast<size_t>(t / interval_);
+  if (index >= series.size()) series.resize(index + 1);
+  return series[index];
+}
+
+void Metrics::CountEvent(int model, SimTime t, uint32_t IntervalCounts::*field, double latency_ms) {
+  IntervalCounts& all = Bucket(overall_counts_, t);
+  ++(all.*field);
+  all.latency_sum_ms += latency_ms;
+  if (per_model_series_) {
+    IntervalCounts& mine = Bucket(model_counts_[static_cast<size_t>(model)], t);
+    ++(mine.*field);
+    mine.latency_sum_ms += latency_ms;
+  }
+}
+
+void Metrics::OnArrival(const Request& r, SimTime now) {
+  ModelCounters& m = models_[static_cast<size_t>(r.model)];
+  ++m.arrived;
+  m.in_system.AddRate(now, 1.0);
+  CountEvent(r.model, now, &IntervalCounts::arrivals);
+}
+
+void Metrics::OnComplete(const Request& r, SimTime batch_start, SimTime gpu_done, int instance, int batch) {
+  ModelCounters& m = models_[static_cast<size_t>(r.model)];
+  const SimTime end = gpu_done + overhead_[static_cast<size_t>(r.model)];
+  const SimTime latency = end - r.arrival;
+  ++m.completed;
+  const bool late = latency > slo_[static_cast<size_t>(r.model)];
+  if (late) ++m.completed_late;
+  m.latency.Add(latency);
+  m.queue_wait.Add(batch_start - r.arrival);
+  m.in_system.AddRate(gpu_done, -1.0);
+  m.ended_system_time_s += SimToSeconds(gpu_done - r.arrival);
+  CountEvent(r.model, gpu_done, &IntervalCounts::completions, SimToMillis(latency));
+  if (late) CountEvent(r.model, gpu_done, &IntervalCounts::violations);
+  if (sink_ != nullptr) {
+    sink_->Write(RequestRecord{r.id, r.function, r.model, r.arrival, batch_start, end, instance, batch, 0});
+  }
+}
+
+void Metrics::OnDrop(const Request& r, SimTime now, DropReason reason) {
+  ModelCounters& m = models_[static_cast<size_t>(r.model)];
+  ++m.dropped[static_cast<size_t>(reason) - 1];
+  m.in_system.AddRate(now, -1.0);
+  m.ended_system_time_s += SimToSeconds(now - r.arrival);
+  CountEvent(r.model, now, &IntervalCounts::drops);
+  CountEvent(r.model, now, &IntervalCounts::violations);
+  if (sink_ != nullptr) {
+    sink_->Write(RequestRecord{r.id, r.function, r.model, r.arrival, -1, now, -1, 0,
+                               static_cast<uint8_t>(reason)});
+  }
+}
+
+void Metrics::OnBatchStart(int model, int batch, double sm_busy_s) {
+  ModelCounters& m = models_[static_cast<size_t>(model)];
+  ++m.batches;
+  m.batched_requests += static_cast<uint64_t>(batch);
+  m.sm_busy_s += sm_busy_s;
+}
+
+void Metrics::OnInstanceCount(int model, int live, int total) {
+  ModelCounters& m = models_[static_cast<size_t>(model)];
+  if (live > m.peak_instances) m.peak_instances = live;
+  if (total > peak_total_instances_) peak_total_instances_ = total;
+}
+
+void Metrics::AddSample(int model, const IntervalSample& sample) {
+  if (per_model_series_) model_samples_[static_cast<size_t>(model)].push_back(sample);
+}
+
+}  // namespace gpuslice

@@ -1,0 +1,40 @@
+#include "sim/policies/policy.h"
+
+#include <map>
+
+namespace gpuslice {
+namespace {
+
+std::map<std::string, PolicyRegistry::Factory>& Registry() {
+  static std::map<std::string, PolicyRegistry::Factory> registry;
+  return registry;
+}
+
+}  // namespace
+
+bool PolicyRegistry::Register(const std::string& name, Factory factory) {
+  return Registry().emplace(name, std::move(factory)).second;
+}
+
+bool PolicyRegistry::Has(const std::string& name) { return Registry().count(name) > 0; }
+
+std::string PolicyRegistry::Names() {
+  std::string names;
+  for (const auto& [name, factory] : Registry()) names += (names.empty() ? "" : ", ") + name;
+  return names;
+}
+
+std::unique_ptr<Policy> PolicyRegistry::Create(const std::string& name, const std::string& file,
+                                               const nlohmann::json& config, const std::string& pointer,
+                                               const Scenario& scenario) {
+  auto it = Registry().find(name);
+  if (it == Registry().end()) throw InputError("unknown policy '" + name + "' (known: " + Names() + ")");
+  nlohmann::json empty = nlohmann::json::object();
+  JsonObject reader(file, config.is_null() ? empty : config, pointer);
+  reader.String("policy", name);
+  std::unique_ptr<Policy> policy = it->second(reader, scenario);
+  reader.RejectUnknownKeys();
+  return policy;
+}
+
+}  // namespace gpuslice

@@ -1,0 +1,248 @@
+#include "sim/policies/whole_gpu.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace gpuslice {
+
+GPUSLICE_REGISTER_POLICY("whole-gpu", WholeGpuPolicy);
+
+WholeGpuPolicy::WholeGpuPolicy(const JsonObject& c, const Scenario& scenario)
+    : state_(scenario.models.size()) {
+  WholeGpuConfig& k = config_;
+  k.container_concurrency = static_cast<int>(c.IntegerIn("container_concurrency", 0, 0, 1'000'000));
+  k.target = c.NonNegative("target", 0.0);
+  k.target_utilization = c.Positive("target_utilization", 0.7);
+  if (k.target_utilization > 1.0) throw c.Error("target_utilization", "must be in (0, 1]");
+  k.tick_s = c.Positive("tick_s", 2.0);
+  k.stable_window_s = c.Positive("stable_window_s", 60.0);
+  k.panic_window_percent = c.Positive("panic_window_percent", 10.0);
+  if (k.panic_window_percent > 100) throw c.Error("panic_window_percent", "must be in (0, 100]");
+  k.panic_threshold_percent = c.Positive("panic_threshold_percent", 200.0);
+  k.max_scale_up_rate = c.Positive("max_scale_up_rate", 1000.0);
+  k.max_scale_down_rate = c.Positive("max_scale_down_rate", 2.0);
+  if (k.max_scale_down_rate < 1.0) throw c.Error("max_scale_down_rate", "must be >= 1");
+  k.min_replicas = static_cast<int>(c.IntegerIn("min_replicas", 0, 0, 1'000'000));
+  k.max_replicas = static_cast<int>(c.IntegerIn("max_replicas", 0, 0, 1'000'000));
+  k.initial_replicas = static_cast<int>(c.IntegerIn("initial_replicas", std::max(1, k.min_replicas), 0, 1'000'000));
+  k.scale_to_zero_grace_period_s = c.NonNegative("scale_to_zero_grace_period_s", 30.0);
+  k.autoscaling = c.Bool("autoscaling", true);
+  k.warm_start = c.Bool("warm_start", false);
+  k.activator_buffer_limit = static_cast<int>(c.IntegerIn("activator_buffer_limit", 0, 0, 1'000'000'000));
+  if (k.max_replicas > 0 && k.min_replicas > k.max_replicas) {
+    throw c.Error("min_replicas", "exceeds max_replicas");
+  }
+  if (k.max_replicas > 0 && k.initial_replicas > k.max_replicas) {
+    throw c.Error("initial_replicas", "exceeds max_replicas");
+  }
+  const long needed = static_cast<long>(k.initial_replicas) * static_cast<long>(scenario.models.size());
+  if (needed > scenario.total_gpus()) {
+    throw c.Error("initial_replicas", std::to_string(k.initial_replicas) + " replicas of " +
+                                          std::to_string(scenario.models.size()) + " models need " +
+                                          std::to_string(needed) + " GPUs; the cluster has " +
+                                          std::to_string(scenario.total_gpus()));
+  }
+  double target = k.target > 0 ? k.target : (k.container_concurrency > 0 ? k.container_concurrency : 100.0);
+  if (k.container_concurrency > 0) target = std::min(target, static_cast<double>(k.container_concurrency));
+  target_per_pod_ = target * k.target_utilization;
+  stable_ticks_ = std::max<size_t>(1, static_cast<size_t>(std::llround(k.stable_window_s / k.tick_s)));
+  panic_ticks_ = std::max<size_t>(
+      1, static_cast<size_t>(std::llround(k.stable_window_s * k.panic_window_percent / 100.0 / k.tick_s)));
+  for (ModelState& s : state_) s.window.assign(stable_ticks_, 0.0);
+}
+
+void WholeGpuPolicy::Start(PolicyContext& ctx) {
+  ctx_ = &ctx;
+  for (int m = 0; m < static_cast<int>(ctx.scenario.models.size()); ++m) {
+    for (int i = 0; i < config_.initial_replicas; ++i) StartOne(m, config_.warm_start, "initial");
+  }
+  if (config_.autoscaling) ctx.engine.ScheduleAfter(SecondsToSim(config_.tick_s), this);
+}
+
+bool WholeGpuPolicy::StartOne(int model, bool warm, const char* why) {
+  const int gpu = ctx_->cluster.FirstEmptyGpu();
+  const ModelSpec& m = ctx_->scenario.models[static_cast<size_t>(model)];
+  if (gpu < 0) {
+    ctx_->actions.Add(Action{ctx_->engine.Now(), "refused", model, -1, -1, 0, 0, std::string(why) + ": no free GPU"});
+    return false;
+  }
+  SliceRequest r;
+  r.gpu = gpu;
+  r.sm_count = ctx_->cluster.gpu(gpu).spec->sm_count;
+  r.quota = 1.0;
+  r.memory_mb = m.memory_mb;
+  r.model = model;
+  std::string refusal;
+  if (ctx_->executor.StartInstance(r, warm, &refusal) < 0) {
+    ctx_->actions.Add(Action{ctx_->engine.Now(), "refused", model, -1, gpu, 0, 0, std::string(why) + ": " + refusal});
+    return false;
+  }
+  return true;
+}
+
+int WholeGpuPolicy::PickInstance(int model) const {
+  int best = -1;
+  int best_load = 0;
+  for (int id : ctx_->executor.instances_of(model)) {
+    const Instance& inst = ctx_->executor.instance(id);
+    if (inst.state != InstanceState::kReady) continue;
+    const int load = inst.inflight();
+    if (config_.container_concurrency > 0 && load >= config_.container_concurrency) continue;
+    if (best < 0 || load < best_load) {
+      best = id;
+      best_load = load;
+    }
+  }
+  return best;
+}
+
+int WholeGpuPolicy::Scale(int model, int* ready) const {
+  int scale = 0;
+  *ready = 0;
+  for (int id : ctx_->executor.instances_of(model)) {
+    const InstanceState s = ctx_->executor.instance(id).state;
+    if (s == InstanceState::kReady) ++*ready;
+    if (s == InstanceState::kReady || s == InstanceState::kLoading) ++scale;
+  }
+  return scale;
+}
+
+void WholeGpuPolicy::OnArrival(const Request& r) {
+  Executor& ex = ctx_->executor;
+  // FIFO: while older requests wait in the activator, new ones wait behind them.
+  if (ex.buffered(r.model) == 0) {
+    const int id = PickInstance(r.model);
+    if (id >= 0) {
+      ex.Route(r, id);
+      return;
+    }
+  }
+  if (config_.activator_buffer_limit > 0 &&
+      ex.buffered(r.model) >= static_cast<size_t>(config_.activator_buffer_limit)) {
+    ex.Drop(r, DropReason::kNoCapacity);
+    return;
+  }
+  ex.Buffer(r);
+  int ready = 0;
+  if (config_.autoscaling && Scale(r.model, &ready) == 0) {
+    StartOne(r.model, false, "activator: scale from zero");
+  }
+}
+
+void WholeGpuPolicy::DispatchBuffered(int model) {
+  Executor& ex = ctx_->executor;
+  while (ex.buffered(model) > 0) {
+    const int id = PickInstance(model);
+    if (id < 0) return;
+    Request r;
+    ex.PopBuffered(model, &r);
+    ex.Route(r, id);
+  }
+}
+
+void WholeGpuPolicy::OnInstanceReady(int instance) { DispatchBuffered(ctx_->executor.instance(instance).model); }
+
+void WholeGpuPolicy::OnBatchDone(int instance) { DispatchBuffered(ctx_->executor.instance(instance).model); }
+
+void WholeGpuPolicy::OnEvent(SimTime now, uint64_t /*tag*/) {
+  Tick(now);
+  ctx_->engine.ScheduleAfter(SecondsToSim(config_.tick_s), this);
+}
+
+void WholeGpuPolicy::Tick(SimTime now) {
+  for (int m = 0; m < static_cast<int>(state_.size()); ++m) ScaleModel(m, now);
+}
+
+void WholeGpuPolicy::ScaleModel(int model, SimTime now) {
+  ModelState& s = state_[static_cast<size_t>(model)];
+  // Average concurrency over the last tick, from the exact time integral of in-flight requests.
+  const double integral = ctx_->executor.inflight_integral(model, now);
+  const double observed = (integral - s.last_integral) / config_.tick_s;
+  s.last_integral = integral;
+  s.window[s.window_next] = observed;
+  s.window_next = (s.window_next + 1) % stable_ticks_;
+  s.window_filled = std::min(s.window_filled + 1, stable_ticks_);
+
+  auto window_mean = [&](size_t ticks) {
+    ticks = std::min(ticks, s.window_filled);
+    double sum = 0;
+    for (size_t i = 1; i <= ticks; ++i) sum += s.window[(s.window_next + stable_ticks_ - i) % stable_ticks_];
+    return sum / static_cast<double>(ticks);
+  };
+  const double stable = window_mean(stable_ticks_);
+  const double panic = window_mean(panic_ticks_);
+
+  int ready = 0;
+  const int scale = Scale(model, &ready);
+  const double ready_for_rates = std::max(1, ready);
+  const int up_limit = static_cast<int>(std::ceil(config_.max_scale_up_rate * ready_for_rates));
+  const int down_limit = static_cast<int>(std::floor(ready_for_rates / config_.max_scale_down_rate));
+  auto rate_limited = [&](double pods) {
+    int p = static_cast<int>(std::ceil(pods - 1e-9));
+    return std::clamp(p, std::min(down_limit, up_limit), up_limit);
+  };
+  const int desired_stable = rate_limited(stable / target_per_pod_);
+  const int desired_panic = rate_limited(panic / target_per_pod_);
+
+  const bool over_panic = panic / target_per_pod_ / ready_for_rates >= config_.panic_threshold_percent / 100.0;
+  if (over_panic) {
+    if (s.panic_since < 0) {
+      ctx_->actions.Add(Action{now, "panic", model, -1, -1, 0, 0, "enter"});
+      s.panic_max = scale;
+    }
+    s.panic_since = now;
+  } else if (s.panic_since >= 0 && now - s.panic_since >= SecondsToSim(config_.stable_window_s)) {
+    s.panic_since = -1;
+    ctx_->actions.Add(Action{now, "panic", model, -1, -1, 0, 0, "exit"});
+  }
+  int desired;
+  if (s.panic_since >= 0) {
+    desired = std::max({desired_panic, s.panic_max, scale});
+    s.panic_max = desired;
+  } else {
+    desired = desired_stable;
+  }
+  desired = std::max(desired, config_.min_replicas);
+  if (config_.max_replicas > 0) desired = std::min(desired, config_.max_replicas);
+
+  // Scale to zero only after the grace period, and never while requests wait.
+  if (desired == 0) {
+    if (ctx_->executor.inflight(model) > 0) {
+      desired = 1;
+      s.zero_since = -1;
+    } else {
+      if (s.zero_since < 0) s.zero_since = now;
+      if (now - s.zero_since < SecondsToSim(config_.scale_to_zero_grace_period_s)) desired = std::min(1, scale);
+    }
+  } else {
+    s.zero_since = -1;
+  }
+
+  if (desired == scale) return;
+  ctx_->actions.Add(Action{now, "scale", model, -1, -1, 0, 0,
+                           std::to_string(scale) + " -> " + std::to_string(desired) +
+                               " (stable " + std::to_string(stable) + ", panic " + std::to_string(panic) + ")"});
+  if (desired > scale) {
+    for (int i = scale; i < desired; ++i) {
+      if (!StartOne(model, false, "scale up")) break;
+    }
+    return;
+  }
+  // Scale down: loading instances first (newest first), then the ready ones with least work.
+  std::vector<int> victims;
+  for (int id : ctx_->executor.instances_of(model)) {
+    const Instance& inst = ctx_->executor.instance(id);
+    if (inst.accepting()) victims.push_back(id);
+  }
+  std::sort(victims.begin(), victims.end(), [&](int a, int b) {
+    const Instance& x = ctx_->executor.instance(a);
+    const Instance& y = ctx_->executor.instance(b);
+    const bool xl = x.state == InstanceState::kLoading, yl = y.state == InstanceState::kLoading;
+    if (xl != yl) return xl;
+    if (x.inflight() != y.inflight()) return x.inflight() < y.inflight();
+    return a > b;
+  });
+  for (int i = 0; i < scale - desired; ++i) ctx_->executor.Drain(victims[static_cast<size_t>(i)]);
+}
+
+}  // namespace gpuslice

@@ -1,0 +1,263 @@
+#include "sim/scenario.h"
+
+#include <filesystem>
+#include <limits>
+
+#include "sim/policies/policy.h"
+#include "sim/util/json_reader.h"
+
+namespace gpuslice {
+namespace {
+
+NoiseKind ParseNoise(const JsonObject& noise, double* cv) {
+  std::string kind = noise.String("kind", "none");
+  *cv = 0;
+  NoiseKind k;
+  if (kind == "none") {
+    k = NoiseKind::kNone;
+  } else if (kind == "lognormal") {
+    k = NoiseKind::kLogNormal;
+    *cv = noise.NonNegative("cv", 0.05);
+  } else if (kind == "exponential") {
+    k = NoiseKind::kExponential;
+  } else {
+    throw noise.Error("kind", "unknown noise kind '" + kind + "' (none, lognormal, exponential)");
+  }
+  noise.RejectUnknownKeys();
+  return k;
+}
+
+const char* NoiseName(NoiseKind k) {
+  switch (k) {
+    case NoiseKind::kNone: return "none";
+    case NoiseKind::kLogNormal: return "lognormal";
+    case NoiseKind::kExponential: return "exponential";
+  }
+  return "none";
+}
+
+ModelSpec ParseModel(const JsonObject& m, const std::string& name, const std::string& dir) {
+  ModelSpec spec;
+  spec.name = name;
+  if (m.Has("profile") == m.Has("latency_ms")) {
+    throw m.Error("give exactly one of \"profile\" (a latency CSV) and \"latency_ms\" (a constant)");
+  }
+  if (m.Has("profile")) {
+    spec.profile_path = ResolvePath(dir, m.String("profile"));
+    if (!std::filesystem::exists(spec.profile_path)) {
+      throw m.Error("profile", "no such file: " + spec.profile_path);
+    }
+    spec.curve = LatencyCurve::FromProfile(
+        std::make_shared<LatencyProfile>(LatencyProfile::Load(spec.profile_path)));
+  } else {
+    spec.constant_latency_ms = m.Positive("latency_ms");
+    spec.curve = LatencyCurve::Constant(spec.constant_latency_ms);
+  }
+  spec.slo_ms = m.Positive("slo_ms");
+  spec.memory_mb = static_cast<long>(m.Positive("memory_mb"));
+  spec.load_time_s = m.NonNegative("load_time_s", 0.0);
+  spec.overhead_ms = m.NonNegative("overhead_ms", 0.0);
+  spec.max_batch = static_cast<int>(m.IntegerIn("max_batch", 1, 1, 4096));
+  spec.batch_timeout_ms = m.NonNegative("batch_timeout_ms", 0.0);
+  spec.queue_timeout_s = m.Positive("queue_timeout_s", 300.0);
+  m.RejectUnknownKeys();
+  return spec;
+}
+
+}  // namespace
+
+int Scenario::model_index(const std::string& model) const {
+  for (size_t i = 0; i < models.size(); ++i) {
+    if (models[i].name == model) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+int Scenario::total_gpus() const {
+  int n = 0;
+  for (const NodeGroup& g : node_groups) n += g.count * g.gpus_per_node;
+  return n;
+}
+
+Scenario LoadScenario(const std::string& path, const std::vector<std::string>& overrides) {
+  nlohmann::json root = ParseJsonFile(path);
+  for (const std::string& o : overrides) ApplyOverride(root, o);
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  return ParseScenario(root, path, dir);
+}
+
+Scenario ParseScenario(const nlohmann::json& root_json, const std::string& file, const std::string& dir) {
+  JsonObject root(file, root_json, "");
+  Scenario s;
+  s.file = file;
+  s.dir = dir;
+  s.name = root.String("name", std::filesystem::path(file).stem().string());
+  long long seed = root.Integer("seed", 1);
+  if (seed < 0) throw root.Error("seed", "must be >= 0");
+  s.seed = static_cast<uint64_t>(seed);
+
+  // Cluster.
+  JsonObject cluster = root.Object("cluster");
+  const nlohmann::json& nodes = cluster.Value("nodes");
+  if (!nodes.is_array() || nodes.empty()) throw cluster.Error("nodes", "expected a non-empty array");
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    JsonObject n(file, nodes[i], cluster.PathOf("nodes") + "/" + std::to_string(i));
+    NodeGroup g;
+    g.count = static_cast<int>(n.IntegerIn("count", 1, 1, 1'000'000));
+    g.gpus_per_node = static_cast<int>(n.IntegerIn("gpus_per_node", 1, 1, 64));
+    std::string type = n.String("gpu");
+    g.gpu = FindGpuSpec(type);
+    if (g.gpu == nullptr) throw n.Error("gpu", "unknown GPU type '" + type + "' (known: " + GpuCatalogNames() + ")");
+    g.price_per_hour = n.NonNegative("price_per_hour", g.gpu->price_per_hour);
+    n.RejectUnknownKeys();
+    s.node_groups.push_back(g);
+  }
+  s.container_start_s = cluster.NonNegative("container_start_s", 2.0);
+  s.token_window_ms = cluster.Positive("token_window_ms", 40.0);
+  cluster.RejectUnknownKeys();
+
+  // Models.
+  JsonObject models = root.Object("models");
+  if (models.json().empty()) throw models.Error("needs at least one model");
+  for (auto it = models.json().begin(); it != models.json().end(); ++it) {
+    JsonObject m = models.Object(it.key());
+    ModelSpec spec = ParseModel(m, it.key(), dir);
+    bool fits = false;
+    for (const NodeGroup& g : s.node_groups) fits = fits || spec.memory_mb <= g.gpu->memory_mb;
+    if (!fits) {
+      throw m.Error("memory_mb", "model needs " + std::to_string(spec.memory_mb) +
+                                     " MB, more than any GPU of the cluster has");
+    }
+    s.models.push_back(std::move(spec));
+  }
+
+  // Functions: name -> model; by default one function per model, of the same name.
+  if (root.Has("functions")) {
+    JsonObject fns = root.Object("functions");
+    for (auto it = fns.json().begin(); it != fns.json().end(); ++it) {
+      std::string model = fns.String(it.key());
+      int m = s.model_index(model);
+      if (m < 0) throw fns.Error(it.key(), "unknown model '" + model + "'");
+      s.function_index[it.key()] = static_cast<int32_t>(s.function_names.size());
+      s.function_names.push_back(it.key());
+      s.function_model.push_back(m);
+    }
+    if (s.function_names.empty()) throw fns.Error("needs at least one function");
+  } else {
+    for (size_t m = 0; m < s.models.size(); ++m) {
+      s.function_index[s.models[m].name] = static_cast<int32_t>(m);
+      s.function_names.push_back(s.models[m].name);
+      s.function_model.push_back(static_cast<int32_t>(m));
+    }
+  }
+
+  s.workload = ParseWorkload(file, root.Value("workload"), "/workload", dir, s.function_index);
+  s.duration_s = root.NonNegative("duration_s", 0.0);
+  s.drain_s = root.NonNegative("drain_s", 600.0);
+
+  if (root.Has("executor")) {
+    JsonObject ex = root.Object("executor");
+    if (ex.Has("noise")) s.noise = ParseNoise(ex.Object("noise"), &s.noise_cv);
+    ex.RejectUnknownKeys();
+  }
+  if (root.Has("output")) {
+    JsonObject out = root.Object("output");
+    s.interval_s = out.Positive("interval_s", 1.0);
+    s.per_request = out.Bool("per_request", false);
+    s.per_model_timeseries = out.Bool("per_model_timeseries", true);
+    out.RejectUnknownKeys();
+  }
+
+  JsonObject policies = root.Object("policies");
+  if (policies.json().empty()) throw policies.Error("needs at least one policy run");
+  for (auto it = policies.json().begin(); it != policies.json().end(); ++it) {
+    JsonObject p = policies.Object(it.key());
+    PolicyRunSpec run;
+    run.run_name = it.key();
+    run.policy = p.String("policy");
+    run.config = p.json();
+    run.config.erase("policy");
+    if (!PolicyRegistry::Has(run.policy)) {
+      throw p.Error("policy", "unknown policy '" + run.policy + "' (known: " + PolicyRegistry::Names() + ")");
+    }
+    // Each policy validates its own keys, with paths relative to this entry.
+    PolicyRegistry::Validate(run.policy, file, p.json(), p.pointer(), s);
+    s.policies.push_back(std::move(run));
+  }
+  root.RejectUnknownKeys();
+  return s;
+}
+
+nlohmann::json Scenario::ToJson(const PolicyRunSpec* run) const {
+  nlohmann::json j;
+  j["name"] = name;
+  j["seed"] = seed;
+  nlohmann::json nodes = nlohmann::json::array();
+  for (const NodeGroup& g : node_groups) {
+    nodes.push_back({{"count", g.count}, {"gpus_per_node", g.gpus_per_node}, {"gpu", g.gpu->name},
+                     {"price_per_hour", g.price_per_hour}});
+  }
+  j["cluster"] = {{"nodes", nodes}, {"container_start_s", container_start_s}, {"token_window_ms", token_window_ms}};
+  for (const ModelSpec& m : models) {
+    nlohmann::json mj{{"slo_ms", m.slo_ms}, {"memory_mb", m.memory_mb}, {"load_time_s", m.load_time_s},
+                      {"overhead_ms", m.overhead_ms}, {"max_batch", m.max_batch},
+                      {"batch_timeout_ms", m.batch_timeout_ms}, {"queue_timeout_s", m.queue_timeout_s}};
+    if (m.profile_path.empty()) {
+      mj["latency_ms"] = m.constant_latency_ms;
+    } else {
+      mj["profile"] = m.profile_path;
+    }
+    j["models"][m.name] = mj;
+  }
+  for (size_t f = 0; f < function_names.size(); ++f) {
+    j["functions"][function_names[f]] = models[static_cast<size_t>(function_model[f])].name;
+  }
+  j["workload"] = nlohmann::json::array();
+  for (const WorkloadSource& w : workload) j["workload"].push_back(w.ToJson(function_names));
+  j["duration_s"] = duration_s;
+  j["drain_s"] = drain_s;
+  j["executor"]["noise"] = {{"kind", NoiseName(noise)}};
+  if (noise == NoiseKind::kLogNormal) j["executor"]["noise"]["cv"] = noise_cv;
+  j["output"] = {{"interval_s", interval_s}, {"per_request", per_request},
+                 {"per_model_timeseries", per_model_timeseries}};
+  if (run != nullptr) {
+    nlohmann::json p = run->config;
+    p["policy"] = run->policy;
+    j["policies"][run->run_name] = p;
+  }
+  return j;
+}
+
+std::vector<PolicyRunSpec> SelectPolicyRuns(const Scenario& scenario, const std::string& selection) {
+  if (selection.empty()) return scenario.policies;
+  std::vector<PolicyRunSpec> out;
+  size_t start = 0;
+  while (start <= selection.size()) {
+    size_t comma = selection.find(',', start);
+    std::string name = selection.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    start = comma == std::string::npos ? selection.size() + 1 : comma + 1;
+    if (name.empty()) continue;
+    bool found = false;
+    for (const PolicyRunSpec& p : scenario.policies) {
+      if (p.run_name == name) {
+        out.push_back(p);
+        found = true;
+        break;
+      }
+    }
+    if (!found && PolicyRegistry::Has(name)) {
+      out.push_back(PolicyRunSpec{name, name, nlohmann::json::object()});
+      found = true;
+    }
+    if (!found) {
+      std::string runs;
+      for (const PolicyRunSpec& p : scenario.policies) runs += (runs.empty() ? "" : ", ") + p.run_name;
+      throw InputError("unknown policy '" + name + "': not a run of " + scenario.file + " (" + runs +
+                       ") nor a registered policy (" + PolicyRegistry::Names() + ")");
+    }
+  }
+  if (out.empty()) throw InputError("no policy selected");
+  return out;
+}
+
+}  // namespace gpuslice

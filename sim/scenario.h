@@ -1,0 +1,94 @@
+// Scenario: everything a run needs, read from a JSON file, validated and fully resolved.
+//
+// Loading checks every field and raises InputError naming the file and JSON path of the
+// first problem. Defaults are filled in, so ToJson() echoes exactly what ran; that echo is
+// stored with every result. The format is documented in docs/scenarios.md.
+#ifndef GPUSLICE_SIM_SCENARIO_H_
+#define GPUSLICE_SIM_SCENARIO_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "gpu/perf_model.h"
+#include "gpu/specs.h"
+#include "traces/workload.h"
+
+namespace gpuslice {
+
+struct ModelSpec {
+  std::string name;
+  std::string profile_path;     // empty when latency_ms is given
+  double constant_latency_ms = 0;
+  double slo_ms = 0;
+  long memory_mb = 0;
+  double load_time_s = 0;
+  double overhead_ms = 0;       // added to every request's latency, outside the GPU
+  int max_batch = 1;
+  double batch_timeout_ms = 0;  // wait this long for a full batch; 0 = dispatch at once
+  double queue_timeout_s = 0;   // a request still waiting this long after arrival is dropped
+  LatencyCurve curve;
+};
+
+struct NodeGroup {
+  int count = 1;
+  int gpus_per_node = 1;
+  const GpuSpec* gpu = nullptr;
+  double price_per_hour = 0;
+};
+
+enum class NoiseKind { kNone, kLogNormal, kExponential };
+
+struct PolicyRunSpec {
+  std::string run_name;     // the key in "policies", or the policy's own name
+  std::string policy;       // registered policy name
+  nlohmann::json config;    // the policy's own keys, validated by the policy
+};
+
+struct Scenario {
+  std::string file;
+  std::string dir;
+  std::string name;
+  uint64_t seed = 1;
+  std::vector<ModelSpec> models;
+  std::vector<std::string> function_names;
+  std::vector<int32_t> function_model;  // function index -> model index
+  std::unordered_map<std::string, int32_t> function_index;
+  std::vector<NodeGroup> node_groups;
+  double container_start_s = 0;
+  double token_window_ms = 40;
+  std::vector<WorkloadSource> workload;
+  double duration_s = 0;  // 0: until the workload ends
+  double drain_s = 0;     // after the last arrival, at most this long to finish
+  NoiseKind noise = NoiseKind::kNone;
+  double noise_cv = 0;
+  double interval_s = 1;
+  bool per_request = false;
+  bool per_model_timeseries = true;
+  std::vector<PolicyRunSpec> policies;
+
+  int model_index(const std::string& model) const;
+  int total_gpus() const;
+  // The resolved scenario, with one policy run's config when `run` is given.
+  nlohmann::json ToJson(const PolicyRunSpec* run = nullptr) const;
+};
+
+// Reads and validates a scenario file, after applying `--set` overrides to its JSON.
+// Throws InputError.
+Scenario LoadScenario(const std::string& path, const std::vector<std::string>& overrides = {});
+
+// Like LoadScenario, from JSON already in memory; `file` names it in errors and `dir`
+// resolves its relative paths.
+Scenario ParseScenario(const nlohmann::json& root, const std::string& file, const std::string& dir);
+
+// The policy runs named by `selection` (comma-separated run names or registered policy
+// names; empty = every run in the scenario). Throws InputError for an unknown name.
+std::vector<PolicyRunSpec> SelectPolicyRuns(const Scenario& scenario, const std::string& selection);
+
+}  // namespace gpuslice
+
+#endif  // GPUSLICE_SIM_SCENARIO_H_

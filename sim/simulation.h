@@ -1,0 +1,82 @@
+// Simulation: one run of one policy on one scenario, from the first arrival until every
+// request has ended (or the drain limit passes), and what it measured.
+//
+// A run is a pure function of (scenario, policy run, seed): the same inputs give the same
+// result, byte for byte in the summary. At its end it checks conservation (arrived =
+// completed + dropped + in flight), the cluster's invariants and Little's law, and throws
+// std::logic_error if any fails, since that is a bug in the simulator.
+#ifndef GPUSLICE_SIM_SIMULATION_H_
+#define GPUSLICE_SIM_SIMULATION_H_
+
+#include <atomic>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/actions.h"
+#include "sim/metrics.h"
+#include "sim/scenario.h"
+
+namespace gpuslice {
+
+// Raised when a run is interrupted (Ctrl-C).
+class Interrupted : public std::runtime_error {
+ public:
+  Interrupted() : std::runtime_error("interrupted") {}
+};
+
+struct ModelSummary {
+  std::string name;
+  uint64_t arrived = 0;
+  uint64_t completed = 0;
+  uint64_t dropped[kDropReasonCount] = {0, 0, 0};
+  uint64_t dropped_total = 0;
+  uint64_t in_flight_at_end = 0;
+  uint64_t violations = 0;
+  double violation_rate = 0;  // violations / (completed + dropped)
+  double throughput_rps = 0;  // completed / simulated seconds
+  double latency_mean_ms = 0, latency_p50_ms = 0, latency_p90_ms = 0, latency_p99_ms = 0, latency_max_ms = 0;
+  double queue_wait_mean_ms = 0, queue_wait_p99_ms = 0, queue_wait_max_ms = 0;
+  uint64_t cold_starts = 0;
+  int peak_instances = 0;
+  double mean_batch_size = 0;
+  double fractional_gpu_s = 0, whole_gpu_s = 0, fractional_usd = 0, whole_usd = 0;
+  double sm_seconds_held = 0, sm_seconds_busy = 0;
+};
+
+struct LittlesLaw {
+  double time_avg_in_system = 0;  // L = ∫N dt / T
+  double arrival_rate_rps = 0;    // λ = arrived / T
+  double mean_time_in_system_s = 0;  // W, counting the requests still in flight up to T
+  double relative_error = 0;      // |L - λW| / max(L, tiny)
+};
+
+struct RunResult {
+  std::string run_name;
+  std::string policy;
+  uint64_t seed = 0;
+  nlohmann::json scenario;  // resolved, with this run's policy config
+  std::vector<ModelSummary> models;
+  ModelSummary overall;
+  double simulated_s = 0;
+  uint64_t events = 0;
+  double wall_s = 0;
+  LittlesLaw littles_law;
+  std::shared_ptr<const Metrics> metrics;  // counters and time series
+  ActionLog actions;
+};
+
+struct RunOptions {
+  RequestSink* request_sink = nullptr;            // per-request rows, when not null
+  const std::atomic<bool>* interrupted = nullptr; // checked as the run goes
+};
+
+// Throws InputError (bad trace data met during the run), Interrupted, std::logic_error.
+RunResult RunSimulation(const Scenario& scenario, const PolicyRunSpec& run, const RunOptions& options = {});
+
+}  // namespace gpuslice
+
+#endif  // GPUSLICE_SIM_SIMULATION_H_

@@ -1,0 +1,221 @@
+#include "sim/util/json_reader.h"
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+namespace gpuslice {
+namespace {
+
+std::string Describe(const nlohmann::json& v) {
+  std::string s = v.dump();
+  if (s.size() > 40) s = s.substr(0, 37) + "...";
+  return s;
+}
+
+}  // namespace
+
+InputError JsonError(const std::string& file, const std::string& pointer, const std::string& what) {
+  return InputError(file + ": " + (pointer.empty() ? "/" : pointer) + ": " + what);
+}
+
+nlohmann::json ParseJsonFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path + ": cannot open file");
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  const std::string text = buffer.str();
+  try {
+    return nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    size_t byte = e.byte > 0 ? e.byte - 1 : 0;
+    if (byte > text.size()) byte = text.size();
+    long line = 1, column = 1;
+    for (size_t i = 0; i < byte; ++i) {
+      if (text[i] == '\n') {
+        ++line;
+        column = 1;
+      } else {
+        ++column;
+      }
+    }
+    std::string what = e.what();
+    size_t colon = what.find("syntax error");
+    if (colon != std::string::npos) what = what.substr(colon);
+    throw InputError(path + ":" + std::to_string(line) + ":" + std::to_string(column) +
+                     ": malformed JSON: " + what);
+  }
+}
+
+std::string JoinPointer(const std::string& base, std::string_view key) {
+  std::string out = base + "/";
+  for (char c : key) {
+    if (c == '~') {
+      out += "~0";
+    } else if (c == '/') {
+      out += "~1";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+JsonObject::JsonObject(std::string file, const nlohmann::json& value, std::string pointer)
+    : file_(std::move(file)), value_(&value), pointer_(std::move(pointer)) {
+  if (!value.is_object()) throw JsonError(file_, pointer_, "expected an object, got " + Describe(value));
+}
+
+bool JsonObject::Has(std::string_view key) const {
+  return value_->find(key) != value_->end() && !value_->find(key)->is_null();
+}
+
+InputError JsonObject::Error(std::string_view key, const std::string& what) const {
+  return JsonError(file_, PathOf(key), what);
+}
+
+InputError JsonObject::Error(const std::string& what) const { return JsonError(file_, pointer_, what); }
+
+const nlohmann::json& JsonObject::Require(std::string_view key) const {
+  used_.insert(std::string(key));
+  auto it = value_->find(key);
+  if (it == value_->end() || it->is_null()) throw Error(key, "missing required key");
+  return *it;
+}
+
+const nlohmann::json& JsonObject::Value(std::string_view key) const { return Require(key); }
+
+double JsonObject::Number(std::string_view key) const {
+  const nlohmann::json& v = Require(key);
+  if (!v.is_number()) throw Error(key, "expected a number, got " + Describe(v));
+  double d = v.get<double>();
+  if (!std::isfinite(d)) throw Error(key, "must be finite");
+  return d;
+}
+
+double JsonObject::Number(std::string_view key, double fallback) const {
+  used_.insert(std::string(key));
+  return Has(key) ? Number(key) : fallback;
+}
+
+double JsonObject::Positive(std::string_view key) const {
+  double d = Number(key);
+  if (!(d > 0)) throw Error(key, "must be > 0 (got " + Describe(value_->at(std::string(key))) + ")");
+  return d;
+}
+
+double JsonObject::Positive(std::string_view key, double fallback) const {
+  used_.insert(std::string(key));
+  return Has(key) ? Positive(key) : fallback;
+}
+
+double JsonObject::NonNegative(std::string_view key, double fallback) const {
+  used_.insert(std::string(key));
+  if (!Has(key)) return fallback;
+  double d = Number(key);
+  if (d < 0) throw Error(key, "must be >= 0 (got " + Describe(value_->at(std::string(key))) + ")");
+  return d;
+}
+
+long long JsonObject::Integer(std::string_view key) const {
+  const nlohmann::json& v = Require(key);
+  if (v.is_number_integer()) return v.get<long long>();
+  if (v.is_number_float()) {
+    double d = v.get<double>();
+    if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9e15) return static_cast<long long>(d);
+  }
+  throw Error(key, "expected an integer, got " + Describe(v));
+}
+
+long long JsonObject::Integer(std::string_view key, long long fallback) const {
+  used_.insert(std::string(key));
+  return Has(key) ? Integer(key) : fallback;
+}
+
+long long JsonObject::IntegerIn(std::string_view key, long long fallback, long long min,
+                                long long max) const {
+  long long v = Integer(key, fallback);
+  if (v < min || v > max) {
+    throw Error(key, "must be in [" + std::to_string(min) + ", " + std::to_string(max) + "] (got " +
+                         std::to_string(v) + ")");
+  }
+  return v;
+}
+
+bool JsonObject::Bool(std::string_view key, bool fallback) const {
+  used_.insert(std::string(key));
+  if (!Has(key)) return fallback;
+  const nlohmann::json& v = Require(key);
+  if (!v.is_boolean()) throw Error(key, "expected true or false, got " + Describe(v));
+  return v.get<bool>();
+}
+
+std::string JsonObject::String(std::string_view key) const {
+  const nlohmann::json& v = Require(key);
+  if (!v.is_string()) throw Error(key, "expected a string, got " + Describe(v));
+  return v.get<std::string>();
+}
+
+std::string JsonObject::String(std::string_view key, std::string_view fallback) const {
+  used_.insert(std::string(key));
+  return Has(key) ? String(key) : std::string(fallback);
+}
+
+JsonObject JsonObject::Object(std::string_view key) const {
+  return JsonObject(file_, Require(key), PathOf(key));
+}
+
+void JsonObject::RejectUnknownKeys() const {
+  for (auto it = value_->begin(); it != value_->end(); ++it) {
+    if (used_.find(it.key()) == used_.end()) throw Error(it.key(), "unknown key");
+  }
+}
+
+void ApplyOverride(nlohmann::json& root, const std::string& assignment) {
+  const size_t eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    throw InputError("--set " + assignment + ": expected json.path=value");
+  }
+  const std::string path = assignment.substr(0, eq);
+  const std::string text = assignment.substr(eq + 1);
+  nlohmann::json value;
+  try {
+    value = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error&) {
+    value = text;
+  }
+  nlohmann::json* node = &root;
+  size_t start = 0;
+  for (;;) {
+    size_t dot = path.find('.', start);
+    std::string part = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    if (part.empty()) throw InputError("--set " + assignment + ": empty path component");
+    nlohmann::json* next;
+    if (node->is_array()) {
+      size_t index = 0;
+      try {
+        size_t used = 0;
+        index = std::stoul(part, &used);
+        if (used != part.size()) throw std::invalid_argument(part);
+      } catch (const std::exception&) {
+        throw InputError("--set " + assignment + ": '" + part + "' is not an array index");
+      }
+      if (index >= node->size()) {
+        throw InputError("--set " + assignment + ": index " + part + " is past the array's end");
+      }
+      next = &(*node)[index];
+    } else if (node->is_object() || node->is_null()) {
+      next = &(*node)[part];
+    } else {
+      throw InputError("--set " + assignment + ": '" + part + "' is inside a value that is not an object");
+    }
+    if (dot == std::string::npos) {
+      *next = value;
+      return;
+    }
+    node = next;
+    start = dot + 1;
+  }
+}
+
+}  // namespace gpuslice

@@ -1,0 +1,79 @@
+// JsonObject: reads one JSON object of a user's file with validation, keeping the file name
+// and JSON path so that every error says where it is ("file: /models/resnet50/slo_ms: ...").
+//
+// Readers ask for each key they understand, then call RejectUnknownKeys(): a misspelt key
+// is an error, never silently ignored.
+#ifndef GPUSLICE_SIM_UTIL_JSON_READER_H_
+#define GPUSLICE_SIM_UTIL_JSON_READER_H_
+
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/util/error.h"
+
+namespace gpuslice {
+
+// Parses a JSON file; syntax errors name the file, line and column.
+nlohmann::json ParseJsonFile(const std::string& path);
+
+// "/a/b" + "c" -> "/a/b/c", escaping as JSON Pointer does.
+std::string JoinPointer(const std::string& base, std::string_view key);
+
+class JsonObject {
+ public:
+  // Throws InputError unless `value` is an object.
+  JsonObject(std::string file, const nlohmann::json& value, std::string pointer);
+
+  const std::string& file() const { return file_; }
+  const std::string& pointer() const { return pointer_; }
+  const nlohmann::json& json() const { return *value_; }
+  bool Has(std::string_view key) const;
+
+  // Each reader raises InputError if the key is missing (and no default is given) or has
+  // the wrong type.
+  double Number(std::string_view key) const;
+  double Number(std::string_view key, double fallback) const;
+  double Positive(std::string_view key) const;                  // > 0
+  double Positive(std::string_view key, double fallback) const;
+  double NonNegative(std::string_view key, double fallback) const;  // >= 0
+  long long Integer(std::string_view key) const;
+  long long Integer(std::string_view key, long long fallback) const;
+  // Integer in [min, max].
+  long long IntegerIn(std::string_view key, long long fallback, long long min, long long max) const;
+  bool Bool(std::string_view key, bool fallback) const;
+  std::string String(std::string_view key) const;
+  std::string String(std::string_view key, std::string_view fallback) const;
+  JsonObject Object(std::string_view key) const;
+  // The raw value. REQUIRES: Has(key).
+  const nlohmann::json& Value(std::string_view key) const;
+
+  std::string PathOf(std::string_view key) const { return JoinPointer(pointer_, key); }
+  InputError Error(std::string_view key, const std::string& what) const;
+  InputError Error(const std::string& what) const;  // about the object itself
+
+  void RejectUnknownKeys() const;
+
+ private:
+  const nlohmann::json& Require(std::string_view key) const;
+
+  std::string file_;
+  const nlohmann::json* value_;
+  std::string pointer_;
+  mutable std::set<std::string, std::less<>> used_;
+};
+
+// "file: /path: what"
+InputError JsonError(const std::string& file, const std::string& pointer, const std::string& what);
+
+// Sets `dotted.path=value` in `root`: the path's parts are object keys or array indices;
+// missing object keys are created; the value is parsed as JSON, or taken as a string if it
+// does not parse. Throws InputError naming the option on a bad path.
+void ApplyOverride(nlohmann::json& root, const std::string& assignment);
+
+}  // namespace gpuslice
+
+#endif  // GPUSLICE_SIM_UTIL_JSON_READER_H_

@@ -1,0 +1,85 @@
+// The gpuslice command line.
+#include <atomic>
+#include <csignal>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "sim/policies/policy.h"
+#include "tools/cli_run.h"
+
+namespace {
+
+std::atomic<bool> g_interrupted{false};
+
+void OnSignal(int) { g_interrupted.store(true); }
+
+void AddRunOptions(CLI::App* app, gpuslice::RunCommand* cmd) {
+  app->add_option("scenario", cmd->scenario_path, "Scenario JSON file")->required();
+  app->add_option("--seed", cmd->seed, "Override the scenario's seed")->check(CLI::NonNegativeNumber);
+  app->add_option("--set", cmd->sets, "Override a scenario value: json.path=value (repeatable)");
+  app->add_option("-o,--output", cmd->output, "HDF5 result file (default results/<scenario>-<run>.h5)");
+  app->add_flag("--no-output", cmd->no_output, "Write no HDF5 file");
+  app->add_flag("--per-request", cmd->per_request, "Add the per-request table to the HDF5 file");
+  app->add_option("--summary-json", cmd->summary_json, "Also write the summary as JSON to this file");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"gpuslice: a discrete-event simulator of GPU inference serving.\n"
+               "Policies: " + gpuslice::PolicyRegistry::Names(),
+               "gpuslice"};
+  app.set_version_flag("--version", GPUSLICE_VERSION);
+  app.require_subcommand(1);
+
+  gpuslice::RunCommand run_cmd;
+  CLI::App* run = app.add_subcommand("run", "Run one policy on a scenario");
+  AddRunOptions(run, &run_cmd);
+  run->add_option("-p,--policy", run_cmd.policies, "Policy run of the scenario, or a registered policy name");
+  run->footer(
+      "Examples:\n"
+      "  gpuslice run scenarios/quickstart.json\n"
+      "  gpuslice run scenarios/quickstart.json --policy kserve --seed 7 --summary-json out.json\n"
+      "  gpuslice run scenarios/quickstart.json --set models.resnet50.slo_ms=150 --per-request");
+
+  gpuslice::RunCommand compare_cmd;
+  compare_cmd.compare = true;
+  CLI::App* compare = app.add_subcommand("compare", "Run several policies on a scenario, side by side");
+  AddRunOptions(compare, &compare_cmd);
+  compare->add_option("--policies", compare_cmd.policies, "Comma-separated policy runs (default: all in the scenario)");
+  compare->footer(
+      "Examples:\n"
+      "  gpuslice compare scenarios/quickstart.json\n"
+      "  gpuslice compare scenarios/quickstart.json --policies kserve,knative-defaults -o results/q.h5");
+
+  std::string validate_path;
+  std::vector<std::string> validate_sets;
+  CLI::App* validate = app.add_subcommand("validate", "Check a scenario and print it fully resolved");
+  validate->add_option("scenario", validate_path, "Scenario JSON file")->required();
+  validate->add_option("--set", validate_sets, "Override a scenario value: json.path=value (repeatable)");
+  validate->footer("Example:\n  gpuslice validate scenarios/quickstart.json");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return 2;
+  }
+
+  std::string command_line;
+  for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + std::string(argv[i]);
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+
+  if (validate->parsed()) return gpuslice::ExecuteValidate(validate_path, validate_sets);
+  gpuslice::RunCommand& cmd = run->parsed() ? run_cmd : compare_cmd;
+  cmd.command_line = command_line;
+  return gpuslice::ExecuteRun(cmd, g_interrupted);
+}

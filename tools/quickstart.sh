@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# README command one: set up, build, and compare the policies of the quickstart scenario.
+# The table goes to the terminal, the HDF5 file to results/quickstart-compare.h5.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tools/build.sh
+build/release/gpuslice compare scenarios/quickstart.json "$@"

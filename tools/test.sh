@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# README command two: set up, build, and run the whole test suite with CTest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tools/build.sh
+ctest --preset release "$@"

@@ -1,4 +1,5 @@
 #include <cmath>
+#include <map>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -119,6 +120,48 @@ TEST(Rng, BelowIsUniform) {
   const int n = 70000;
   for (int i = 0; i < n; ++i) ++counts[rng.Below(7)];
   for (int c : counts) EXPECT_NEAR(c, n / 7, 5 * std::sqrt(n / 7.0));
+}
+
+}  // namespace
+}  // namespace gpuslice
+
+namespace gpuslice {
+namespace {
+
+TEST(EventQueue, InterleavedPushAndPopAgreeWithAReferenceOrder) {
+  // Pushes always at or after the last popped time, as the engine guarantees, with many ties.
+  EventQueue q;
+  std::multimap<std::pair<SimTime, uint64_t>, uint64_t> reference;
+  RngStream rng(4, "interleaved");
+  SimTime now = 0;
+  uint64_t seq = 0;
+  for (int step = 0; step < 200000; ++step) {
+    if (reference.empty() || rng.Uniform() < 0.55) {
+      SimTime t = now + static_cast<SimTime>(rng.Below(4) == 0 ? 0 : rng.Below(1'000'000'000));
+      q.Push(t, nullptr, seq);
+      reference.emplace(std::make_pair(t, seq), seq);
+      ++seq;
+    } else {
+      Event e = q.Pop();
+      auto it = reference.begin();
+      ASSERT_EQ(e.time, it->first.first);
+      ASSERT_EQ(e.tag, it->second);
+      now = e.time;
+      reference.erase(it);
+    }
+    ASSERT_EQ(q.size(), reference.size());
+  }
+}
+
+TEST(EventQueue, PushBeforeAPeekedEventIsAllowed) {
+  EventQueue q;
+  q.Push(50, nullptr, 1);
+  q.Push(70, nullptr, 2);
+  EXPECT_EQ(q.top().time, 50);
+  q.Push(30, nullptr, 3);
+  EXPECT_EQ(q.Pop().tag, 3u);
+  EXPECT_EQ(q.Pop().tag, 1u);
+  EXPECT_EQ(q.Pop().tag, 2u);
 }
 
 }  // namespace

@@ -18,6 +18,7 @@
 // converges far faster, so the same or smaller sizes give at least the same margin.
 // The seed is fixed, so the test is also deterministic.
 #include <cmath>
+#include <cstdio>
 
 #include <gtest/gtest.h>
 
@@ -63,6 +64,8 @@ TEST_P(QueueingTest, MeanWaitMatchesTheory) {
   RunResult r = testing::RunInline(testing::FixedServersScenario(c.servers, kServiceMs, lambda, duration_s, c.noise));
   const double expected = AnalyticWaitMs(c);
   const double measured = r.overall.queue_wait_mean_ms;
+  std::printf("%s: Wq theory %.4f ms, simulated %.4f ms (ratio %.4f) over %llu requests\n", c.name, expected,
+              measured, measured / expected, static_cast<unsigned long long>(r.overall.completed));
   SCOPED_TRACE(std::string(c.name) + ": expected Wq " + std::to_string(expected) + " ms, measured " +
                std::to_string(measured) + " ms over " + std::to_string(r.overall.completed) + " requests");
   EXPECT_EQ(r.overall.dropped_total, 0u);

@@ -20,7 +20,7 @@ int main(int argc, char** argv) {
   const double rate_per_function = 150.0;  // 15,000 rps in all
   const double duration_s = requests / (functions * rate_per_function);
   const std::string profiles = std::string(GPUSLICE_SOURCE_DIR) + "/gpu/profiles/v100/";
-  nlohmann::json j = {
+  nlohmann::ordered_json j = {
       {"name", "e2e-bench"},
       {"seed", 1},
       {"cluster", {{"nodes", {{{"count", 16}, {"gpus_per_node", 4}, {"gpu", "V100-16GB"}}}}}},

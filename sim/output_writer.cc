@@ -219,8 +219,8 @@ RequestSink* ResultFile::BeginRun(const std::string& run_name, const Scenario& s
   run_ = h5::CreateGroup(runs_.id(), run_name);
   if (!scenario.per_request) return nullptr;
   h5::Handle requests = h5::CreateGroup(run_.id(), "requests");
-  nlohmann::json functions = scenario.function_names;
-  nlohmann::json models = nlohmann::json::array();
+  nlohmann::ordered_json functions = scenario.function_names;
+  nlohmann::ordered_json models = nlohmann::ordered_json::array();
   for (const ModelSpec& m : scenario.models) models.push_back(m.name);
   h5::WriteStringAttribute(requests.id(), "function_names", functions.dump());
   h5::WriteStringAttribute(requests.id(), "model_names", models.dump());

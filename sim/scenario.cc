@@ -80,13 +80,13 @@ int Scenario::total_gpus() const {
 }
 
 Scenario LoadScenario(const std::string& path, const std::vector<std::string>& overrides) {
-  nlohmann::json root = ParseJsonFile(path);
+  nlohmann::ordered_json root = ParseJsonFile(path);
   for (const std::string& o : overrides) ApplyOverride(root, o);
   std::string dir = std::filesystem::path(path).parent_path().string();
   return ParseScenario(root, path, dir);
 }
 
-Scenario ParseScenario(const nlohmann::json& root_json, const std::string& file, const std::string& dir) {
+Scenario ParseScenario(const nlohmann::ordered_json& root_json, const std::string& file, const std::string& dir) {
   JsonObject root(file, root_json, "");
   Scenario s;
   s.file = file;
@@ -98,7 +98,7 @@ Scenario ParseScenario(const nlohmann::json& root_json, const std::string& file,
 
   // Cluster.
   JsonObject cluster = root.Object("cluster");
-  const nlohmann::json& nodes = cluster.Value("nodes");
+  const nlohmann::ordered_json& nodes = cluster.Value("nodes");
   if (!nodes.is_array() || nodes.empty()) throw cluster.Error("nodes", "expected a non-empty array");
   for (size_t i = 0; i < nodes.size(); ++i) {
     JsonObject n(file, nodes[i], cluster.PathOf("nodes") + "/" + std::to_string(i));
@@ -188,18 +188,18 @@ Scenario ParseScenario(const nlohmann::json& root_json, const std::string& file,
   return s;
 }
 
-nlohmann::json Scenario::ToJson(const PolicyRunSpec* run) const {
-  nlohmann::json j;
+nlohmann::ordered_json Scenario::ToJson(const PolicyRunSpec* run) const {
+  nlohmann::ordered_json j;
   j["name"] = name;
   j["seed"] = seed;
-  nlohmann::json nodes = nlohmann::json::array();
+  nlohmann::ordered_json nodes = nlohmann::ordered_json::array();
   for (const NodeGroup& g : node_groups) {
     nodes.push_back({{"count", g.count}, {"gpus_per_node", g.gpus_per_node}, {"gpu", g.gpu->name},
                      {"price_per_hour", g.price_per_hour}});
   }
   j["cluster"] = {{"nodes", nodes}, {"container_start_s", container_start_s}, {"token_window_ms", token_window_ms}};
   for (const ModelSpec& m : models) {
-    nlohmann::json mj{{"slo_ms", m.slo_ms}, {"memory_mb", m.memory_mb}, {"load_time_s", m.load_time_s},
+    nlohmann::ordered_json mj{{"slo_ms", m.slo_ms}, {"memory_mb", m.memory_mb}, {"load_time_s", m.load_time_s},
                       {"overhead_ms", m.overhead_ms}, {"max_batch", m.max_batch},
                       {"batch_timeout_ms", m.batch_timeout_ms}, {"queue_timeout_s", m.queue_timeout_s}};
     if (m.profile_path.empty()) {
@@ -212,7 +212,7 @@ nlohmann::json Scenario::ToJson(const PolicyRunSpec* run) const {
   for (size_t f = 0; f < function_names.size(); ++f) {
     j["functions"][function_names[f]] = models[static_cast<size_t>(function_model[f])].name;
   }
-  j["workload"] = nlohmann::json::array();
+  j["workload"] = nlohmann::ordered_json::array();
   for (const WorkloadSource& w : workload) j["workload"].push_back(w.ToJson(function_names));
   j["duration_s"] = duration_s;
   j["drain_s"] = drain_s;
@@ -221,7 +221,7 @@ nlohmann::json Scenario::ToJson(const PolicyRunSpec* run) const {
   j["output"] = {{"interval_s", interval_s}, {"per_request", per_request},
                  {"per_model_timeseries", per_model_timeseries}};
   if (run != nullptr) {
-    nlohmann::json p = run->config;
+    nlohmann::ordered_json p = run->config;
     p["policy"] = run->policy;
     j["policies"][run->run_name] = p;
   }
@@ -246,7 +246,7 @@ std::vector<PolicyRunSpec> SelectPolicyRuns(const Scenario& scenario, const std:
       }
     }
     if (!found && PolicyRegistry::Has(name)) {
-      out.push_back(PolicyRunSpec{name, name, nlohmann::json::object()});
+      out.push_back(PolicyRunSpec{name, name, nlohmann::ordered_json::object()});
       found = true;
     }
     if (!found) {

@@ -46,7 +46,7 @@ enum class NoiseKind { kNone, kLogNormal, kExponential };
 struct PolicyRunSpec {
   std::string run_name;     // the key in "policies", or the policy's own name
   std::string policy;       // registered policy name
-  nlohmann::json config;    // the policy's own keys, validated by the policy
+  nlohmann::ordered_json config;    // the policy's own keys, validated by the policy
 };
 
 struct Scenario {
@@ -74,7 +74,7 @@ struct Scenario {
   int model_index(const std::string& model) const;
   int total_gpus() const;
   // The resolved scenario, with one policy run's config when `run` is given.
-  nlohmann::json ToJson(const PolicyRunSpec* run = nullptr) const;
+  nlohmann::ordered_json ToJson(const PolicyRunSpec* run = nullptr) const;
 };
 
 // Reads and validates a scenario file, after applying `--set` overrides to its JSON.
@@ -83,7 +83,7 @@ Scenario LoadScenario(const std::string& path, const std::vector<std::string>& o
 
 // Like LoadScenario, from JSON already in memory; `file` names it in errors and `dir`
 // resolves its relative paths.
-Scenario ParseScenario(const nlohmann::json& root, const std::string& file, const std::string& dir);
+Scenario ParseScenario(const nlohmann::ordered_json& root, const std::string& file, const std::string& dir);
 
 // The policy runs named by `selection` (comma-separated run names or registered policy
 // names; empty = every run in the scenario). Throws InputError for an unknown name.

@@ -58,7 +58,7 @@ struct RunResult {
   std::string run_name;
   std::string policy;
   uint64_t seed = 0;
-  nlohmann::json scenario;  // resolved, with this run's policy config
+  nlohmann::ordered_json scenario;  // resolved, with this run's policy config
   std::vector<ModelSummary> models;
   ModelSummary overall;
   double simulated_s = 0;

@@ -2,8 +2,8 @@
 
 namespace gpuslice {
 
-nlohmann::json ModelSummaryJson(const ModelSummary& s) {
-  nlohmann::json j;
+nlohmann::ordered_json ModelSummaryJson(const ModelSummary& s) {
+  nlohmann::ordered_json j;
   j["arrived"] = s.arrived;
   j["completed"] = s.completed;
   j["dropped"] = {{"queue_timeout", s.dropped[0]},
@@ -29,8 +29,8 @@ nlohmann::json ModelSummaryJson(const ModelSummary& s) {
   return j;
 }
 
-nlohmann::json RunSummaryJson(const RunResult& r) {
-  nlohmann::json j;
+nlohmann::ordered_json RunSummaryJson(const RunResult& r) {
+  nlohmann::ordered_json j;
   j["name"] = r.run_name;
   j["policy"] = r.policy;
   j["seed"] = r.seed;
@@ -46,11 +46,11 @@ nlohmann::json RunSummaryJson(const RunResult& r) {
   return j;
 }
 
-nlohmann::json SummaryJson(const std::string& scenario_name, const std::vector<RunResult>& runs) {
-  nlohmann::json j;
+nlohmann::ordered_json SummaryJson(const std::string& scenario_name, const std::vector<RunResult>& runs) {
+  nlohmann::ordered_json j;
   j["gpuslice_version"] = GPUSLICE_VERSION;
   j["scenario"] = scenario_name;
-  j["runs"] = nlohmann::json::array();
+  j["runs"] = nlohmann::ordered_json::array();
   for (const RunResult& r : runs) j["runs"].push_back(RunSummaryJson(r));
   return j;
 }

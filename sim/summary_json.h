@@ -12,9 +12,9 @@
 
 namespace gpuslice {
 
-nlohmann::json ModelSummaryJson(const ModelSummary& s);
-nlohmann::json RunSummaryJson(const RunResult& r);
-nlohmann::json SummaryJson(const std::string& scenario_name, const std::vector<RunResult>& runs);
+nlohmann::ordered_json ModelSummaryJson(const ModelSummary& s);
+nlohmann::ordered_json RunSummaryJson(const RunResult& r);
+nlohmann::ordered_json SummaryJson(const std::string& scenario_name, const std::vector<RunResult>& runs);
 
 }  // namespace gpuslice
 

@@ -16,13 +16,13 @@ namespace fs = std::filesystem;
 
 struct BadInput {
   const char* name;
-  std::function<void(nlohmann::json&)> edit;
+  std::function<void(nlohmann::ordered_json&)> edit;
   std::string extra_args;
   std::string message;  // expected after "<file>: "
 };
 
-nlohmann::json Valid() {
-  nlohmann::json j = testing::FixedServersScenario(1, 10, 5, 10, "none");
+nlohmann::ordered_json Valid() {
+  nlohmann::ordered_json j = testing::FixedServersScenario(1, 10, 5, 10, "none");
   j["models"]["m"]["profile"] = testing::SourceDir() + "/gpu/profiles/v100/resnet50.csv";
   j["models"]["m"].erase("latency_ms");
   return j;
@@ -60,7 +60,7 @@ TEST(Cli, BadScenariosFailCleanly) {
     SCOPED_TRACE(c.name);
     const std::string dir = testing::TempDir() + "/" + c.name;
     fs::create_directories(dir);
-    nlohmann::json j = Valid();
+    nlohmann::ordered_json j = Valid();
     c.edit(j);
     const std::string path = dir + "/scenario.json";
     std::ofstream(path) << j.dump(2);
@@ -78,7 +78,7 @@ TEST(Cli, MissingAndMalformedFilesFailCleanly) {
 
 TEST(Cli, InterruptedRunLeavesNoResultFile) {
   const std::string dir = testing::TempDir();
-  nlohmann::json j = testing::FixedServersScenario(4, 1, 3000, 1e5, "none");
+  nlohmann::ordered_json j = testing::FixedServersScenario(4, 1, 3000, 1e5, "none");
   const std::string path = dir + "/long.json";
   std::ofstream(path) << j.dump();
   auto r = testing::RunCommand("timeout --preserve-status -s INT 1 " + std::string(GPUSLICE_BINARY) + " run " + path + " -o " + dir +

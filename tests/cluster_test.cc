@@ -8,7 +8,7 @@ namespace gpuslice {
 namespace {
 
 Scenario TwoV100s() {
-  nlohmann::json j = testing::FixedServersScenario(2, 10, 1, 1, "none");
+  nlohmann::ordered_json j = testing::FixedServersScenario(2, 10, 1, 1, "none");
   j["cluster"]["nodes"][0]["price_per_hour"] = 3.6;  // 0.001 USD per second
   j["policies"]["fixed"]["initial_replicas"] = 1;
   j["models"]["n"] = {{"latency_ms", 5}, {"slo_ms", 50}, {"memory_mb", 1000}};

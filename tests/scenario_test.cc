@@ -10,7 +10,7 @@
 namespace gpuslice {
 namespace {
 
-std::string ErrorOf(const nlohmann::json& j) {
+std::string ErrorOf(const nlohmann::ordered_json& j) {
   try {
     testing::ParseInline(j);
   } catch (const InputError& e) {
@@ -19,14 +19,14 @@ std::string ErrorOf(const nlohmann::json& j) {
   return "";
 }
 
-nlohmann::json Base() { return testing::FixedServersScenario(2, 10, 5, 10, "none"); }
+nlohmann::ordered_json Base() { return testing::FixedServersScenario(2, 10, 5, 10, "none"); }
 
 TEST(Scenario, QuickstartLoadsAndEchoesDefaults) {
   Scenario s = LoadScenario(testing::SourceDir() + "/scenarios/quickstart.json");
   EXPECT_EQ(s.name, "quickstart");
   EXPECT_EQ(s.models.size(), 2u);
   EXPECT_EQ(s.total_gpus(), 4);
-  nlohmann::json echo = s.ToJson(&s.policies[0]);
+  nlohmann::ordered_json echo = s.ToJson(&s.policies[0]);
   EXPECT_EQ(echo["models"]["resnet50"]["max_batch"], 4);
   EXPECT_EQ(echo["cluster"]["nodes"][0]["price_per_hour"], 3.06);
   EXPECT_EQ(echo["workload"][0]["rates_rps"].size(), 50u);
@@ -37,7 +37,7 @@ TEST(Scenario, QuickstartLoadsAndEchoesDefaults) {
 
 TEST(Scenario, ErrorsNameTheJsonPath) {
   struct Case {
-    std::function<void(nlohmann::json&)> edit;
+    std::function<void(nlohmann::ordered_json&)> edit;
     std::string message;
   } cases[] = {
       {[](auto& j) { j["models"]["m"]["slo_ms"] = 0; }, "inline.json: /models/m/slo_ms: must be > 0"},
@@ -55,7 +55,7 @@ TEST(Scenario, ErrorsNameTheJsonPath) {
       {[](auto& j) { j["models"]["m"]["profile"] = "x.csv"; }, "/models/m: give exactly one of"},
   };
   for (auto& c : cases) {
-    nlohmann::json j = Base();
+    nlohmann::ordered_json j = Base();
     c.edit(j);
     std::string e = ErrorOf(j);
     EXPECT_NE(e.find(c.message), std::string::npos) << "got: " << e << "\nwanted: " << c.message;
@@ -64,7 +64,7 @@ TEST(Scenario, ErrorsNameTheJsonPath) {
 }
 
 TEST(Scenario, OverridesSetNestedValuesAndArrays) {
-  nlohmann::json j = Base();
+  nlohmann::ordered_json j = Base();
   ApplyOverride(j, "models.m.slo_ms=250");
   ApplyOverride(j, "workload.0.rate_rps=7.5");
   ApplyOverride(j, "policies.fixed.autoscaling=true");

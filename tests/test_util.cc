@@ -28,7 +28,7 @@ std::string WriteTempFile(const std::string& name, const std::string& contents) 
   return path;
 }
 
-nlohmann::json FixedServersScenario(int servers, double service_ms, double rate_rps, double duration_s,
+nlohmann::ordered_json FixedServersScenario(int servers, double service_ms, double rate_rps, double duration_s,
                                     const std::string& noise) {
   return {
       {"name", "fixed-servers"},
@@ -44,9 +44,9 @@ nlohmann::json FixedServersScenario(int servers, double service_ms, double rate_
   };
 }
 
-Scenario ParseInline(const nlohmann::json& j) { return ParseScenario(j, "inline.json", SourceDir()); }
+Scenario ParseInline(const nlohmann::ordered_json& j) { return ParseScenario(j, "inline.json", SourceDir()); }
 
-RunResult RunInline(const nlohmann::json& j, const std::string& policy_run) {
+RunResult RunInline(const nlohmann::ordered_json& j, const std::string& policy_run) {
   Scenario s = ParseInline(j);
   std::vector<PolicyRunSpec> runs = SelectPolicyRuns(s, policy_run);
   return RunSimulation(s, runs.front());

@@ -17,11 +17,11 @@ std::string WriteTempFile(const std::string& name, const std::string& contents);
 
 // A scenario of one model with a constant service time, served by `servers` warm whole-GPU
 // instances with no autoscaling, under Poisson arrivals: the queueing-theory setting.
-nlohmann::json FixedServersScenario(int servers, double service_ms, double rate_rps, double duration_s,
+nlohmann::ordered_json FixedServersScenario(int servers, double service_ms, double rate_rps, double duration_s,
                                     const std::string& noise);
 
-Scenario ParseInline(const nlohmann::json& j);
-RunResult RunInline(const nlohmann::json& j, const std::string& policy_run = "");
+Scenario ParseInline(const nlohmann::ordered_json& j);
+RunResult RunInline(const nlohmann::ordered_json& j, const std::string& policy_run = "");
 
 struct CommandResult {
   int exit_code;

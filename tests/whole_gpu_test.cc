@@ -16,8 +16,8 @@ class CollectingSink final : public RequestSink {
   std::vector<RequestRecord> records;
 };
 
-nlohmann::json OneModel(double service_ms, nlohmann::json workload, nlohmann::json policy, int gpus = 4) {
-  nlohmann::json j = testing::FixedServersScenario(gpus, service_ms, 1, 1, "none");
+nlohmann::ordered_json OneModel(double service_ms, nlohmann::ordered_json workload, nlohmann::ordered_json policy, int gpus = 4) {
+  nlohmann::ordered_json j = testing::FixedServersScenario(gpus, service_ms, 1, 1, "none");
   j["workload"] = workload;
   j["policies"] = {{"p", policy}};
   j["cluster"]["container_start_s"] = 2.0;
@@ -26,7 +26,7 @@ nlohmann::json OneModel(double service_ms, nlohmann::json workload, nlohmann::js
   return j;
 }
 
-RunResult RunWithSink(const nlohmann::json& j, CollectingSink* sink) {
+RunResult RunWithSink(const nlohmann::ordered_json& j, CollectingSink* sink) {
   Scenario s = testing::ParseInline(j);
   RunOptions options;
   options.request_sink = sink;
@@ -67,7 +67,7 @@ TEST(WholeGpu, ScalesToZeroAfterTheStableWindowAndGracePeriod) {
 TEST(WholeGpu, ScalesOutUnderLoadUpToMaxReplicas) {
   // 200 rps of 10 ms requests = 2 busy servers; with concurrency 1 and 70% target Knative
   // asks for ceil(2 / 0.7) = 3 or more.
-  nlohmann::json load = {{{"type", "poisson"}, {"function", "m"}, {"rate_rps", 200}, {"end_s", 120}}};
+  nlohmann::ordered_json load = {{{"type", "poisson"}, {"function", "m"}, {"rate_rps", 200}, {"end_s", 120}}};
   RunResult free = testing::RunInline(OneModel(10, load, {{"policy", "whole-gpu"}, {"container_concurrency", 1}}, 8));
   EXPECT_GE(free.overall.peak_instances, 3);
   RunResult capped = testing::RunInline(
@@ -76,7 +76,7 @@ TEST(WholeGpu, ScalesOutUnderLoadUpToMaxReplicas) {
 }
 
 TEST(WholeGpu, ContainerConcurrencyBoundsTheBatch) {
-  nlohmann::json load = {{{"type", "poisson"}, {"function", "m"}, {"rate_rps", 300}, {"end_s", 30}}};
+  nlohmann::ordered_json load = {{{"type", "poisson"}, {"function", "m"}, {"rate_rps", 300}, {"end_s", 30}}};
   auto j = OneModel(10, load, {{"policy", "whole-gpu"}, {"container_concurrency", 2}, {"warm_start", true},
                                {"initial_replicas", 2}, {"autoscaling", false}});
   j["models"]["m"]["max_batch"] = 8;
@@ -90,7 +90,7 @@ TEST(WholeGpu, ContainerConcurrencyBoundsTheBatch) {
 
 TEST(WholeGpu, QueueTimeoutDropsExactlyAtTheDeadline) {
   // One server at twice its capacity: the queue grows until requests time out.
-  nlohmann::json load = {{{"type", "poisson"}, {"function", "m"}, {"rate_rps", 20}, {"end_s", 60}}};
+  nlohmann::ordered_json load = {{{"type", "poisson"}, {"function", "m"}, {"rate_rps", 20}, {"end_s", 60}}};
   auto j = OneModel(100, load, {{"policy", "whole-gpu"}, {"warm_start", true}, {"autoscaling", false}});
   j["models"]["m"]["queue_timeout_s"] = 1.0;
   CollectingSink sink;
@@ -112,7 +112,7 @@ TEST(WholeGpu, QueueTimeoutDropsExactlyAtTheDeadline) {
 }
 
 TEST(WholeGpu, BatchTimeoutHoldsALoneRequest) {
-  nlohmann::json load = {{{"type", "stages"}, {"function", "m"}, {"rates_rps", {10}}, {"stage_s", 10}}};
+  nlohmann::ordered_json load = {{{"type", "stages"}, {"function", "m"}, {"rates_rps", {10}}, {"stage_s", 10}}};
   auto j = OneModel(3, load, {{"policy", "whole-gpu"}, {"warm_start", true}, {"autoscaling", false}});
   j["models"]["m"]["max_batch"] = 4;
   j["models"]["m"]["batch_timeout_ms"] = 50;
@@ -124,7 +124,7 @@ TEST(WholeGpu, BatchTimeoutHoldsALoneRequest) {
 }
 
 TEST(WholeGpu, OverheadAddsToLatencyNotToServerTime) {
-  nlohmann::json load = {{{"type", "stages"}, {"function", "m"}, {"rates_rps", {10}}, {"stage_s", 10}}};
+  nlohmann::ordered_json load = {{{"type", "stages"}, {"function", "m"}, {"rates_rps", {10}}, {"stage_s", 10}}};
   auto j = OneModel(20, load, {{"policy", "whole-gpu"}, {"warm_start", true}, {"autoscaling", false}});
   j["models"]["m"]["overhead_ms"] = 60;
   j["models"]["m"]["slo_ms"] = 79.5;

@@ -23,7 +23,7 @@ std::vector<Arrival> Drain(ArrivalStream& s) {
   return out;
 }
 
-std::vector<WorkloadSource> Parse(const nlohmann::json& j) {
+std::vector<WorkloadSource> Parse(const nlohmann::ordered_json& j) {
   return ParseWorkload("w.json", j, "/workload", testing::SourceDir() + "/scenarios", Functions());
 }
 
@@ -31,7 +31,7 @@ TEST(Stages, HasGpuLoadsHaveTheirExactCounts) {
   // Σ processed_request_counts × 5 s: 538 × 5 = 2,690 (normal; the artifact's n) and
   // 423 × 5 = 2,115 (stress).
   for (auto [file, expected] : {std::pair{"workloads/has-gpu-normal.json", 2690}, {"workloads/has-gpu-stress.json", 2115}}) {
-    auto sources = Parse(nlohmann::json::array({{{"type", "stages"}, {"function", "a"}, {"file", file}}}));
+    auto sources = Parse(nlohmann::ordered_json::array({{{"type", "stages"}, {"function", "a"}, {"file", file}}}));
     ASSERT_EQ(sources[0].rates_rps.size(), 50u);
     EXPECT_DOUBLE_EQ(sources[0].stage_s, 5.0);
     auto stream = MakeArrivalStream(sources, 1, Functions());
@@ -77,7 +77,7 @@ TEST(Poisson, CountAndGapsMatchTheRate) {
 }
 
 TEST(Merged, InterleavesByTimeAndKeepsEveryArrival) {
-  auto sources = Parse(nlohmann::json::array({
+  auto sources = Parse(nlohmann::ordered_json::array({
       {{"type", "poisson"}, {"function", "a"}, {"rate_rps", 50}, {"end_s", 20}},
       {{"type", "poisson"}, {"function", "b"}, {"rate_rps", 30}, {"end_s", 20}},
       {{"type", "stages"}, {"function", "a"}, {"rates_rps", {5, 5}}, {"stage_s", 10}},
@@ -134,7 +134,7 @@ TEST(CsvTrace, SkipsAndCountsUnknownFunctionsWhenAsked) {
 
 TEST(WorkloadSpec, RejectsBadSources) {
   struct Bad {
-    nlohmann::json source;
+    nlohmann::ordered_json source;
     std::string message;
   } cases[] = {
       {{{"type", "poisson"}, {"function", "a"}, {"rate_rps", 0}, {"end_s", 5}}, "/workload/0/rate_rps: must be > 0"},
@@ -148,7 +148,7 @@ TEST(WorkloadSpec, RejectsBadSources) {
   };
   for (const Bad& b : cases) {
     try {
-      Parse(nlohmann::json::array({b.source}));
+      Parse(nlohmann::ordered_json::array({b.source}));
       ADD_FAILURE() << "no error for " << b.source.dump();
     } catch (const InputError& e) {
       EXPECT_NE(std::string(e.what()).find("w.json: " + b.message), std::string::npos) << e.what();

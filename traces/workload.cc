@@ -11,10 +11,10 @@ namespace gpuslice {
 namespace {
 
 void ReadStagesFile(const JsonObject& src, const std::string& path, WorkloadSource* out) {
-  nlohmann::json doc = ParseJsonFile(path);
+  nlohmann::ordered_json doc = ParseJsonFile(path);
   if (!doc.is_object()) throw InputError(path + ": /: expected an object");
   JsonObject root(path, doc, "");
-  const nlohmann::json& counts = root.Value("processed_request_counts");
+  const nlohmann::ordered_json& counts = root.Value("processed_request_counts");
   if (!counts.is_array() || counts.empty()) {
     throw JsonError(path, "/processed_request_counts", "expected a non-empty array of rates");
   }
@@ -25,7 +25,7 @@ void ReadStagesFile(const JsonObject& src, const std::string& path, WorkloadSour
     out->rates_rps.push_back(counts[i].get<double>());
   }
   if (!src.Has("stage_s") && doc.contains("parameters") && doc["parameters"].contains("duration")) {
-    const nlohmann::json& d = doc["parameters"]["duration"];
+    const nlohmann::ordered_json& d = doc["parameters"]["duration"];
     std::string text = d.is_string() ? d.get<std::string>() : "";
     try {
       size_t used = 0;
@@ -46,7 +46,7 @@ std::string ResolvePath(const std::string& base_dir, const std::string& path) {
   return (std::filesystem::path(base_dir) / p).lexically_normal().string();
 }
 
-std::vector<WorkloadSource> ParseWorkload(const std::string& file, const nlohmann::json& array,
+std::vector<WorkloadSource> ParseWorkload(const std::string& file, const nlohmann::ordered_json& array,
                                           const std::string& pointer, const std::string& base_dir,
                                           const std::unordered_map<std::string, int32_t>& functions) {
   if (!array.is_array() || array.empty()) {
@@ -87,7 +87,7 @@ std::vector<WorkloadSource> ParseWorkload(const std::string& file, const nlohman
         w.path = ResolvePath(base_dir, src.String("file"));
         ReadStagesFile(src, w.path, &w);
       } else {
-        const nlohmann::json& rates = src.Value("rates_rps");
+        const nlohmann::ordered_json& rates = src.Value("rates_rps");
         if (!rates.is_array() || rates.empty()) throw src.Error("rates_rps", "expected a non-empty array");
         for (size_t k = 0; k < rates.size(); ++k) {
           if (!rates[k].is_number() || rates[k].get<double>() < 0) {
@@ -111,8 +111,8 @@ std::vector<WorkloadSource> ParseWorkload(const std::string& file, const nlohman
   return sources;
 }
 
-nlohmann::json WorkloadSource::ToJson(const std::vector<std::string>& function_names) const {
-  nlohmann::json j{{"type", type}, {"start_s", start_s}};
+nlohmann::ordered_json WorkloadSource::ToJson(const std::vector<std::string>& function_names) const {
+  nlohmann::ordered_json j{{"type", type}, {"start_s", start_s}};
   if (function >= 0) j["function"] = function_names[static_cast<size_t>(function)];
   if (type == "poisson") {
     j["rate_rps"] = rate_rps;

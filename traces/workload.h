@@ -37,11 +37,11 @@ struct WorkloadSource {
   bool skip_unknown_functions = false;
   std::string rng_stream;
 
-  nlohmann::json ToJson(const std::vector<std::string>& function_names) const;
+  nlohmann::ordered_json ToJson(const std::vector<std::string>& function_names) const;
 };
 
 // Parses `array` (at JSON pointer `pointer` of `file`). Throws InputError.
-std::vector<WorkloadSource> ParseWorkload(const std::string& file, const nlohmann::json& array,
+std::vector<WorkloadSource> ParseWorkload(const std::string& file, const nlohmann::ordered_json& array,
                                           const std::string& pointer, const std::string& base_dir,
                                           const std::unordered_map<std::string, int32_t>& functions);
 

@@ -25,11 +25,11 @@ std::string PolicyRegistry::Names() {
 }
 
 std::unique_ptr<Policy> PolicyRegistry::Create(const std::string& name, const std::string& file,
-                                               const nlohmann::json& config, const std::string& pointer,
+                                               const nlohmann::ordered_json& config, const std::string& pointer,
                                                const Scenario& scenario) {
   auto it = Registry().find(name);
   if (it == Registry().end()) throw InputError("unknown policy '" + name + "' (known: " + Names() + ")");
-  nlohmann::json empty = nlohmann::json::object();
+  nlohmann::ordered_json empty = nlohmann::ordered_json::object();
   JsonObject reader(file, config.is_null() ? empty : config, pointer);
   reader.String("policy", name);
   std::unique_ptr<Policy> policy = it->second(reader, scenario);

@@ -60,9 +60,9 @@ class PolicyRegistry {
   // `config` is the scenario's entry for this run (its "policy" key is ignored); `pointer`
   // is its JSON path, for errors. Throws InputError.
   static std::unique_ptr<Policy> Create(const std::string& name, const std::string& file,
-                                        const nlohmann::json& config, const std::string& pointer,
+                                        const nlohmann::ordered_json& config, const std::string& pointer,
                                         const Scenario& scenario);
-  static void Validate(const std::string& name, const std::string& file, const nlohmann::json& config,
+  static void Validate(const std::string& name, const std::string& file, const nlohmann::ordered_json& config,
                        const std::string& pointer, const Scenario& scenario) {
     Create(name, file, config, pointer, scenario);
   }

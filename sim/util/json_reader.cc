@@ -7,7 +7,7 @@
 namespace gpuslice {
 namespace {
 
-std::string Describe(const nlohmann::json& v) {
+std::string Describe(const nlohmann::ordered_json& v) {
   std::string s = v.dump();
   if (s.size() > 40) s = s.substr(0, 37) + "...";
   return s;
@@ -19,15 +19,15 @@ InputError JsonError(const std::string& file, const std::string& pointer, const 
   return InputError(file + ": " + (pointer.empty() ? "/" : pointer) + ": " + what);
 }
 
-nlohmann::json ParseJsonFile(const std::string& path) {
+nlohmann::ordered_json ParseJsonFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path + ": cannot open file");
   std::stringstream buffer;
   buffer << in.rdbuf();
   const std::string text = buffer.str();
   try {
-    return nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
+    return nlohmann::ordered_json::parse(text);
+  } catch (const nlohmann::ordered_json::parse_error& e) {
     size_t byte = e.byte > 0 ? e.byte - 1 : 0;
     if (byte > text.size()) byte = text.size();
     long line = 1, column = 1;
@@ -61,7 +61,7 @@ std::string JoinPointer(const std::string& base, std::string_view key) {
   return out;
 }
 
-JsonObject::JsonObject(std::string file, const nlohmann::json& value, std::string pointer)
+JsonObject::JsonObject(std::string file, const nlohmann::ordered_json& value, std::string pointer)
     : file_(std::move(file)), value_(&value), pointer_(std::move(pointer)) {
   if (!value.is_object()) throw JsonError(file_, pointer_, "expected an object, got " + Describe(value));
 }
@@ -76,17 +76,17 @@ InputError JsonObject::Error(std::string_view key, const std::string& what) cons
 
 InputError JsonObject::Error(const std::string& what) const { return JsonError(file_, pointer_, what); }
 
-const nlohmann::json& JsonObject::Require(std::string_view key) const {
+const nlohmann::ordered_json& JsonObject::Require(std::string_view key) const {
   used_.insert(std::string(key));
   auto it = value_->find(key);
   if (it == value_->end() || it->is_null()) throw Error(key, "missing required key");
   return *it;
 }
 
-const nlohmann::json& JsonObject::Value(std::string_view key) const { return Require(key); }
+const nlohmann::ordered_json& JsonObject::Value(std::string_view key) const { return Require(key); }
 
 double JsonObject::Number(std::string_view key) const {
-  const nlohmann::json& v = Require(key);
+  const nlohmann::ordered_json& v = Require(key);
   if (!v.is_number()) throw Error(key, "expected a number, got " + Describe(v));
   double d = v.get<double>();
   if (!std::isfinite(d)) throw Error(key, "must be finite");
@@ -118,7 +118,7 @@ double JsonObject::NonNegative(std::string_view key, double fallback) const {
 }
 
 long long JsonObject::Integer(std::string_view key) const {
-  const nlohmann::json& v = Require(key);
+  const nlohmann::ordered_json& v = Require(key);
   if (v.is_number_integer()) return v.get<long long>();
   if (v.is_number_float()) {
     double d = v.get<double>();
@@ -145,13 +145,13 @@ long long JsonObject::IntegerIn(std::string_view key, long long fallback, long l
 bool JsonObject::Bool(std::string_view key, bool fallback) const {
   used_.insert(std::string(key));
   if (!Has(key)) return fallback;
-  const nlohmann::json& v = Require(key);
+  const nlohmann::ordered_json& v = Require(key);
   if (!v.is_boolean()) throw Error(key, "expected true or false, got " + Describe(v));
   return v.get<bool>();
 }
 
 std::string JsonObject::String(std::string_view key) const {
-  const nlohmann::json& v = Require(key);
+  const nlohmann::ordered_json& v = Require(key);
   if (!v.is_string()) throw Error(key, "expected a string, got " + Describe(v));
   return v.get<std::string>();
 }
@@ -171,26 +171,26 @@ void JsonObject::RejectUnknownKeys() const {
   }
 }
 
-void ApplyOverride(nlohmann::json& root, const std::string& assignment) {
+void ApplyOverride(nlohmann::ordered_json& root, const std::string& assignment) {
   const size_t eq = assignment.find('=');
   if (eq == std::string::npos || eq == 0) {
     throw InputError("--set " + assignment + ": expected json.path=value");
   }
   const std::string path = assignment.substr(0, eq);
   const std::string text = assignment.substr(eq + 1);
-  nlohmann::json value;
+  nlohmann::ordered_json value;
   try {
-    value = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error&) {
+    value = nlohmann::ordered_json::parse(text);
+  } catch (const nlohmann::ordered_json::parse_error&) {
     value = text;
   }
-  nlohmann::json* node = &root;
+  nlohmann::ordered_json* node = &root;
   size_t start = 0;
   for (;;) {
     size_t dot = path.find('.', start);
     std::string part = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
     if (part.empty()) throw InputError("--set " + assignment + ": empty path component");
-    nlohmann::json* next;
+    nlohmann::ordered_json* next;
     if (node->is_array()) {
       size_t index = 0;
       try {

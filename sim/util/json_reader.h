@@ -18,7 +18,7 @@
 namespace gpuslice {
 
 // Parses a JSON file; syntax errors name the file, line and column.
-nlohmann::json ParseJsonFile(const std::string& path);
+nlohmann::ordered_json ParseJsonFile(const std::string& path);
 
 // "/a/b" + "c" -> "/a/b/c", escaping as JSON Pointer does.
 std::string JoinPointer(const std::string& base, std::string_view key);
@@ -26,11 +26,11 @@ std::string JoinPointer(const std::string& base, std::string_view key);
 class JsonObject {
  public:
   // Throws InputError unless `value` is an object.
-  JsonObject(std::string file, const nlohmann::json& value, std::string pointer);
+  JsonObject(std::string file, const nlohmann::ordered_json& value, std::string pointer);
 
   const std::string& file() const { return file_; }
   const std::string& pointer() const { return pointer_; }
-  const nlohmann::json& json() const { return *value_; }
+  const nlohmann::ordered_json& json() const { return *value_; }
   bool Has(std::string_view key) const;
 
   // Each reader raises InputError if the key is missing (and no default is given) or has
@@ -49,7 +49,7 @@ class JsonObject {
   std::string String(std::string_view key, std::string_view fallback) const;
   JsonObject Object(std::string_view key) const;
   // The raw value. REQUIRES: Has(key).
-  const nlohmann::json& Value(std::string_view key) const;
+  const nlohmann::ordered_json& Value(std::string_view key) const;
 
   std::string PathOf(std::string_view key) const { return JoinPointer(pointer_, key); }
   InputError Error(std::string_view key, const std::string& what) const;
@@ -58,10 +58,10 @@ class JsonObject {
   void RejectUnknownKeys() const;
 
  private:
-  const nlohmann::json& Require(std::string_view key) const;
+  const nlohmann::ordered_json& Require(std::string_view key) const;
 
   std::string file_;
-  const nlohmann::json* value_;
+  const nlohmann::ordered_json* value_;
   std::string pointer_;
   mutable std::set<std::string, std::less<>> used_;
 };
@@ -72,7 +72,7 @@ InputError JsonError(const std::string& file, const std::string& pointer, const 
 // Sets `dotted.path=value` in `root`: the path's parts are object keys or array indices;
 // missing object keys are created; the value is parsed as JSON, or taken as a string if it
 // does not parse. Throws InputError naming the option on a bad path.
-void ApplyOverride(nlohmann::json& root, const std::string& assignment);
+void ApplyOverride(nlohmann::ordered_json& root, const std::string& assignment);
 
 }  // namespace gpuslice
 

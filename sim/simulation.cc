@@ -78,7 +78,9 @@ class Sampler final : public EventHandler {
 
   // Samples the partial interval at the end of the run, if any.
   void Finish(SimTime end) {
-    const size_t intervals = static_cast<size_t>(std::max<SimTime>(1, (end + interval_ - 1) / interval_));
+    // Events at exactly `end` on an interval boundary open one more (empty) interval.
+    const size_t intervals = std::max(metrics_.overall_counts().size(),
+                                      static_cast<size_t>(std::max<SimTime>(1, (end + interval_ - 1) / interval_)));
     while (metrics_.overall_samples().size() < intervals) Sample(end);
   }
 

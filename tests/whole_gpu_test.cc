@@ -150,3 +150,36 @@ TEST(WholeGpu, NoFreeGpuIsRecordedAndRequestsWait) {
 
 }  // namespace
 }  // namespace gpuslice
+
+namespace gpuslice {
+namespace {
+
+TEST(WholeGpu, RefusedWakeUpsAreRetriedOncePerTickNotPerRequest) {
+  nlohmann::ordered_json j = testing::FixedServersScenario(1, 10, 1, 1, "none");
+  j["models"]["n"] = {{"latency_ms", 10}, {"slo_ms", 100}, {"memory_mb", 1000}, {"queue_timeout_s", 5}};
+  j["workload"] = {{{"type", "poisson"}, {"function", "m"}, {"rate_rps", 5}, {"end_s", 60}},
+                   {{"type", "poisson"}, {"function", "n"}, {"rate_rps", 200}, {"end_s", 60}}};
+  j["policies"] = {{"p", {{"policy", "whole-gpu"}, {"min_replicas", 1}, {"initial_replicas", 1}}}};
+  j["cluster"]["nodes"][0]["count"] = 1;
+  j["policies"]["p"]["initial_replicas"] = 0;
+  j["policies"]["p"]["min_replicas"] = 0;
+  RunResult r = testing::RunInline(j);
+  size_t refused = 0;
+  for (const Action& a : r.actions.actions()) refused += a.kind == "refused";
+  // ~12,000 requests found no GPU for their model; refusals are logged per 2 s tick (the
+  // activator's wake-up and each model's scale-up), not per request.
+  EXPECT_GT(r.overall.arrived, 12000u);
+  EXPECT_GT(refused, 0u);
+  EXPECT_LE(refused, 3 * static_cast<size_t>(r.simulated_s / 2 + 1));
+}
+
+TEST(WholeGpu, AWorkloadWithNoArrivalsEndsAtOnce) {
+  auto j = testing::FixedServersScenario(1, 10, 1, 1, "none");
+  j["workload"] = {{{"type", "stages"}, {"function", "m"}, {"rates_rps", {0, 0}}, {"stage_s", 10}}};
+  RunResult r = testing::RunInline(j);
+  EXPECT_EQ(r.overall.arrived, 0u);
+  EXPECT_EQ(r.simulated_s, 0.0);
+}
+
+}  // namespace
+}  // namespace gpuslice

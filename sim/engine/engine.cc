@@ -14,7 +14,6 @@ void Engine::Schedule(SimTime at, EventHandler* handler, uint64_t tag) {
 }
 
 uint64_t Engine::Run(SimTime until) {
-  stop_requested_ = false;
   uint64_t ran = 0;
   while (!queue_.empty() && !stop_requested_) {
     if (queue_.top().time > until) {
@@ -26,6 +25,7 @@ uint64_t Engine::Run(SimTime until) {
     e.handler->OnEvent(now_, e.tag);
     ++ran;
   }
+  stop_requested_ = false;
   events_run_ += ran;
   return ran;
 }

@@ -47,7 +47,7 @@ class Engine {
   // run by this call.
   uint64_t Run(SimTime until = kForever);
 
-  // Makes Run() return after the current event.
+  // Makes Run() return after the current event (or at once, if called before Run()).
   void Stop() { stop_requested_ = true; }
 
   size_t pending() const { return queue_.size(); }

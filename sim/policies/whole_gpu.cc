@@ -124,9 +124,11 @@ void WholeGpuPolicy::OnArrival(const Request& r) {
   }
   ex.Buffer(r);
   int ready = 0;
-  if (config_.autoscaling && Scale(r.model, &ready) == 0) {
-    StartOne(r.model, false, "activator: scale from zero");
-  }
+  if (!config_.autoscaling || Scale(r.model, &ready) > 0) return;
+  ModelState& s = state_[static_cast<size_t>(r.model)];
+  const SimTime now = ctx_->engine.Now();
+  if (s.wake_refused_at >= 0 && now - s.wake_refused_at < SecondsToSim(config_.tick_s)) return;
+  s.wake_refused_at = StartOne(r.model, false, "activator: scale from zero") ? -1 : now;
 }
 
 void WholeGpuPolicy::DispatchBuffered(int model) {

@@ -76,6 +76,7 @@ class WholeGpuPolicy final : public Policy, public EventHandler {
     SimTime panic_since = -1;    // -1: not in panic
     int panic_max = 0;
     SimTime zero_since = -1;     // -1: desired > 0
+    SimTime wake_refused_at = -1;  // the activator's last failed wake-up, retried a tick later
   };
 
   // The ready instance with the fewest in flight that can take one more; -1 if none.

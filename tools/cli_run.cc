@@ -35,10 +35,27 @@ std::vector<std::string> Overrides(const RunCommand& cmd) {
   return sets;
 }
 
+// Runs `body`, mapping exceptions to exit codes: 2 for the user's input, 3 for our bugs.
+template <typename Body>
+int Guarded(Body body) {
+  try {
+    return body();
+  } catch (const Interrupted&) {
+    std::cerr << "gpuslice: interrupted; no result file written\n";
+    return 130;
+  } catch (const InputError& e) {
+    std::cerr << "gpuslice: error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "gpuslice: internal error: " << e.what() << "\n";
+    return 3;
+  }
+}
+
 }  // namespace
 
 int ExecuteRun(const RunCommand& cmd, const std::atomic<bool>& interrupted) {
-  try {
+  return Guarded([&] {
     const Scenario scenario = LoadScenario(cmd.scenario_path, Overrides(cmd));
     std::vector<PolicyRunSpec> runs = SelectPolicyRuns(scenario, cmd.policies);
     if (!cmd.compare && runs.size() > 1) {
@@ -77,33 +94,18 @@ int ExecuteRun(const RunCommand& cmd, const std::atomic<bool>& interrupted) {
       std::cout << "wrote " << file->final_path() << "\n";
     }
     return 0;
-  } catch (const Interrupted&) {
-    std::cerr << "gpuslice: interrupted; no result file written\n";
-    return 130;
-  } catch (const InputError& e) {
-    std::cerr << "gpuslice: error: " << e.what() << "\n";
-    return 2;
-  } catch (const std::exception& e) {
-    std::cerr << "gpuslice: internal error: " << e.what() << "\n";
-    return 3;
-  }
+  });
 }
 
 int ExecuteValidate(const std::string& scenario_path, const std::vector<std::string>& sets) {
-  try {
+  return Guarded([&] {
     const Scenario scenario = LoadScenario(scenario_path, sets);
     std::cout << scenario_path << ": valid: " << scenario.models.size() << " models, "
               << scenario.function_names.size() << " functions, " << scenario.total_gpus() << " GPUs, "
               << scenario.workload.size() << " workload sources, " << scenario.policies.size() << " policy runs\n";
     std::cout << scenario.ToJson().dump(2) << "\n";
     return 0;
-  } catch (const InputError& e) {
-    std::cerr << "gpuslice: error: " << e.what() << "\n";
-    return 2;
-  } catch (const std::exception& e) {
-    std::cerr << "gpuslice: internal error: " << e.what() << "\n";
-    return 3;
-  }
+  });
 }
 
 }  // namespace gpuslice

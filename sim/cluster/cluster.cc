@@ -44,25 +44,13 @@ void Cluster::MeterSlice(const Slice& s, SimTime now, double sign) {
   m.sm_held.AddRate(now, sign * s.sm_count * s.quota);
 }
 
-void Cluster::DetachWholeGpu(int gi, SimTime now) {
+void Cluster::MeterWholeGpu(int gi, SimTime now, double sign) {
   const Gpu& g = gpus_[static_cast<size_t>(gi)];
   double total = 0;
   for (int sid : g.slices) total += slices_[static_cast<size_t>(sid)].sm_count * slices_[static_cast<size_t>(sid)].quota;
   for (int sid : g.slices) {
     const Slice& s = slices_[static_cast<size_t>(sid)];
-    const double share = s.sm_count * s.quota / total;
-    meters_[static_cast<size_t>(s.model)].whole_gpu.AddRate(now, -share);
-    meters_[static_cast<size_t>(s.model)].whole_usd.AddRate(now, -share * g.price_per_hour / 3600.0);
-  }
-}
-
-void Cluster::AttachWholeGpu(int gi, SimTime now) {
-  const Gpu& g = gpus_[static_cast<size_t>(gi)];
-  double total = 0;
-  for (int sid : g.slices) total += slices_[static_cast<size_t>(sid)].sm_count * slices_[static_cast<size_t>(sid)].quota;
-  for (int sid : g.slices) {
-    const Slice& s = slices_[static_cast<size_t>(sid)];
-    const double share = s.sm_count * s.quota / total;
+    const double share = sign * s.sm_count * s.quota / total;
     meters_[static_cast<size_t>(s.model)].whole_gpu.AddRate(now, share);
     meters_[static_cast<size_t>(s.model)].whole_usd.AddRate(now, share * g.price_per_hour / 3600.0);
   }
@@ -107,7 +95,7 @@ int Cluster::AllocateSlice(const SliceRequest& r, SimTime now, std::string* why)
       return -1;
     }
   }
-  DetachWholeGpu(g.id, now);
+  MeterWholeGpu(g.id, now, -1);
   int partition = r.partition;
   if (partition < 0) {
     partition = static_cast<int>(g.partitions.size());
@@ -138,14 +126,14 @@ int Cluster::AllocateSlice(const SliceRequest& r, SimTime now, std::string* why)
   g.slices.push_back(s.id);
   g.memory_used_mb += r.memory_mb;
   MeterSlice(s, now, +1);
-  AttachWholeGpu(g.id, now);
+  MeterWholeGpu(g.id, now, +1);
   return s.id;
 }
 
 void Cluster::FreeSlice(int id, SimTime now) {
   Slice& s = slices_[static_cast<size_t>(id)];
   Gpu& g = gpus_[static_cast<size_t>(s.gpu)];
-  DetachWholeGpu(g.id, now);
+  MeterWholeGpu(g.id, now, -1);
   MeterSlice(s, now, -1);
   SmPartition& p = g.partitions[static_cast<size_t>(s.partition)];
   p.quota_used -= s.quota;
@@ -157,7 +145,7 @@ void Cluster::FreeSlice(int id, SimTime now) {
   g.slices.erase(std::find(g.slices.begin(), g.slices.end(), id));
   if (g.slices.empty()) --gpus_held_;
   s.live = false;
-  AttachWholeGpu(g.id, now);
+  MeterWholeGpu(g.id, now, +1);
 }
 
 bool Cluster::SetQuota(int id, double quota, SimTime now, std::string* why) {
@@ -172,12 +160,12 @@ bool Cluster::SetQuota(int id, double quota, SimTime now, std::string* why) {
     *why = "partition quotas would sum past 1";
     return false;
   }
-  DetachWholeGpu(g.id, now);
+  MeterWholeGpu(g.id, now, -1);
   MeterSlice(s, now, -1);
   p.quota_used += quota - s.quota;
   s.quota = quota;
   MeterSlice(s, now, +1);
-  AttachWholeGpu(g.id, now);
+  MeterWholeGpu(g.id, now, +1);
   return true;
 }
 

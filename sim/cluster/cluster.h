@@ -102,9 +102,9 @@ class Cluster {
   std::string CheckInvariants() const;
 
  private:
-  // Removes, then re-adds, the whole-GPU cost attribution of GPU g around a change.
-  void DetachWholeGpu(int g, SimTime now);
-  void AttachWholeGpu(int g, SimTime now);
+  // Adds (sign +1) or removes (-1) GPU g's whole-GPU cost attribution; called around every
+  // change of its slices.
+  void MeterWholeGpu(int g, SimTime now, double sign);
   void MeterSlice(const Slice& s, SimTime now, double sign);
 
   std::vector<Gpu> gpus_;

@@ -74,7 +74,8 @@ void Metrics::OnComplete(const Request& r, SimTime batch_start, SimTime gpu_done
   CountEvent(r.model, gpu_done, &IntervalCounts::completions, SimToMillis(latency));
   if (late) CountEvent(r.model, gpu_done, &IntervalCounts::violations);
   if (sink_ != nullptr) {
-    sink_->Write(RequestRecord{r.id, r.function, r.model, r.arrival, batch_start, end, instance, batch, 0});
+    sink_->Write(RequestRecord{r.id, r.function, r.model, r.arrival, batch_start, end, instance, batch, 0,
+                               r.input_tokens, r.output_tokens});
   }
 }
 
@@ -87,7 +88,7 @@ void Metrics::OnDrop(const Request& r, SimTime now, DropReason reason) {
   CountEvent(r.model, now, &IntervalCounts::violations);
   if (sink_ != nullptr) {
     sink_->Write(RequestRecord{r.id, r.function, r.model, r.arrival, -1, now, -1, 0,
-                               static_cast<uint8_t>(reason)});
+                               static_cast<uint8_t>(reason), r.input_tokens, r.output_tokens});
   }
 }
 

@@ -31,6 +31,8 @@ struct RequestRecord {
   int32_t instance;
   int32_t batch;
   uint8_t status;  // 0 completed, else DropReason
+  int32_t input_tokens;
+  int32_t output_tokens;
 };
 
 class RequestSink {

@@ -21,7 +21,9 @@ class H5RequestSink final : public RequestSink {
         latency_(group, "latency_ms", H5T_NATIVE_DOUBLE, "ms"),
         status_(group, "status", H5T_NATIVE_UINT8),
         instance_(group, "instance", H5T_NATIVE_INT32),
-        batch_(group, "batch", H5T_NATIVE_INT32) {}
+        batch_(group, "batch", H5T_NATIVE_INT32),
+        input_tokens_(group, "input_tokens", H5T_NATIVE_INT32),
+        output_tokens_(group, "output_tokens", H5T_NATIVE_INT32) {}
   ~H5RequestSink() override { Flush(); }
 
   void Write(const RequestRecord& r) override {
@@ -35,6 +37,8 @@ class H5RequestSink final : public RequestSink {
     statuses_.push_back(r.status);
     instances_.push_back(r.instance);
     batches_.push_back(r.batch);
+    input_tokens_v_.push_back(r.input_tokens);
+    output_tokens_v_.push_back(r.output_tokens);
     if (ids_.size() >= kRows) Flush();
   }
 
@@ -49,15 +53,20 @@ class H5RequestSink final : public RequestSink {
     status_.Append(statuses_.data(), statuses_.size());
     instance_.Append(instances_.data(), instances_.size());
     batch_.Append(batches_.data(), batches_.size());
+    input_tokens_.Append(input_tokens_v_.data(), input_tokens_v_.size());
+    output_tokens_.Append(output_tokens_v_.data(), output_tokens_v_.size());
+    input_tokens_v_.clear();
+    output_tokens_v_.clear();
     ids_.clear(); functions_.clear(); models_.clear(); arrivals_.clear(); starts_.clear();
     ends_.clear(); latencies_.clear(); statuses_.clear(); instances_.clear(); batches_.clear();
   }
 
  private:
   static constexpr size_t kRows = 65536;
-  h5::AppendableColumn id_, function_, model_, arrival_, start_, end_, latency_, status_, instance_, batch_;
+  h5::AppendableColumn id_, function_, model_, arrival_, start_, end_, latency_, status_, instance_, batch_,
+      input_tokens_, output_tokens_;
   std::vector<uint64_t> ids_;
-  std::vector<int32_t> functions_, models_, instances_, batches_;
+  std::vector<int32_t> functions_, models_, instances_, batches_, input_tokens_v_, output_tokens_v_;
   std::vector<double> arrivals_, starts_, ends_, latencies_;
   std::vector<uint8_t> statuses_;
 };

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <limits>
 
+#include "sim/engine/rng.h"
 #include "sim/policies/policy.h"
 #include "sim/util/json_reader.h"
 
@@ -131,27 +132,91 @@ Scenario ParseScenario(const nlohmann::ordered_json& root_json, const std::strin
     s.models.push_back(std::move(spec));
   }
 
-  // Functions: name -> model; by default one function per model, of the same name.
+  // Functions: explicit name -> model entries (by default one function per model, of the
+  // model's name), then every function the workload emits, mapped by `function_mapping`.
+  auto add_function = [&](const std::string& name, int model) {
+    s.function_index.emplace(name, static_cast<int32_t>(s.function_names.size()));
+    s.function_names.push_back(name);
+    s.function_model.push_back(model);
+  };
   if (root.Has("functions")) {
     JsonObject fns = root.Object("functions");
+    s.explicit_functions = fns.json();
     for (auto it = fns.json().begin(); it != fns.json().end(); ++it) {
       std::string model = fns.String(it.key());
       int m = s.model_index(model);
       if (m < 0) throw fns.Error(it.key(), "unknown model '" + model + "'");
-      s.function_index[it.key()] = static_cast<int32_t>(s.function_names.size());
-      s.function_names.push_back(it.key());
-      s.function_model.push_back(m);
+      add_function(it.key(), m);
     }
-    if (s.function_names.empty()) throw fns.Error("needs at least one function");
   } else {
-    for (size_t m = 0; m < s.models.size(); ++m) {
-      s.function_index[s.models[m].name] = static_cast<int32_t>(m);
-      s.function_names.push_back(s.models[m].name);
-      s.function_model.push_back(static_cast<int32_t>(m));
+    for (size_t m = 0; m < s.models.size(); ++m) add_function(s.models[m].name, static_cast<int>(m));
+  }
+  std::string rule = "explicit";
+  std::vector<int> mapping_models;
+  if (root.Has("function_mapping")) {
+    JsonObject fm = root.Object("function_mapping");
+    rule = fm.String("rule");
+    if (rule != "explicit" && rule != "round_robin" && rule != "hash" && rule != "popularity") {
+      throw fm.Error("rule", "unknown rule '" + rule + "' (explicit, round_robin, hash, popularity)");
     }
+    if (fm.Has("models")) {
+      const auto& list = fm.Value("models");
+      if (!list.is_array() || list.empty()) throw fm.Error("models", "expected a non-empty array of model names");
+      for (size_t i = 0; i < list.size(); ++i) {
+        int m = list[i].is_string() ? s.model_index(list[i].get<std::string>()) : -1;
+        if (m < 0) throw JsonError(file, fm.PathOf("models") + "/" + std::to_string(i), "unknown model " + list[i].dump());
+        mapping_models.push_back(m);
+      }
+    }
+    fm.RejectUnknownKeys();
+  }
+  if (mapping_models.empty()) {
+    for (size_t m = 0; m < s.models.size(); ++m) mapping_models.push_back(static_cast<int>(m));
+  }
+  s.function_mapping = {{"rule", rule}};
+  for (int m : mapping_models) s.function_mapping["models"].push_back(s.models[static_cast<size_t>(m)].name);
+
+  s.workload = ParseWorkload(file, root.Value("workload"), "/workload", dir);
+  // Functions the workload emits that no explicit entry names, with their request counts.
+  std::vector<std::string> pending;
+  std::vector<double> pending_count;
+  NameIndex pending_index;
+  for (WorkloadSource& w : s.workload) {
+    std::vector<std::string> kept;
+    for (size_t k = 0; k < w.functions.size(); ++k) {
+      const std::string& name = w.functions[k];
+      if (s.function_index.count(name) > 0) {
+        kept.push_back(name);
+        continue;
+      }
+      if (rule == "explicit") {
+        if (w.skip_unknown_functions) continue;
+        throw InputError(w.where + (w.is_trace ? "" : "/function") + ": function '" + name +
+                         "' has no model: name it in \"functions\", set \"function_mapping\"" +
+                         (w.is_trace ? ", or set \"skip_unknown_functions\"" : ""));
+      }
+      kept.push_back(name);
+      auto [it, inserted] = pending_index.try_emplace(name, static_cast<int32_t>(pending.size()));
+      if (inserted) {
+        pending.push_back(name);
+        pending_count.push_back(0);
+      }
+      pending_count[static_cast<size_t>(it->second)] += w.function_counts[k];
+    }
+    w.functions = kept;
+  }
+  std::vector<size_t> order(pending.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  if (rule == "popularity") {
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return pending_count[a] > pending_count[b]; });
+  }
+  const size_t nm = mapping_models.size();
+  for (size_t r = 0; r < order.size(); ++r) {
+    const std::string& name = pending[order[r]];
+    const size_t pick = rule == "hash" ? static_cast<size_t>(HashName(name) % nm) : r % nm;
+    add_function(name, mapping_models[pick]);
   }
 
-  s.workload = ParseWorkload(file, root.Value("workload"), "/workload", dir, s.function_index);
   s.duration_s = root.NonNegative("duration_s", 0.0);
   s.drain_s = root.NonNegative("drain_s", 600.0);
 
@@ -209,11 +274,10 @@ nlohmann::ordered_json Scenario::ToJson(const PolicyRunSpec* run) const {
     }
     j["models"][m.name] = mj;
   }
-  for (size_t f = 0; f < function_names.size(); ++f) {
-    j["functions"][function_names[f]] = models[static_cast<size_t>(function_model[f])].name;
-  }
+  if (!explicit_functions.is_null()) j["functions"] = explicit_functions;
+  j["function_mapping"] = function_mapping;
   j["workload"] = nlohmann::ordered_json::array();
-  for (const WorkloadSource& w : workload) j["workload"].push_back(w.ToJson(function_names));
+  for (const WorkloadSource& w : workload) j["workload"].push_back(w.resolved);
   j["duration_s"] = duration_s;
   j["drain_s"] = drain_s;
   j["executor"]["noise"] = {{"kind", NoiseName(noise)}};

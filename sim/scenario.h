@@ -57,7 +57,9 @@ struct Scenario {
   std::vector<ModelSpec> models;
   std::vector<std::string> function_names;
   std::vector<int32_t> function_model;  // function index -> model index
-  std::unordered_map<std::string, int32_t> function_index;
+  NameIndex function_index;
+  nlohmann::ordered_json explicit_functions;  // the scenario's "functions", as given
+  nlohmann::ordered_json function_mapping;    // resolved "function_mapping" 
   std::vector<NodeGroup> node_groups;
   double container_start_s = 0;
   double token_window_ms = 40;

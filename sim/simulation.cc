@@ -29,7 +29,8 @@ class ArrivalPump final : public EventHandler {
       return;
     }
     if (interrupted_ != nullptr && interrupted_->load(std::memory_order_relaxed)) throw Interrupted();
-    Request r{next_id_++, now, now, next_.function, scenario_.function_model[static_cast<size_t>(next_.function)]};
+    Request r{next_id_++, now, now, next_.function, scenario_.function_model[static_cast<size_t>(next_.function)],
+              next_.input_tokens, next_.output_tokens};
     metrics_.OnArrival(r, now);
     executor_.Admit(r);
     policy_.OnArrival(r);
@@ -184,9 +185,8 @@ RunResult RunSimulation(const Scenario& scenario, const PolicyRunSpec& run, cons
       PolicyRegistry::Create(run.policy, scenario.file, run.config, "/policies/" + run.run_name, scenario);
   executor.SetListener(policy.get());
   PolicyContext ctx{engine, cluster, executor, scenario, result.actions};
-  std::unique_ptr<ArrivalStream> stream =
-      MakeArrivalStream(scenario.workload, scenario.seed, scenario.function_index);
-  ArrivalPump pump(scenario, *stream, engine, executor, *metrics, *policy, options.interrupted);
+  Workload workload(scenario.workload, scenario.seed, scenario.function_index);
+  ArrivalPump pump(scenario, workload.stream(), engine, executor, *metrics, *policy, options.interrupted);
   Sampler sampler(scenario, engine, cluster, executor, *metrics, options.interrupted);
 
   policy->Start(ctx);
@@ -202,6 +202,8 @@ RunResult RunSimulation(const Scenario& scenario, const PolicyRunSpec& run, cons
   result.scenario = scenario.ToJson(&run);
   result.simulated_s = SimToSeconds(end);
   result.events = engine.events_run();
+  result.skipped_rows = workload.skipped_rows();
+  result.filtered_rows = workload.filtered_rows();
 
   // In-flight requests at the end, per model, and their time in the system so far.
   std::vector<uint64_t> in_flight(scenario.models.size(), 0);

@@ -65,6 +65,8 @@ struct RunResult {
   uint64_t events = 0;
   double wall_s = 0;
   LittlesLaw littles_law;
+  long long skipped_rows = 0;   // bad trace rows skipped (sources with skip_bad_rows)
+  long long filtered_rows = 0;  // trace rows of functions the sources do not emit
   std::shared_ptr<const Metrics> metrics;  // counters and time series
   ActionLog actions;
 };

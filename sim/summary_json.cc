@@ -37,6 +37,7 @@ nlohmann::ordered_json RunSummaryJson(const RunResult& r) {
   j["simulated_s"] = r.simulated_s;
   j["overall"] = ModelSummaryJson(r.overall);
   for (const ModelSummary& m : r.models) j["models"][m.name] = ModelSummaryJson(m);
+  j["workload"] = {{"skipped_rows", r.skipped_rows}, {"filtered_rows", r.filtered_rows}};
   j["checks"] = {{"conservation", true},
                  {"littles_law",
                   {{"time_avg_in_system", r.littles_law.time_avg_in_system},

@@ -10,6 +10,7 @@
 #include "sim/simulation.h"
 #include "sim/summary_json.h"
 #include "sim/util/error.h"
+#include "tools/cli_util.h"
 #include "tools/table.h"
 
 namespace gpuslice {
@@ -35,27 +36,10 @@ std::vector<std::string> Overrides(const RunCommand& cmd) {
   return sets;
 }
 
-// Runs `body`, mapping exceptions to exit codes: 2 for the user's input, 3 for our bugs.
-template <typename Body>
-int Guarded(Body body) {
-  try {
-    return body();
-  } catch (const Interrupted&) {
-    std::cerr << "gpuslice: interrupted; no result file written\n";
-    return 130;
-  } catch (const InputError& e) {
-    std::cerr << "gpuslice: error: " << e.what() << "\n";
-    return 2;
-  } catch (const std::exception& e) {
-    std::cerr << "gpuslice: internal error: " << e.what() << "\n";
-    return 3;
-  }
-}
-
 }  // namespace
 
 int ExecuteRun(const RunCommand& cmd, const std::atomic<bool>& interrupted) {
-  return Guarded([&] {
+  return GuardedCommand([&] {
     const Scenario scenario = LoadScenario(cmd.scenario_path, Overrides(cmd));
     std::vector<PolicyRunSpec> runs = SelectPolicyRuns(scenario, cmd.policies);
     if (!cmd.compare && runs.size() > 1) {
@@ -82,6 +66,9 @@ int ExecuteRun(const RunCommand& cmd, const std::atomic<bool>& interrupted) {
       if (file) file->EndRun(r, scenario);
       std::cerr << "  " << r.overall.arrived << " requests, " << r.events << " events in " << r.wall_s << " s ("
                 << (r.wall_s > 0 ? static_cast<double>(r.overall.arrived) / r.wall_s : 0.0) << " requests/s)\n";
+      if (r.skipped_rows > 0) {
+        std::cerr << "  skipped " << r.skipped_rows << " bad trace rows (skip_bad_rows); see workload.skipped_rows\n";
+      }
       results.push_back(std::move(r));
     }
     std::cout << "scenario " << scenario.name << ", seed " << scenario.seed << "\n";
@@ -98,7 +85,7 @@ int ExecuteRun(const RunCommand& cmd, const std::atomic<bool>& interrupted) {
 }
 
 int ExecuteValidate(const std::string& scenario_path, const std::vector<std::string>& sets) {
-  return Guarded([&] {
+  return GuardedCommand([&] {
     const Scenario scenario = LoadScenario(scenario_path, sets);
     std::cout << scenario_path << ": valid: " << scenario.models.size() << " models, "
               << scenario.function_names.size() << " functions, " << scenario.total_gpus() << " GPUs, "

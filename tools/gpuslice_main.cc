@@ -7,6 +7,7 @@
 
 #include "sim/policies/policy.h"
 #include "tools/cli_run.h"
+#include "tools/cli_trace.h"
 
 namespace {
 
@@ -60,6 +61,32 @@ int main(int argc, char** argv) {
   validate->add_option("--set", validate_sets, "Override a scenario value: json.path=value (repeatable)");
   validate->footer("Example:\n  gpuslice validate scenarios/quickstart.json");
 
+  gpuslice::TraceCommand trace_cmd;
+  CLI::App* trace = app.add_subcommand("trace", "Inspect and convert request traces");
+  trace->require_subcommand(1);
+  auto add_trace_options = [&](CLI::App* sub) {
+    sub->add_option("file", trace_cmd.file, "Trace file")->required();
+    sub->add_option("-f,--format", trace_cmd.format,
+                    "csv, azure-functions-2019, azure-functions-2021, azure-llm, alibaba-genai, mooncake, "
+                    "or stages")->required();
+    sub->add_option("--function", trace_cmd.function, "Function name for single-service traces (azure-llm, mooncake)");
+    sub->add_option("--set", trace_cmd.sets, "A key of the workload source: key=value (e.g. spread=uniform)");
+    sub->add_flag("--skip-bad-rows", trace_cmd.skip_bad_rows, "Skip and count malformed rows instead of stopping");
+  };
+  CLI::App* info = trace->add_subcommand("info", "Requests, span, functions, rates and burstiness of a trace");
+  add_trace_options(info);
+  info->add_flag("--json", trace_cmd.json, "Print JSON");
+  info->add_option("--top", trace_cmd.top, "How many top functions to list (default 10)");
+  info->footer(
+      "Examples:\n"
+      "  gpuslice trace info invocations_per_function_md.anon.d01.csv -f azure-functions-2019\n"
+      "  gpuslice trace info AzureLLMInferenceTrace_conv.csv -f azure-llm --function conv --json\n"
+      "  gpuslice trace info lora_request_trace.csv -f alibaba-genai --set spread=uniform --skip-bad-rows");
+  CLI::App* convert = trace->add_subcommand("convert", "Write a trace as the plain CSV (time_s,function[,tokens])");
+  add_trace_options(convert);
+  convert->add_option("-o,--output", trace_cmd.output, "CSV file to write")->required();
+  convert->footer("Example:\n  gpuslice trace convert Azure2021_200.csv -f azure-functions-2021 -o azure2021.csv");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -79,6 +106,8 @@ int main(int argc, char** argv) {
   std::signal(SIGTERM, OnSignal);
 
   if (validate->parsed()) return gpuslice::ExecuteValidate(validate_path, validate_sets);
+  if (info->parsed()) return gpuslice::ExecuteTraceInfo(trace_cmd);
+  if (convert->parsed()) return gpuslice::ExecuteTraceConvert(trace_cmd);
   gpuslice::RunCommand& cmd = run->parsed() ? run_cmd : compare_cmd;
   cmd.command_line = command_line;
   return gpuslice::ExecuteRun(cmd, g_interrupted);

@@ -16,7 +16,9 @@ namespace gpuslice {
 
 struct Arrival {
   SimTime time;
-  int32_t function;  // index into the scenario's function table
+  int32_t function;            // index into the scenario's function table
+  int32_t input_tokens = -1;   // LLM traces: prompt tokens; -1 when the trace has none
+  int32_t output_tokens = -1;  // LLM traces: generated tokens; -1 when the trace has none
 };
 
 class ArrivalStream {

@@ -1,40 +1,36 @@
-// CsvTraceStream: a user's own trace as plain CSV, streamed.
+// CsvTrace: a user's own trace as plain CSV ("csv" format), streamed.
 //
 // A header line names the columns; `time_s` (seconds from the trace's start) and `function`
-// are required, others are ignored. Rows must be in non-decreasing time: a row that goes
-// back in time stops the run with "file:line: ...". Functions not in the scenario are an
-// error, or are skipped and counted when `skip_unknown` is set.
+// are required; `input_tokens` and `output_tokens` are kept when present; others are
+// ignored. This is also what `gpuslice trace convert` writes.
 #ifndef GPUSLICE_TRACES_CSV_TRACE_H_
 #define GPUSLICE_TRACES_CSV_TRACE_H_
 
-#include <functional>
 #include <string>
-#include <string_view>
-#include <unordered_map>
 
 #include "sim/util/csv.h"
-#include "traces/arrival_stream.h"
+#include "traces/raw_trace.h"
 
 namespace gpuslice {
 
-class CsvTraceStream final : public ArrivalStream {
+class CsvTrace final : public RawTrace {
  public:
-  // `functions` maps names to indices. Throws InputError if the file or its header is bad.
-  CsvTraceStream(const std::string& path, const std::unordered_map<std::string, int32_t>& functions,
-                 bool skip_unknown, SimTime offset);
-  bool Next(Arrival* out) override;
-  long long skipped_rows() const { return skipped_; }
+  // Throws InputError if the file or its header is bad.
+  CsvTrace(const std::string& path, bool skip_bad_rows);
+  bool Next(RawRecord* out) override;
+  std::string Where() const override { return csv_.path() + ":" + std::to_string(csv_.line_number()); }
 
  private:
   CsvReader csv_;
-  std::unordered_map<std::string, int32_t> functions_;
-  bool skip_unknown_;
-  SimTime offset_;
   int time_col_ = -1;
   int function_col_ = -1;
-  SimTime last_ = 0;
-  long long skipped_ = 0;
+  int input_col_ = -1;
+  int output_col_ = -1;
+  size_t min_fields_ = 0;
 };
+
+// Reads an optional integer token column; -1 if absent or empty, false if malformed.
+bool ReadTokens(const CsvReader& csv, int column, int32_t* out);
 
 }  // namespace gpuslice
 

@@ -1,56 +1,95 @@
-// Workload: the scenario's "workload" array, validated, and the ArrivalStream built from it.
+// Workload: the scenario's "workload" array, validated, its functions discovered, and the
+// ArrivalStream built from it. docs/workloads.md documents every source type and key.
 //
-// Source types (each an object in the array):
-//   {"type": "poisson", "function": F, "rate_rps": R, "start_s": 0, "end_s": T}
-//   {"type": "stages",  "function": F, "rates_rps": [...] | "file": "load.json",
-//    "stage_s": 5, "start_s": 0, "spacing": "even" | "uniform" | "poisson"}
-// ("source_file" in a resolved echo records where a file's rates came from; it is ignored)
-//   {"type": "csv", "file": "trace.csv", "start_s": 0, "skip_unknown_functions": false}
-// A stages file is HAS-GPU's format: `processed_request_counts` holds the rate of each
-// stage, `parameters.duration` ("5s") its length. Relative paths are resolved against the
-// scenario's folder. Each source draws from the RNG stream "arrivals/<function>" (with
-// "#k" appended for a function's k-th further source).
+// Generators (explicit rates, one function each unless noted):
+//   poisson, gamma, mmpp, diurnal, stages, and population (N functions, Zipf popularity,
+//   mixed per-function shapes).
+// Traces (read as published, streamed; `file` relative to the scenario's folder):
+//   csv, azure-functions-2019, azure-functions-2021, azure-llm, alibaba-genai, mooncake.
+// Trace sources take the transformations: `functions` (keep only these), `top_functions`
+// (the N most frequent), `window_s` [start, end) of trace time (re-based to its start),
+// `rate_scale` (< 1 thins; > 1 superposes copies shifted by `copy_shift_s`), `time_scale`
+// (> 1 replays faster), `start_s` (offset in the run); and `skip_bad_rows`, `spread`.
+// Loading a trace source reads the trace once to discover its functions and their counts
+// (needed for top-N and for mapping functions to models); errors in the file surface then.
 #ifndef GPUSLICE_TRACES_WORKLOAD_H_
 #define GPUSLICE_TRACES_WORKLOAD_H_
 
 #include <memory>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "traces/arrival_stream.h"
+#include "traces/raw_trace.h"
 
 namespace gpuslice {
 
 struct WorkloadSource {
-  std::string type;  // poisson | stages | csv
-  int32_t function = -1;
-  double rate_rps = 0;
+  std::string type;
+  nlohmann::ordered_json resolved;  // the entry with every default filled in
+  std::string where;                // "file: /workload/3", for errors
   double start_s = 0;
   double end_s = 0;
+  std::string rng_name;
+  // Generators.
+  std::string function;
+  double rate_rps = 0, cv = 1;
   std::vector<double> rates_rps;
   double stage_s = 0;
   std::string spacing;
-  std::string path;
+  double sojourn_s[2] = {0, 0};
+  double amplitude = 0, period_s = 0, peak_s = 0;
+  int population = 0;
+  std::string name_prefix;
+  double zipf_s = 1;
+  double mix[3] = {0, 0, 0};  // poisson, diurnal, bursty
+  double burst_ratio = 10;
+  // Traces.
+  bool is_trace = false;
+  std::string path, durations_path, memory_path, function_column;
+  bool skip_bad_rows = false;
   bool skip_unknown_functions = false;
-  std::string rng_stream;
-
-  nlohmann::ordered_json ToJson(const std::vector<std::string>& function_names) const;
+  std::string spread;
+  double spread_s = 1;
+  TraceTransform transform;
+  double rate_scale = 1, copy_shift_s = 1;
+  // The functions this source emits (after its filters), in order of first appearance,
+  // with their request counts (counted in a trace; expected for a generator).
+  std::vector<std::string> functions;
+  std::vector<double> function_counts;
 };
 
-// Parses `array` (at JSON pointer `pointer` of `file`). Throws InputError.
+// Parses and validates `array` (at `pointer` of `file`), reading trace sources once to
+// discover their functions. Throws InputError.
 std::vector<WorkloadSource> ParseWorkload(const std::string& file, const nlohmann::ordered_json& array,
-                                          const std::string& pointer, const std::string& base_dir,
-                                          const std::unordered_map<std::string, int32_t>& functions);
+                                          const std::string& pointer, const std::string& base_dir);
 
-std::unique_ptr<ArrivalStream> MakeArrivalStream(
-    const std::vector<WorkloadSource>& sources, uint64_t seed,
-    const std::unordered_map<std::string, int32_t>& functions);
+// The arrival stream of a parsed workload, and what its traces skipped.
+class Workload {
+ public:
+  // `functions` maps every function of the scenario to its index. Sources emit only the
+  // functions listed in their `functions` that `functions` knows.
+  Workload(const std::vector<WorkloadSource>& sources, uint64_t seed, const NameIndex& functions);
+  ArrivalStream& stream() { return *stream_; }
+  long long skipped_rows() const;   // bad rows skipped (skip_bad_rows)
+  long long filtered_rows() const;  // rows of functions the source does not emit
+
+ private:
+  std::vector<std::unique_ptr<NameIndex>> emit_;
+  std::vector<TraceStream*> traces_;
+  std::unique_ptr<ArrivalStream> stream_;
+};
+
+// Opens copy `copy` of a trace source's raw reader.
+std::unique_ptr<RawTrace> OpenRawTrace(const WorkloadSource& source, uint64_t seed, int copy);
 
 // `path` if absolute, else `base_dir/path`.
 std::string ResolvePath(const std::string& base_dir, const std::string& path);
+
+// The trace formats and generator types, for help and errors.
+const std::vector<std::string>& TraceFormats();
 
 }  // namespace gpuslice
 

@@ -20,6 +20,8 @@ struct Request {
   SimTime enqueued;  // when it joined its current queue
   int32_t function;
   int32_t model;
+  int32_t input_tokens;   // -1 when the workload has none
+  int32_t output_tokens;  // -1 when the workload has none
 };
 
 enum class DropReason : uint8_t { kQueueTimeout = 1, kNoCapacity = 2, kAdmission = 3 };

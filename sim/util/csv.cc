@@ -8,14 +8,24 @@
 #include "sim/util/error.h"
 
 namespace gpuslice {
+namespace {
+
+constexpr size_t kBlockBytes = 1 << 20;
+
+std::string_view Trim(std::string_view f) {
+  while (!f.empty() && (f.front() == ' ' || f.front() == '\t')) f.remove_prefix(1);
+  while (!f.empty() && (f.back() == ' ' || f.back() == '\t' || f.back() == '\r')) f.remove_suffix(1);
+  return f;
+}
+
+}  // namespace
 
 CsvReader::CsvReader(std::string path) : path_(std::move(path)) {
   file_ = std::fopen(path_.c_str(), "rb");
   if (file_ == nullptr) {
     throw InputError(path_ + ": cannot open: " + std::strerror(errno));
   }
-  static constexpr size_t kBufferBytes = 1 << 20;
-  std::setvbuf(file_, nullptr, _IOFBF, kBufferBytes);
+  buffer_.resize(kBlockBytes);
 }
 
 CsvReader::~CsvReader() {
@@ -23,34 +33,49 @@ CsvReader::~CsvReader() {
 }
 
 bool CsvReader::ReadLine() {
-  line_.clear();
-  int c;
-  bool any = false;
-  while ((c = getc_unlocked(file_)) != EOF) {
-    any = true;
-    if (c == '\n') break;
-    line_.push_back(static_cast<char>(c));
+  for (;;) {
+    const char* begin = buffer_.data() + pos_;
+    const char* newline = static_cast<const char*>(std::memchr(begin, '\n', end_ - pos_));
+    if (newline != nullptr) {
+      line_ = std::string_view(begin, static_cast<size_t>(newline - begin));
+      pos_ = static_cast<size_t>(newline - buffer_.data()) + 1;
+      ++line_number_;
+      return true;
+    }
+    if (eof_) {
+      if (pos_ == end_) return false;
+      line_ = std::string_view(begin, end_ - pos_);  // last line without a final newline
+      pos_ = end_;
+      ++line_number_;
+      return true;
+    }
+    // Keep the partial line, refill behind it.
+    const size_t partial = end_ - pos_;
+    std::memmove(buffer_.data(), begin, partial);
+    pos_ = 0;
+    end_ = partial;
+    if (end_ == buffer_.size()) buffer_.resize(buffer_.size() * 2);  // a line longer than a block
+    const size_t got = std::fread(buffer_.data() + end_, 1, buffer_.size() - end_, file_);
+    if (got == 0) {
+      if (std::ferror(file_)) throw InputError(path_ + ": read error: " + std::strerror(errno));
+      eof_ = true;
+    }
+    end_ += got;
   }
-  if (!any) return false;
-  ++line_number_;
-  if (!line_.empty() && line_.back() == '\r') line_.pop_back();
-  return true;
 }
 
 bool CsvReader::Next() {
   for (;;) {
     if (!ReadLine()) return false;
-    if (line_.find_first_not_of(" \t") == std::string::npos) continue;
+    std::string_view line = line_;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
     fields_.clear();
-    std::string_view rest(line_);
     for (;;) {
-      size_t comma = rest.find(',');
-      std::string_view field = rest.substr(0, comma);
-      while (!field.empty() && (field.front() == ' ' || field.front() == '\t')) field.remove_prefix(1);
-      while (!field.empty() && (field.back() == ' ' || field.back() == '\t')) field.remove_suffix(1);
-      fields_.push_back(field);
+      const size_t comma = line.find(',');
+      fields_.push_back(Trim(line.substr(0, comma)));
       if (comma == std::string_view::npos) break;
-      rest.remove_prefix(comma + 1);
+      line.remove_prefix(comma + 1);
     }
     return true;
   }
@@ -66,20 +91,21 @@ int CsvReader::FindColumn(const std::vector<std::string>& header, std::string_vi
 void CsvReader::RequireFields(size_t n) const {
   if (fields_.size() < n) {
     throw LineError(path_, line_number_,
-                    "expected " + std::to_string(n) + " fields, got " +
-                        std::to_string(fields_.size()));
+                    "expected " + std::to_string(n) + " fields, got " + std::to_string(fields_.size()));
   }
+}
+
+bool CsvReader::TryDouble(std::string_view f, double* out) {
+  auto [end, ec] = std::from_chars(f.data(), f.data() + f.size(), *out);
+  return !f.empty() && ec == std::errc() && end == f.data() + f.size() && std::isfinite(*out);
 }
 
 double CsvReader::Double(size_t i, std::string_view column) const {
   RequireFields(i + 1);
-  std::string_view f = fields_[i];
   double value = 0;
-  auto [end, ec] = std::from_chars(f.data(), f.data() + f.size(), value);
-  if (f.empty() || ec != std::errc() || end != f.data() + f.size() || !std::isfinite(value)) {
+  if (!TryDouble(fields_[i], &value)) {
     throw LineError(path_, line_number_,
-                    "column '" + std::string(column) + "': '" + std::string(f) +
-                        "' is not a number");
+                    "column '" + std::string(column) + "': '" + std::string(fields_[i]) + "' is not a number");
   }
   return value;
 }
@@ -91,8 +117,7 @@ long long CsvReader::Int(size_t i, std::string_view column) const {
   auto [end, ec] = std::from_chars(f.data(), f.data() + f.size(), value);
   if (f.empty() || ec != std::errc() || end != f.data() + f.size()) {
     throw LineError(path_, line_number_,
-                    "column '" + std::string(column) + "': '" + std::string(f) +
-                        "' is not an integer");
+                    "column '" + std::string(column) + "': '" + std::string(f) + "' is not an integer");
   }
   return value;
 }

@@ -1,0 +1,27 @@
+// The `trace info` and `trace convert` subcommands of the gpuslice command line.
+#ifndef GPUSLICE_TOOLS_CLI_TRACE_H_
+#define GPUSLICE_TOOLS_CLI_TRACE_H_
+
+#include <string>
+#include <vector>
+
+namespace gpuslice {
+
+struct TraceCommand {
+  std::string file;
+  std::string format;
+  std::string function;          // for single-service formats (azure-llm, mooncake)
+  std::vector<std::string> sets; // source keys: key=value
+  bool skip_bad_rows = false;
+  bool json = false;
+  size_t top = 10;
+  std::string output;            // convert: the CSV to write
+};
+
+// Exit codes as for run: 0 success, 2 bad input, 3 internal error.
+int ExecuteTraceInfo(const TraceCommand& cmd);
+int ExecuteTraceConvert(const TraceCommand& cmd);
+
+}  // namespace gpuslice
+
+#endif  // GPUSLICE_TOOLS_CLI_TRACE_H_

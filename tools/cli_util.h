@@ -1,0 +1,32 @@
+// Shared by the gpuslice subcommands: exceptions to exit codes.
+#ifndef GPUSLICE_TOOLS_CLI_UTIL_H_
+#define GPUSLICE_TOOLS_CLI_UTIL_H_
+
+#include <iostream>
+
+#include "sim/simulation.h"
+#include "sim/util/error.h"
+
+namespace gpuslice {
+
+// Runs `body`; maps exceptions to exit codes: 2 for the user's input, 3 for our bugs, 130
+// for an interruption. Every message is one line on stderr.
+template <typename Body>
+int GuardedCommand(Body body) {
+  try {
+    return body();
+  } catch (const Interrupted&) {
+    std::cerr << "gpuslice: interrupted; no result file written\n";
+    return 130;
+  } catch (const InputError& e) {
+    std::cerr << "gpuslice: error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "gpuslice: internal error: " << e.what() << "\n";
+    return 3;
+  }
+}
+
+}  // namespace gpuslice
+
+#endif  // GPUSLICE_TOOLS_CLI_UTIL_H_

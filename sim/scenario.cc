@@ -1,5 +1,6 @@
 #include "sim/scenario.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <limits>
 
@@ -80,9 +81,18 @@ int Scenario::total_gpus() const {
   return n;
 }
 
-Scenario LoadScenario(const std::string& path, const std::vector<std::string>& overrides) {
+Scenario LoadScenario(const std::string& path, const std::vector<std::string>& overrides, bool skip_bad_rows) {
   nlohmann::ordered_json root = ParseJsonFile(path);
   for (const std::string& o : overrides) ApplyOverride(root, o);
+  if (skip_bad_rows && root.is_object() && root.contains("workload") && root["workload"].is_array()) {
+    for (auto& source : root["workload"]) {
+      if (!source.is_object() || !source.contains("type") || !source["type"].is_string()) continue;
+      const auto& formats = TraceFormats();
+      if (std::find(formats.begin(), formats.end(), source["type"].get<std::string>()) != formats.end()) {
+        source["skip_bad_rows"] = true;
+      }
+    }
+  }
   std::string dir = std::filesystem::path(path).parent_path().string();
   return ParseScenario(root, path, dir);
 }

@@ -79,9 +79,11 @@ struct Scenario {
   nlohmann::ordered_json ToJson(const PolicyRunSpec* run = nullptr) const;
 };
 
-// Reads and validates a scenario file, after applying `--set` overrides to its JSON.
+// Reads and validates a scenario file, after applying `--set` overrides to its JSON; with
+// `skip_bad_rows`, every trace source skips and counts malformed rows instead of stopping.
 // Throws InputError.
-Scenario LoadScenario(const std::string& path, const std::vector<std::string>& overrides = {});
+Scenario LoadScenario(const std::string& path, const std::vector<std::string>& overrides = {},
+                      bool skip_bad_rows = false);
 
 // Like LoadScenario, from JSON already in memory; `file` names it in errors and `dir`
 // resolves its relative paths.

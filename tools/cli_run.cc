@@ -40,7 +40,7 @@ std::vector<std::string> Overrides(const RunCommand& cmd) {
 
 int ExecuteRun(const RunCommand& cmd, const std::atomic<bool>& interrupted) {
   return GuardedCommand([&] {
-    const Scenario scenario = LoadScenario(cmd.scenario_path, Overrides(cmd));
+    const Scenario scenario = LoadScenario(cmd.scenario_path, Overrides(cmd), cmd.skip_bad_rows);
     std::vector<PolicyRunSpec> runs = SelectPolicyRuns(scenario, cmd.policies);
     if (!cmd.compare && runs.size() > 1) {
       if (cmd.policies.empty()) {

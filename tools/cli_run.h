@@ -16,6 +16,7 @@ struct RunCommand {
   std::string output;            // HDF5 path; "" = results/<scenario>-<what>.h5
   bool no_output = false;
   bool per_request = false;
+  bool skip_bad_rows = false;
   std::string summary_json;
   bool compare = false;
   std::string command_line;

@@ -28,7 +28,7 @@ LoadedTrace Load(const TraceCommand& cmd) {
   for (const std::string& s : cmd.sets) ApplyOverride(wrapper["source"], s);
   nlohmann::ordered_json array = nlohmann::ordered_json::array({wrapper["source"]});
   LoadedTrace t;
-  t.sources = ParseWorkload("command line", array, "/source", std::filesystem::current_path().string());
+  t.sources = ParseWorkload("command line", array, "/source", "");
   for (const std::string& name : t.sources[0].functions) {
     t.index.emplace(name, static_cast<int32_t>(t.names.size()));
     t.names.push_back(name);

@@ -22,6 +22,8 @@ void AddRunOptions(CLI::App* app, gpuslice::RunCommand* cmd) {
   app->add_option("-o,--output", cmd->output, "HDF5 result file (default results/<scenario>-<run>.h5)");
   app->add_flag("--no-output", cmd->no_output, "Write no HDF5 file");
   app->add_flag("--per-request", cmd->per_request, "Add the per-request table to the HDF5 file");
+  app->add_flag("--skip-bad-rows", cmd->skip_bad_rows,
+                "Trace sources skip and count malformed rows instead of stopping (reported per run)");
   app->add_option("--summary-json", cmd->summary_json, "Also write the summary as JSON to this file");
 }
 

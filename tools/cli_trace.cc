@@ -7,6 +7,7 @@
 #include "sim/util/error.h"
 #include "sim/util/json_reader.h"
 #include "tools/cli_util.h"
+#include "traces/azure_functions_2019.h"
 #include "traces/trace_stats.h"
 #include "traces/workload.h"
 
@@ -45,10 +46,32 @@ int ExecuteTraceInfo(const TraceCommand& cmd) {
     TraceStats stats = ComputeTraceStats(workload.stream(), t.names, cmd.top);
     stats.skipped_rows = workload.skipped_rows();
     stats.filtered_rows = workload.filtered_rows();
+    nlohmann::ordered_json json = stats.ToJson();
+    std::string text = stats.ToText();
+    if (cmd.format == "azure-functions-2019") {
+      // The joined durations and memory of the top functions.
+      auto raw = OpenRawTrace(t.sources[0], 1, 0);
+      const auto* azure = dynamic_cast<const AzureFunctions2019Trace*>(raw.get());
+      std::unordered_map<std::string, const FunctionMetadata*> meta;
+      if (azure != nullptr) {
+        for (const FunctionMetadata& m : azure->functions()) meta[m.name] = &m;
+      }
+      text += "top functions' trigger, average duration (ms), average memory (MB); -1 = not given:\n";
+      for (auto& top : json["top_functions"]) {
+        auto it = meta.find(top["function"].get<std::string>());
+        if (it == meta.end()) continue;
+        top["trigger"] = it->second->trigger;
+        top["average_duration_ms"] = it->second->average_duration_ms;
+        top["average_memory_mb"] = it->second->average_memory_mb;
+        text += "  " + it->second->name.substr(0, 12) + "  " + it->second->trigger + "  " +
+                std::to_string(it->second->average_duration_ms) + "  " + std::to_string(it->second->average_memory_mb) +
+                "\n";
+      }
+    }
     if (cmd.json) {
-      std::cout << stats.ToJson().dump(2) << "\n";
+      std::cout << json.dump(2) << "\n";
     } else {
-      std::cout << cmd.file << " (" << cmd.format << ")\n" << stats.ToText();
+      std::cout << cmd.file << " (" << cmd.format << ")\n" << text;
     }
     return 0;
   });

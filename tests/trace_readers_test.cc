@@ -26,7 +26,17 @@ TEST(DateTime, ParsesCalendarTimesWithFractions) {
   SimTime next;
   ASSERT_TRUE(ParseDateTime("2024-03-01 00:00:00", &next));
   EXPECT_EQ(next - t, 500'000'000);
-  for (const char* bad : {"2024-13-01 00:00:00", "2024-01-01", "2024-01-01 00:00:0x", "2024/01/01 00:00:00",
+  // The 2024 Azure LLM trace: 6 digits and a UTC offset, some rows without a fraction.
+  SimTime a, b, c;
+  ASSERT_TRUE(ParseDateTime("2024-05-10 00:00:00.009930+00:00", &a));
+  ASSERT_TRUE(ParseDateTime("2024-05-10 00:00:01+00:00", &b));
+  ASSERT_TRUE(ParseDateTime("2024-05-10T02:00:01+02:00", &c));
+  EXPECT_EQ(b - a, 990'070'000);
+  EXPECT_EQ(c, b);
+  ASSERT_TRUE(ParseDateTime("2024-05-10 00:00:01Z", &c));
+  EXPECT_EQ(c, b);
+  for (const char* bad : {"2024-05-10 00:00:01+0000", "2024-05-10 00:00:01+25:00", "2024-05-10 00:00:01 ",
+                          "2024-13-01 00:00:00", "2024-01-01", "2024-01-01 00:00:0x", "2024/01/01 00:00:00",
                           "2024-01-01 00:00:00.", "2024-01-01 00:00:00.12a"}) {
     EXPECT_FALSE(ParseDateTime(bad, &t)) << bad;
   }

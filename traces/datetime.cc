@@ -35,16 +35,32 @@ bool ParseDateTime(std::string_view s, SimTime* out) {
   }
   if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return false;
   long long fraction_ns = 0;
-  if (s.size() > 19) {
-    if (s[19] != '.' || s.size() == 20 || s.size() > 29) return false;
+  size_t i = 19;
+  if (i < s.size() && s[i] == '.') {
     long long scale = 100'000'000;
-    for (size_t i = 20; i < s.size(); ++i, scale /= 10) {
-      if (s[i] < '0' || s[i] > '9') return false;
+    size_t digits = 0;
+    for (++i; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i, ++digits, scale /= 10) {
+      if (digits >= 9) return false;
       fraction_ns += (s[i] - '0') * scale;
+    }
+    if (digits == 0) return false;
+  }
+  // An optional zone: "Z", or an offset "+HH:MM" / "-HH:MM" (the 2024 Azure LLM trace).
+  long long offset_s = 0;
+  if (i < s.size()) {
+    if (s[i] == 'Z' && i + 1 == s.size()) {
+      ++i;
+    } else if ((s[i] == '+' || s[i] == '-') && i + 6 == s.size() && s[i + 3] == ':') {
+      int oh, om;
+      if (!Digits(s, i + 1, 2, &oh) || !Digits(s, i + 4, 2, &om) || oh > 23 || om > 59) return false;
+      offset_s = (s[i] == '+' ? 1 : -1) * (oh * 3600LL + om * 60LL);
+      i += 6;
+    } else {
+      return false;
     }
   }
   const long long seconds = DaysFromCivil(year, month, day) * 86400LL + hour * 3600LL + minute * 60LL + second;
-  *out = seconds * kNsPerSecond + fraction_ns;
+  *out = (seconds - offset_s) * kNsPerSecond + fraction_ns;
   return true;
 }
 

@@ -6,6 +6,7 @@ namespace gpuslice {
 
 LatencyCurve LatencyCurve::FromProfile(std::shared_ptr<const LatencyProfile> profile) {
   LatencyCurve c;
+  c.fit_ = std::make_shared<StructuralModel>(StructuralModel::Fit(*profile));
   c.profile_ = std::move(profile);
   return c;
 }
@@ -16,9 +17,22 @@ LatencyCurve LatencyCurve::Constant(double latency_ms) {
   return c;
 }
 
-double LatencyCurve::SoloMs(int batch, double sm_percent) const {
-  if (profile_) return profile_->LatencyFullQuotaMs(batch, sm_percent);
-  return constant_ms_;
+double LatencyCurve::SoloMs(double batch, double sm_percent) const {
+  if (!profile_) return constant_ms_;
+  const double smallest = profile_->sm_percents().front();
+  if (sm_percent >= smallest) return profile_->LatencyFullQuotaMs(batch, sm_percent);
+  return profile_->LatencyFullQuotaMs(batch, smallest) * fit_->SoloMs(batch, sm_percent) / fit_->SoloMs(batch, smallest);
+}
+
+double LatencyCurve::LatencyMs(double batch, double sm_percent, double quota, double window_ms) const {
+  if (!profile_ || !profile_->has_quota_grid()) {
+    return TokenWindowLatencyMs(SoloMs(batch, sm_percent), quota, window_ms);
+  }
+  const double smallest = profile_->sm_percents().front();
+  if (sm_percent >= smallest) return profile_->GridMs(batch, sm_percent, 100.0 * quota);
+  // Below the grid the solo latency grows by the fitted curve; the quota then throttles it
+  // only if the throttled latency is longer still (the structural rule).
+  return std::max(SoloMs(batch, sm_percent), profile_->GridMs(batch, smallest, 100.0 * quota));
 }
 
 PerfModel::PerfModel(std::vector<LatencyCurve> curves, double token_window_ms)
@@ -29,12 +43,6 @@ double TokenWindowLatencyMs(double solo_ms, double quota, double window_ms) {
   const double token_ms = quota * window_ms;
   const double full_windows = std::ceil(solo_ms / token_ms) - 1;
   return full_windows * window_ms + (solo_ms - full_windows * token_ms);
-}
-
-double PerfModel::BatchLatencyMs(int model, int batch, const SliceShape& slice) const {
-  const double sm_percent = 100.0 * slice.sm_count / slice.gpu_sm_count;
-  const double solo = curves_[model].SoloMs(batch, sm_percent);
-  return TokenWindowLatencyMs(solo, slice.quota, token_window_ms_);
 }
 
 }  // namespace gpuslice

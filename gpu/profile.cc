@@ -36,8 +36,6 @@ LatencyProfile LatencyProfile::Load(const std::string& path) {
     }
   }
   const size_t min_fields = static_cast<size_t>(*std::max_element(col, col + 6)) + 1;
-  std::set<int> batches;
-  std::set<double> sms;
   while (csv.Next()) {
     csv.RequireFields(min_fields);
     const auto& f = csv.fields();
@@ -62,10 +60,46 @@ LatencyProfile LatencyProfile::Load(const std::string& path) {
     if (!p.points_.emplace(key, latency).second) {
       throw LineError(path, csv.line_number(), "duplicate point (batch, sm_percent, quota_percent)");
     }
-    if (quota == 100.0) {
-      batches.insert(static_cast<int>(batch));
-      sms.insert(sm);
+  }
+  p.Index(path);
+  return p;
+}
+
+LatencyProfile LatencyProfile::FromPoints(const std::string& where, const std::string& model, const std::string& gpu,
+                                          const std::vector<ProfilePoint>& points) {
+  LatencyProfile p;
+  p.path_ = where;
+  p.model_ = model;
+  p.gpu_ = gpu;
+  for (const ProfilePoint& x : points) {
+    if (x.batch < 1 || !(x.sm_percent > 0 && x.sm_percent <= 100) || !(x.quota_percent > 0 && x.quota_percent <= 100) ||
+        !(x.latency_ms > 0)) {
+      throw InputError(where + ": a point is out of range");
     }
+    p.points_[std::make_tuple(x.batch, x.sm_percent, x.quota_percent)] = x.latency_ms;
+  }
+  p.Index(where);
+  return p;
+}
+
+std::vector<ProfilePoint> LatencyProfile::Points() const {
+  std::vector<ProfilePoint> out;
+  for (const auto& [key, latency] : points_) {
+    out.push_back({std::get<0>(key), std::get<1>(key), std::get<2>(key), latency});
+  }
+  return out;
+}
+
+void LatencyProfile::Index(const std::string& path) {
+  LatencyProfile& p = *this;
+  std::set<int> batches;
+  std::set<double> sms, quotas;
+  for (const auto& [key, latency] : points_) {
+    if (std::get<2>(key) == 100.0) {
+      batches.insert(std::get<0>(key));
+      sms.insert(std::get<1>(key));
+    }
+    quotas.insert(std::get<2>(key));
   }
   if (p.points_.empty()) throw InputError(path + ": no data rows");
   p.batches_.assign(batches.begin(), batches.end());
@@ -83,7 +117,20 @@ LatencyProfile LatencyProfile::Load(const std::string& path) {
       p.full_quota_grid_[b * p.sm_percents_.size() + s] = v;
     }
   }
-  return p;
+  // The quotas at which the whole batch × SM grid was measured.
+  for (double q : quotas) {
+    bool complete = true;
+    for (int b : p.batches_) {
+      for (double sm : p.sm_percents_) complete = complete && p.MeasuredMs(b, sm, q) > 0;
+    }
+    if (complete) p.quota_percents_.push_back(q);
+  }
+  p.cube_.clear();
+  for (double q : p.quota_percents_) {
+    for (int b : p.batches_) {
+      for (double sm : p.sm_percents_) p.cube_.push_back(p.MeasuredMs(b, sm, q));
+    }
+  }
 }
 
 double LatencyProfile::MeasuredMs(int batch, double sm_percent, double quota_percent) const {
@@ -93,6 +140,44 @@ double LatencyProfile::MeasuredMs(int batch, double sm_percent, double quota_per
 
 double LatencyProfile::AtGrid(size_t batch_index, size_t sm_index) const {
   return full_quota_grid_[batch_index * sm_percents_.size() + sm_index];
+}
+
+double LatencyProfile::AtCube(size_t b, size_t s, size_t q) const {
+  return cube_[(q * batches_.size() + b) * sm_percents_.size() + s];
+}
+
+double LatencyProfile::GridMs(double batch, double sm_percent, double quota_percent) const {
+  const std::vector<double>& qs = quota_percents_;
+  double scale = 1.0;
+  if (quota_percent < qs.front()) {
+    scale = qs.front() / quota_percent;
+    quota_percent = qs.front();
+  }
+  auto [qi, wq] = Bracket(qs, quota_percent);
+  auto [si, ws] = Bracket(sm_percents_, sm_percent);
+  const size_t qh = qs.size() > 1 ? qi + 1 : qi;
+  const size_t sh = sm_percents_.size() > 1 ? si + 1 : si;
+  // Bilinear in (sm, quota) at each batch index, then along the batch like LatencyFullQuotaMs.
+  auto at_batch = [&](size_t b) {
+    const double lo = (1 - ws) * AtCube(b, si, qi) + ws * AtCube(b, sh, qi);
+    const double hi = (1 - ws) * AtCube(b, si, qh) + ws * AtCube(b, sh, qh);
+    return (1 - wq) * lo + wq * hi;
+  };
+  const size_t nb = batches_.size();
+  double v;
+  if (nb == 1 || batch <= batches_.front()) {
+    v = at_batch(0);
+  } else if (batch >= batches_.back()) {
+    const double last = at_batch(nb - 1);
+    const double slope = (last - at_batch(nb - 2)) / (batches_[nb - 1] - batches_[nb - 2]);
+    v = last + std::max(0.0, slope) * (batch - batches_.back());
+  } else {
+    const size_t hi = static_cast<size_t>(std::upper_bound(batches_.begin(), batches_.end(), batch) - batches_.begin());
+    const size_t lo = hi - 1;
+    const double w = (batch - batches_[lo]) / (batches_[hi] - batches_[lo]);
+    v = (1 - w) * at_batch(lo) + w * at_batch(hi);
+  }
+  return v * scale;
 }
 
 double LatencyProfile::LatencyFullQuotaMs(double batch, double sm_percent) const {

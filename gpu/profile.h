@@ -2,10 +2,11 @@
 //
 // File format (CSV with a header; columns in any order, extra columns ignored):
 //   model, gpu, batch, sm_percent, quota_percent, latency_ms
-// Every row is one (batch, SM share, time quota) point, latency in milliseconds. A profile
-// must hold the full (batch × sm_percent) grid at quota_percent = 100, which is what the
-// foundation's PerfModel interpolates. Loading validates every row and raises InputError
-// with "file:line: problem".
+// Every row is one (batch, SM share, time quota) point, latency in milliseconds; an optional
+// `spread_ms` column is accepted and ignored. A profile must hold the full (batch ×
+// sm_percent) grid at quota_percent = 100; when it also holds that grid at every measured
+// quota (a full cube, as the V100 profiles do), GridMs interpolates in all three. Loading
+// validates every row and raises InputError with "file:line: problem".
 #ifndef GPUSLICE_GPU_PROFILE_H_
 #define GPUSLICE_GPU_PROFILE_H_
 
@@ -16,10 +17,33 @@
 
 namespace gpuslice {
 
+struct ProfilePoint {
+  int batch;
+  double sm_percent;
+  double quota_percent;
+  double latency_ms;
+};
+
 class LatencyProfile {
  public:
   // Throws InputError on any malformed input.
   static LatencyProfile Load(const std::string& path);
+  // A profile from points already in memory (a subset of another, for instance); `where`
+  // names it in errors. Throws InputError as Load does.
+  static LatencyProfile FromPoints(const std::string& where, const std::string& model, const std::string& gpu,
+                                   const std::vector<ProfilePoint>& points);
+
+  std::vector<ProfilePoint> Points() const;
+  // Measured quotas (percent) at which the whole batch × SM grid exists, ascending; always
+  // holds 100.
+  const std::vector<double>& quota_percents() const { return quota_percents_; }
+  bool has_quota_grid() const { return quota_percents_.size() > 1; }
+
+  // Latency interpolated linearly in batch, SM share and quota over the grid. Outside it:
+  // the SM share clamps to the measured range, the batch follows LatencyFullQuotaMs, and
+  // below the smallest measured quota the latency grows as 1/quota.
+  // REQUIRES: has_quota_grid(); batch >= 1; sm_percent > 0; 0 < quota_percent <= 100.
+  double GridMs(double batch, double sm_percent, double quota_percent) const;
 
   const std::string& model() const { return model_; }
   const std::string& gpu() const { return gpu_; }
@@ -39,13 +63,17 @@ class LatencyProfile {
 
  private:
   double AtGrid(size_t batch_index, size_t sm_index) const;
+  double AtCube(size_t batch_index, size_t sm_index, size_t quota_index) const;
+  void Index(const std::string& where);
 
   std::string path_;
   std::string model_;
   std::string gpu_;
   std::vector<int> batches_;
   std::vector<double> sm_percents_;
+  std::vector<double> quota_percents_;
   std::vector<double> full_quota_grid_;  // [batch_index * sm_count + sm_index]
+  std::vector<double> cube_;             // [(quota_index * batches + batch_index) * sms + sm_index]
   std::map<std::tuple<int, double, double>, double> points_;
 };
 

@@ -7,6 +7,7 @@
 
 #include "sim/policies/policy.h"
 #include "tools/cli_run.h"
+#include "tools/cli_perf.h"
 #include "tools/cli_trace.h"
 
 namespace {
@@ -89,6 +90,29 @@ int main(int argc, char** argv) {
   convert->add_option("-o,--output", trace_cmd.output, "CSV file to write")->required();
   convert->footer("Example:\n  gpuslice trace convert Azure2021_200.csv -f azure-functions-2021 -o azure2021.csv");
 
+  gpuslice::PerfCommand perf_cmd;
+  CLI::App* perf = app.add_subcommand("perf", "Query and check the performance model");
+  perf->require_subcommand(1);
+  CLI::App* predict = perf->add_subcommand("predict", "Predict one batch's latency in ms");
+  predict->add_option("--profiles", perf_cmd.profiles, "A profile CSV or a folder of them")->required();
+  predict->add_option("--model", perf_cmd.model, "Model name (the profile's model column)")->required();
+  predict->add_option("--batch", perf_cmd.batch, "Batch size")->required();
+  predict->add_option("--sm-percent", perf_cmd.sm_percent, "SM share, percent")->required();
+  predict->add_option("--quota-percent", perf_cmd.quota_percent, "Time quota, percent")->required();
+  predict->add_option("--predictor", perf_cmd.predictor.name, "oracle (the truth), profile (coarse grid) or learned");
+  predict->add_option("--sm-stride", perf_cmd.predictor.sm_stride, "profile predictor: keep every n-th SM share");
+  predict->add_option("--quota-stride", perf_cmd.predictor.quota_stride, "profile predictor: keep every n-th quota");
+  predict->add_option("--token-window-ms", perf_cmd.token_window_ms, "Token scheduler window (default 40)");
+  predict->add_flag("--json", perf_cmd.json, "Print JSON");
+  predict->footer(
+      "Example:\n  gpuslice perf predict --profiles gpu/profiles/v100 --model resnet50 --batch 4 "
+      "--sm-percent 30 --quota-percent 50 --predictor learned");
+  CLI::App* check = perf->add_subcommand("check", "Error of the model on a measured grid it did not see");
+  check->add_option("profile", perf_cmd.profiles, "Profile CSV")->required();
+  check->add_option("--token-window-ms", perf_cmd.token_window_ms, "Token scheduler window (default 40)");
+  check->add_flag("--json", perf_cmd.json, "Print JSON");
+  check->footer("Example:\n  gpuslice perf check gpu/profiles/v100/mobilenet_v3_large.csv");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -109,6 +133,8 @@ int main(int argc, char** argv) {
 
   if (validate->parsed()) return gpuslice::ExecuteValidate(validate_path, validate_sets);
   if (info->parsed()) return gpuslice::ExecuteTraceInfo(trace_cmd);
+  if (predict->parsed()) return gpuslice::ExecutePerfPredict(perf_cmd);
+  if (check->parsed()) return gpuslice::ExecutePerfCheck(perf_cmd);
   if (convert->parsed()) return gpuslice::ExecuteTraceConvert(trace_cmd);
   gpuslice::RunCommand& cmd = run->parsed() ? run_cmd : compare_cmd;
   cmd.command_line = command_line;

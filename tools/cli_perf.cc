@@ -1,0 +1,84 @@
+#include "tools/cli_perf.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include "gpu/perf_check.h"
+#include "gpu/perf_model.h"
+#include "tools/cli_util.h"
+
+namespace gpuslice {
+namespace {
+
+// The profiles at `path`: one CSV, or every *.csv in a folder.
+std::vector<std::shared_ptr<const LatencyProfile>> LoadProfiles(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> files;
+  if (fs::is_directory(path)) {
+    for (const auto& entry : fs::directory_iterator(path)) {
+      if (entry.path().extension() == ".csv") files.push_back(entry.path().string());
+    }
+    std::sort(files.begin(), files.end());
+    if (files.empty()) throw InputError(path + ": no profile CSV in this folder");
+  } else if (fs::exists(path)) {
+    files.push_back(path);
+  } else {
+    throw InputError(path + ": no such file or folder");
+  }
+  std::vector<std::shared_ptr<const LatencyProfile>> out;
+  for (const std::string& f : files) out.push_back(std::make_shared<LatencyProfile>(LatencyProfile::Load(f)));
+  return out;
+}
+
+}  // namespace
+
+int ExecutePerfPredict(const PerfCommand& cmd) {
+  return GuardedCommand([&] {
+    if (cmd.batch < 1) throw InputError("--batch must be >= 1");
+    if (!(cmd.sm_percent > 0 && cmd.sm_percent <= 100)) throw InputError("--sm-percent must be in (0, 100]");
+    if (!(cmd.quota_percent > 0 && cmd.quota_percent <= 100)) throw InputError("--quota-percent must be in (0, 100]");
+    if (!IsPredictorName(cmd.predictor.name)) {
+      throw InputError("unknown predictor '" + cmd.predictor.name + "' (" + PredictorNames() + ")");
+    }
+    auto profiles = LoadProfiles(cmd.profiles);
+    std::vector<LatencyCurve> curves;
+    int index = -1;
+    std::string known;
+    for (const auto& p : profiles) {
+      if (p->model() == cmd.model) index = static_cast<int>(curves.size());
+      known += (known.empty() ? "" : ", ") + p->model();
+      curves.push_back(LatencyCurve::FromProfile(p));
+    }
+    if (index < 0) throw InputError(cmd.profiles + ": no profile of model '" + cmd.model + "' (has: " + known + ")");
+    PerfModel truth(curves, cmd.token_window_ms);
+    auto predictor = MakePredictor(cmd.predictor, truth);
+    // A slice of `sm_percent` of a notional 1000-SM GPU: the profiles are in percent.
+    const SliceShape slice{static_cast<int>(std::lround(cmd.sm_percent * 10)), 1000, cmd.quota_percent / 100};
+    const double ms = predictor->PredictMs(index, cmd.batch, slice);
+    if (cmd.json) {
+      std::cout << nlohmann::ordered_json{{"model", cmd.model}, {"batch", cmd.batch}, {"sm_percent", cmd.sm_percent},
+                                          {"quota_percent", cmd.quota_percent}, {"predictor", cmd.predictor.name},
+                                          {"latency_ms", ms}}.dump()
+                << "\n";
+    } else {
+      std::printf("%.3f\n", ms);
+    }
+    return 0;
+  });
+}
+
+int ExecutePerfCheck(const PerfCommand& cmd) {
+  return GuardedCommand([&] {
+    const LatencyProfile profile = LatencyProfile::Load(cmd.profiles);
+    const PerfCheckReport report = CheckProfile(profile, cmd.token_window_ms);
+    if (cmd.json) {
+      std::cout << report.ToJson().dump(2) << "\n";
+    } else {
+      std::cout << report.ToText();
+    }
+    return 0;
+  });
+}
+
+}  // namespace gpuslice

@@ -76,16 +76,31 @@ class LearnedPredictor final : public Predictor {
   std::vector<std::shared_ptr<const StructuralModel>> fits_;
 };
 
+class TokenWindowPredictor final : public Predictor {
+ public:
+  explicit TokenWindowPredictor(const PerfModel& truth) : Predictor("token-window"), truth_(truth) {}
+  double PredictMs(int model, int batch, const SliceShape& slice) const override {
+    const LatencyCurve& c = truth_.curves()[static_cast<size_t>(model)];
+    return TokenWindowLatencyMs(c.SoloMs(batch, slice.sm_percent()), slice.quota, truth_.token_window_ms());
+  }
+
+ private:
+  const PerfModel& truth_;
+};
+
 }  // namespace
 
-std::string PredictorNames() { return "oracle, profile, learned"; }
+std::string PredictorNames() { return "oracle, profile, token-window, learned"; }
 
-bool IsPredictorName(const std::string& name) { return name == "oracle" || name == "profile" || name == "learned"; }
+bool IsPredictorName(const std::string& name) {
+  return name == "oracle" || name == "profile" || name == "token-window" || name == "learned";
+}
 
 std::unique_ptr<Predictor> MakePredictor(const PredictorSpec& spec, const PerfModel& truth) {
   if (spec.name == "oracle") return std::make_unique<OraclePredictor>(truth);
   if (spec.name == "profile") return std::make_unique<ProfilePredictor>(truth, spec.sm_stride, spec.quota_stride);
   if (spec.name == "learned") return std::make_unique<LearnedPredictor>(truth);
+  if (spec.name == "token-window") return std::make_unique<TokenWindowPredictor>(truth);
   throw std::invalid_argument("unknown predictor '" + spec.name + "' (" + PredictorNames() + ")");
 }
 

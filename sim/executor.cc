@@ -52,6 +52,8 @@ int Executor::StartInstance(const SliceRequest& request, bool warm, std::string*
   inst.ready_at = now + cold;
   instances_.push_back(std::move(inst));
   Instance& placed = instances_.back();
+  if (instance_of_slice_.size() <= static_cast<size_t>(slice)) instance_of_slice_.resize(static_cast<size_t>(slice) + 1, -1);
+  instance_of_slice_[static_cast<size_t>(slice)] = placed.id;
   live_[static_cast<size_t>(request.model)].push_back(placed.id);
   metrics_.OnInstanceCount(request.model, static_cast<int>(live_[static_cast<size_t>(request.model)].size()),
                            ++total_live_);
@@ -182,6 +184,7 @@ void Executor::TryStartBatch(Instance& inst) {
   const Slice& slice = cluster_.slice(inst.slice);
   const SliceShape shape{slice.sm_count, cluster_.gpu(inst.gpu).spec->sm_count, slice.quota};
   double ms = perf_.BatchLatencyMs(inst.model, static_cast<int>(n), shape);
+  if (scenario_.interference) ms *= InterferenceFactor(inst);
   switch (scenario_.noise) {
     case NoiseKind::kNone: break;
     case NoiseKind::kLogNormal: ms *= noise_rng_.LogNormalMeanOne(scenario_.noise_cv); break;
@@ -190,6 +193,28 @@ void Executor::TryStartBatch(Instance& inst) {
   const SimTime service = std::max<SimTime>(1, MillisToSim(ms));
   metrics_.OnBatchStart(inst.model, static_cast<int>(n), slice.sm_count * slice.quota * SimToSeconds(service));
   engine_.Schedule(now + service, this, Tag(kBatchDone, static_cast<uint64_t>(inst.id), 0));
+}
+
+double Executor::InterferenceFactor(const Instance& inst) const {
+  const Slice& mine = cluster_.slice(inst.slice);
+  const Gpu& gpu = cluster_.gpu(inst.gpu);
+  if (gpu.slices.size() < 2) return 1.0;
+  const auto& c = scenario_.interference_coefficients;
+  const ModelSpec& self = scenario_.models[static_cast<size_t>(inst.model)];
+  const double f_self = static_cast<double>(mine.sm_count) / gpu.spec->sm_count;
+  double worst = 1.0;
+  for (int sid : gpu.slices) {
+    const Slice& other = cluster_.slice(sid);
+    if (other.partition == mine.partition) continue;  // time-shares with us: never at once
+    const int oid = instance_of_slice_[static_cast<size_t>(sid)];
+    if (oid < 0 || !instances_[static_cast<size_t>(oid)].busy()) continue;
+    const ModelSpec& o = scenario_.models[static_cast<size_t>(other.model)];
+    const double f_other = static_cast<double>(other.sm_count) / gpu.spec->sm_count;
+    const double alpha = c[0] * self.l2_util * f_self + c[1] * o.l2_util * f_other + c[2] * self.dram_util * f_self +
+                         c[3] * o.dram_util * f_other + c[4];
+    worst = std::max(worst, alpha);
+  }
+  return worst;
 }
 
 void Executor::FinishBatch(Instance& inst) {

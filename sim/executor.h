@@ -92,6 +92,7 @@ class Executor final : public EventHandler {
   void OnEvent(SimTime now, uint64_t tag) override;
 
   const Scenario& scenario() const { return scenario_; }
+  const PerfModel& perf_model() const { return perf_; }
   const std::vector<Instance>& all_instances() const { return instances_; }
 
  private:
@@ -101,6 +102,9 @@ class Executor final : public EventHandler {
   }
 
   void TryStartBatch(Instance& inst);
+  // gpu-lets' interference factor for a batch of `inst` starting now: max(1, max over the
+  // busy instances in the GPU's other partitions of alpha).
+  double InterferenceFactor(const Instance& inst) const;
   void FinishBatch(Instance& inst);
   void MaybeRetire(Instance& inst);
   void Enqueue(RequestQueue& q, const Request& r, Kind timer_kind, uint64_t target);
@@ -118,6 +122,7 @@ class Executor final : public EventHandler {
   ExecutorListener* listener_ = nullptr;
   RngStream noise_rng_;
   std::vector<Instance> instances_;
+  std::vector<int> instance_of_slice_;  // slice id -> instance id
   std::vector<std::vector<int>> live_;
   std::vector<RequestQueue> buffers_;
   std::vector<int> inflight_;

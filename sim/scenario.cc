@@ -62,6 +62,10 @@ ModelSpec ParseModel(const JsonObject& m, const std::string& name, const std::st
   spec.max_batch = static_cast<int>(m.IntegerIn("max_batch", 1, 1, 4096));
   spec.batch_timeout_ms = m.NonNegative("batch_timeout_ms", 0.0);
   spec.queue_timeout_s = m.Positive("queue_timeout_s", 300.0);
+  spec.l2_util = m.NonNegative("l2_util", 0.0);
+  spec.dram_util = m.NonNegative("dram_util", 0.0);
+  if (spec.l2_util > 1) throw m.Error("l2_util", "must be in [0, 1]");
+  if (spec.dram_util > 1) throw m.Error("dram_util", "must be in [0, 1]");
   m.RejectUnknownKeys();
   return spec;
 }
@@ -125,6 +129,19 @@ Scenario ParseScenario(const nlohmann::ordered_json& root_json, const std::strin
   }
   s.container_start_s = cluster.NonNegative("container_start_s", 2.0);
   s.token_window_ms = cluster.Positive("token_window_ms", 40.0);
+  if (cluster.Has("interference")) {
+    JsonObject in = cluster.Object("interference");
+    s.interference = in.Bool("enabled", true);
+    if (in.Has("coefficients")) {
+      const auto& c = in.Value("coefficients");
+      if (!c.is_array() || c.size() != 5) throw in.Error("coefficients", "expected 5 numbers [c0, c1, c2, c3, c4]");
+      for (size_t i = 0; i < 5; ++i) {
+        if (!c[i].is_number()) throw JsonError(file, in.PathOf("coefficients") + "/" + std::to_string(i), "expected a number");
+        s.interference_coefficients[i] = c[i].get<double>();
+      }
+    }
+    in.RejectUnknownKeys();
+  }
   cluster.RejectUnknownKeys();
 
   // Models.
@@ -272,11 +289,15 @@ nlohmann::ordered_json Scenario::ToJson(const PolicyRunSpec* run) const {
     nodes.push_back({{"count", g.count}, {"gpus_per_node", g.gpus_per_node}, {"gpu", g.gpu->name},
                      {"price_per_hour", g.price_per_hour}});
   }
-  j["cluster"] = {{"nodes", nodes}, {"container_start_s", container_start_s}, {"token_window_ms", token_window_ms}};
+  j["cluster"] = {{"nodes", nodes},
+                  {"container_start_s", container_start_s},
+                  {"token_window_ms", token_window_ms},
+                  {"interference", {{"enabled", interference}, {"coefficients", interference_coefficients}}}};
   for (const ModelSpec& m : models) {
     nlohmann::ordered_json mj{{"slo_ms", m.slo_ms}, {"memory_mb", m.memory_mb}, {"load_time_s", m.load_time_s},
                       {"overhead_ms", m.overhead_ms}, {"max_batch", m.max_batch},
-                      {"batch_timeout_ms", m.batch_timeout_ms}, {"queue_timeout_s", m.queue_timeout_s}};
+                      {"batch_timeout_ms", m.batch_timeout_ms}, {"queue_timeout_s", m.queue_timeout_s},
+                      {"l2_util", m.l2_util}, {"dram_util", m.dram_util}};
     if (m.profile_path.empty()) {
       mj["latency_ms"] = m.constant_latency_ms;
     } else {

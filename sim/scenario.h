@@ -6,6 +6,7 @@
 #ifndef GPUSLICE_SIM_SCENARIO_H_
 #define GPUSLICE_SIM_SCENARIO_H_
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -31,6 +32,8 @@ struct ModelSpec {
   int max_batch = 1;
   double batch_timeout_ms = 0;  // wait this long for a full batch; 0 = dispatch at once
   double queue_timeout_s = 0;   // a request still waiting this long after arrival is dropped
+  double l2_util = 0;           // solo L2 and DRAM bandwidth utilisation on the whole GPU, [0, 1],
+  double dram_util = 0;         // for the interference model (gpu-lets)
   LatencyCurve curve;
 };
 
@@ -63,6 +66,10 @@ struct Scenario {
   std::vector<NodeGroup> node_groups;
   double container_start_s = 0;
   double token_window_ms = 40;
+  // gpu-lets' linear interference model: alpha = c0·L2_self + c1·L2_other + c2·DRAM_self +
+  // c3·DRAM_other + c4, utilisations scaled by SM fraction; latency × max(1, alpha).
+  bool interference = true;
+  std::array<double, 5> interference_coefficients{0.1129, 0.7160, 0.3549, 0.0882, 0.8954};
   std::vector<WorkloadSource> workload;
   double duration_s = 0;  // 0: until the workload ends
   double drain_s = 0;     // after the last arrival, at most this long to finish

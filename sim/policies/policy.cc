@@ -12,6 +12,29 @@ std::map<std::string, PolicyRegistry::Factory>& Registry() {
 
 }  // namespace
 
+PredictorSpec ReadPredictorSpec(const JsonObject& config, const std::string& fallback) {
+  PredictorSpec spec;
+  spec.name = fallback;
+  if (!config.Has("predictor")) {
+    config.String("predictor", fallback);
+    return spec;
+  }
+  const auto& value = config.Value("predictor");
+  if (value.is_string()) {
+    spec.name = value.get<std::string>();
+  } else {
+    JsonObject p = config.Object("predictor");
+    spec.name = p.String("name");
+    spec.sm_stride = static_cast<int>(p.IntegerIn("sm_stride", spec.sm_stride, 1, 1000));
+    spec.quota_stride = static_cast<int>(p.IntegerIn("quota_stride", spec.quota_stride, 1, 1000));
+    p.RejectUnknownKeys();
+  }
+  if (!IsPredictorName(spec.name)) {
+    throw config.Error("predictor", "unknown predictor '" + spec.name + "' (" + PredictorNames() + ")");
+  }
+  return spec;
+}
+
 bool PolicyRegistry::Register(const std::string& name, Factory factory) {
   return Registry().emplace(name, std::move(factory)).second;
 }

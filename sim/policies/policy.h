@@ -20,6 +20,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "gpu/predictor.h"
 #include "sim/actions.h"
 #include "sim/cluster/cluster.h"
 #include "sim/engine/engine.h"
@@ -47,6 +48,10 @@ class Policy : public ExecutorListener {
   // A new request: the policy must Route, Buffer or Drop it through the executor.
   virtual void OnArrival(const Request& request) = 0;
 };
+
+// Reads a policy's "predictor" key: a name ("oracle", "profile", "learned") or an object
+// {"name": "profile", "sm_stride": 4, "quota_stride": 2}. Default: `fallback`.
+PredictorSpec ReadPredictorSpec(const JsonObject& config, const std::string& fallback);
 
 class PolicyRegistry {
  public:

@@ -8,7 +8,7 @@ namespace gpuslice {
 GPUSLICE_REGISTER_POLICY("whole-gpu", WholeGpuPolicy);
 
 WholeGpuPolicy::WholeGpuPolicy(const JsonObject& c, const Scenario& scenario)
-    : state_(scenario.models.size()) {
+    : router_(0, 0), state_(scenario.models.size()) {
   WholeGpuConfig& k = config_;
   k.container_concurrency = static_cast<int>(c.IntegerIn("container_concurrency", 0, 0, 1'000'000));
   k.target = c.NonNegative("target", 0.0);
@@ -49,6 +49,7 @@ WholeGpuPolicy::WholeGpuPolicy(const JsonObject& c, const Scenario& scenario)
   panic_ticks_ = std::max<size_t>(
       1, static_cast<size_t>(std::llround(k.stable_window_s * k.panic_window_percent / 100.0 / k.tick_s)));
   for (ModelState& s : state_) s.window.assign(stable_ticks_, 0.0);
+  router_ = LeastLoadedRouter(k.container_concurrency, k.activator_buffer_limit);
 }
 
 void WholeGpuPolicy::Start(PolicyContext& ctx) {
@@ -80,22 +81,6 @@ bool WholeGpuPolicy::StartOne(int model, bool warm, const char* why) {
   return true;
 }
 
-int WholeGpuPolicy::PickInstance(int model) const {
-  int best = -1;
-  int best_load = 0;
-  for (int id : ctx_->executor.instances_of(model)) {
-    const Instance& inst = ctx_->executor.instance(id);
-    if (inst.state != InstanceState::kReady) continue;
-    const int load = inst.inflight();
-    if (config_.container_concurrency > 0 && load >= config_.container_concurrency) continue;
-    if (best < 0 || load < best_load) {
-      best = id;
-      best_load = load;
-    }
-  }
-  return best;
-}
-
 int WholeGpuPolicy::Scale(int model, int* ready) const {
   int scale = 0;
   *ready = 0;
@@ -108,21 +93,8 @@ int WholeGpuPolicy::Scale(int model, int* ready) const {
 }
 
 void WholeGpuPolicy::OnArrival(const Request& r) {
-  Executor& ex = ctx_->executor;
-  // FIFO: while older requests wait in the activator, new ones wait behind them.
-  if (ex.buffered(r.model) == 0) {
-    const int id = PickInstance(r.model);
-    if (id >= 0) {
-      ex.Route(r, id);
-      return;
-    }
-  }
-  if (config_.activator_buffer_limit > 0 &&
-      ex.buffered(r.model) >= static_cast<size_t>(config_.activator_buffer_limit)) {
-    ex.Drop(r, DropReason::kNoCapacity);
-    return;
-  }
-  ex.Buffer(r);
+  if (!router_.Route(ctx_->executor, r)) return;
+  // Buffered: the activator wakes a model that has no instance at all.
   int ready = 0;
   if (!config_.autoscaling || Scale(r.model, &ready) > 0) return;
   ModelState& s = state_[static_cast<size_t>(r.model)];
@@ -131,20 +103,13 @@ void WholeGpuPolicy::OnArrival(const Request& r) {
   s.wake_refused_at = StartOne(r.model, false, "activator: scale from zero") ? -1 : now;
 }
 
-void WholeGpuPolicy::DispatchBuffered(int model) {
-  Executor& ex = ctx_->executor;
-  while (ex.buffered(model) > 0) {
-    const int id = PickInstance(model);
-    if (id < 0) return;
-    Request r;
-    ex.PopBuffered(model, &r);
-    ex.Route(r, id);
-  }
+void WholeGpuPolicy::OnInstanceReady(int instance) {
+  router_.Dispatch(ctx_->executor, ctx_->executor.instance(instance).model);
 }
 
-void WholeGpuPolicy::OnInstanceReady(int instance) { DispatchBuffered(ctx_->executor.instance(instance).model); }
-
-void WholeGpuPolicy::OnBatchDone(int instance) { DispatchBuffered(ctx_->executor.instance(instance).model); }
+void WholeGpuPolicy::OnBatchDone(int instance) {
+  router_.Dispatch(ctx_->executor, ctx_->executor.instance(instance).model);
+}
 
 void WholeGpuPolicy::OnEvent(SimTime now, uint64_t /*tag*/) {
   Tick(now);

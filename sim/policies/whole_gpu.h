@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "sim/policies/policy.h"
+#include "sim/policies/routing.h"
 
 namespace gpuslice {
 
@@ -79,9 +80,6 @@ class WholeGpuPolicy final : public Policy, public EventHandler {
     SimTime wake_refused_at = -1;  // the activator's last failed wake-up, retried a tick later
   };
 
-  // The ready instance with the fewest in flight that can take one more; -1 if none.
-  int PickInstance(int model) const;
-  void DispatchBuffered(int model);
   // Instances of the model counted as its scale: loading or ready.
   int Scale(int model, int* ready) const;
   bool StartOne(int model, bool warm, const char* why);
@@ -89,6 +87,7 @@ class WholeGpuPolicy final : public Policy, public EventHandler {
   void ScaleModel(int model, SimTime now);
 
   WholeGpuConfig config_;
+  LeastLoadedRouter router_;
   double target_per_pod_ = 0;
   PolicyContext* ctx_ = nullptr;
   std::vector<ModelState> state_;

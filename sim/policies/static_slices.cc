@@ -1,0 +1,94 @@
+#include "sim/policies/static_slices.h"
+
+#include <cmath>
+
+namespace gpuslice {
+
+GPUSLICE_REGISTER_POLICY("static-slices", StaticSlicesPolicy);
+
+StaticSlicesPolicy::StaticSlicesPolicy(const JsonObject& c, const Scenario& scenario)
+    : router_(static_cast<int>(c.IntegerIn("container_concurrency", 0, 0, 1'000'000)),
+              static_cast<int>(c.IntegerIn("activator_buffer_limit", 0, 0, 1'000'000'000))) {
+  predictor_spec_ = ReadPredictorSpec(c, "oracle");
+  warm_start_ = c.Bool("warm_start", true);
+  const auto& list = c.Value("pods");
+  if (!list.is_array() || list.empty()) throw c.Error("pods", "expected a non-empty array of pod entries");
+  for (size_t i = 0; i < list.size(); ++i) {
+    JsonObject e(c.file(), list[i], c.PathOf("pods") + "/" + std::to_string(i));
+    PodSpec pod;
+    const std::string model = e.String("model");
+    pod.model = scenario.model_index(model);
+    if (pod.model < 0) throw e.Error("model", "unknown model '" + model + "'");
+    pod.sm_percent = e.Positive("sm_percent", 100.0);
+    if (pod.sm_percent > 100) throw e.Error("sm_percent", "must be in (0, 100]");
+    pod.quota = e.Positive("quota", 1.0);
+    if (pod.quota > 1) throw e.Error("quota", "must be in (0, 1]");
+    if (e.Has("count") == e.Has("rate_rps")) throw e.Error("give exactly one of \"count\" and \"rate_rps\"");
+    if (e.Has("count")) pod.count = static_cast<int>(e.IntegerIn("count", 1, 1, 1'000'000));
+    pod.rate_rps = e.Positive("rate_rps", 0.0);
+    pod.target_utilization = e.Positive("target_utilization", 0.7);
+    if (pod.target_utilization > 1) throw e.Error("target_utilization", "must be in (0, 1]");
+    e.RejectUnknownKeys();
+    pods_.push_back(pod);
+  }
+}
+
+int StaticSlicesPolicy::SizePods(const PodSpec& pod, const Predictor& predictor, const Scenario& scenario,
+                                 int gpu_sm_count) {
+  if (pod.count > 0) return pod.count;
+  const int batch = scenario.models[static_cast<size_t>(pod.model)].max_batch;
+  const int sm = std::max(1, static_cast<int>(std::lround(pod.sm_percent / 100.0 * gpu_sm_count)));
+  const double latency_ms = predictor.PredictMs(pod.model, batch, SliceShape{sm, gpu_sm_count, pod.quota});
+  const double throughput = batch / (latency_ms / 1000.0);
+  return std::max(1, static_cast<int>(std::ceil(pod.rate_rps / (throughput * pod.target_utilization) - 1e-9)));
+}
+
+bool StaticSlicesPolicy::Place(const PodSpec& pod) {
+  Cluster& cluster = ctx_->cluster;
+  const ModelSpec& m = ctx_->scenario.models[static_cast<size_t>(pod.model)];
+  std::string why = "no GPU";
+  for (int g = 0; g < cluster.gpu_count(); ++g) {
+    const Gpu& gpu = cluster.gpu(g);
+    const int sm = std::max(1, static_cast<int>(std::lround(pod.sm_percent / 100.0 * gpu.spec->sm_count)));
+    SliceRequest r{g, -1, sm, pod.quota, m.memory_mb, pod.model};
+    // Time-share a partition of the same size if one has room, else open a new partition.
+    for (size_t p = 0; p < gpu.partitions.size(); ++p) {
+      if (gpu.partitions[p].sm_count == sm && gpu.partitions[p].quota_used + pod.quota <= 1.0 + 1e-9) {
+        r.partition = static_cast<int>(p);
+        break;
+      }
+    }
+    if (ctx_->executor.StartInstance(r, warm_start_, &why) >= 0) return true;
+    if (r.partition >= 0) {
+      r.partition = -1;
+      if (ctx_->executor.StartInstance(r, warm_start_, &why) >= 0) return true;
+    }
+  }
+  ctx_->actions.Add(Action{ctx_->engine.Now(), "refused", pod.model, -1, -1, 0, pod.quota, "place pod: " + why});
+  return false;
+}
+
+void StaticSlicesPolicy::Start(PolicyContext& ctx) {
+  ctx_ = &ctx;
+  const auto predictor = MakePredictor(predictor_spec_, ctx.executor.perf_model());
+  for (const PodSpec& pod : pods_) {
+    const int gpu_sms = ctx.cluster.gpu(0).spec->sm_count;
+    const int n = SizePods(pod, *predictor, ctx.scenario, gpu_sms);
+    ctx.actions.Add(Action{0, "scale", pod.model, -1, -1, 0, pod.quota,
+                           std::to_string(n) + " pods of " + std::to_string(pod.sm_percent) + "% SM (predictor " +
+                               predictor->name() + ")"});
+    for (int i = 0; i < n; ++i) Place(pod);
+  }
+}
+
+void StaticSlicesPolicy::OnArrival(const Request& r) { router_.Route(ctx_->executor, r); }
+
+void StaticSlicesPolicy::OnInstanceReady(int instance) {
+  router_.Dispatch(ctx_->executor, ctx_->executor.instance(instance).model);
+}
+
+void StaticSlicesPolicy::OnBatchDone(int instance) {
+  router_.Dispatch(ctx_->executor, ctx_->executor.instance(instance).model);
+}
+
+}  // namespace gpuslice

@@ -17,7 +17,15 @@ LatencyCurve LatencyCurve::Constant(double latency_ms) {
   return c;
 }
 
+LatencyCurve LatencyCurve::Roofline(const RooflineSpec& spec, const GpuSpec& gpu) {
+  LatencyCurve c;
+  c.roofline_ = std::make_shared<RooflineSpec>(spec);
+  c.roofline_gpu_ = &gpu;
+  return c;
+}
+
 double LatencyCurve::SoloMs(double batch, double sm_percent) const {
+  if (roofline_) return RooflineLatencyMs(*roofline_, *roofline_gpu_, batch, sm_percent);
   if (!profile_) return constant_ms_;
   const double smallest = profile_->sm_percents().front();
   if (sm_percent >= smallest) return profile_->LatencyFullQuotaMs(batch, sm_percent);

@@ -9,8 +9,9 @@
 //  2. beyond the grid, the structural fit extrapolates: below the smallest measured SM share
 //     by the fitted max(floor, a + k/sm) curve, above the largest batch along the last batch
 //     segment (never decreasing), below the smallest quota as 1/quota;
-//  3. a profile without a quota sweep, or a constant-latency model, gets the quota effect
-//     from the plain token-window rule (ceil(L / qW) windows).
+//  3. a profile without a quota sweep, a constant-latency model or a roofline estimate
+//     (gpu/roofline.h) gets the quota effect from the plain token-window rule
+//     (ceil(L / qW) windows).
 // Interference between co-running slices and noise are applied by the executor.
 //
 // Thread-compatible: const methods may be called concurrently.
@@ -22,6 +23,7 @@
 
 #include "gpu/latency_fit.h"
 #include "gpu/profile.h"
+#include "gpu/roofline.h"
 
 namespace gpuslice {
 
@@ -31,6 +33,8 @@ class LatencyCurve {
   static LatencyCurve FromProfile(std::shared_ptr<const LatencyProfile> profile);
   // The same latency for every batch and SM share: for analytic studies (queueing theory).
   static LatencyCurve Constant(double latency_ms);
+  // A roofline estimate on one GPU type (gpu/roofline.h); quotas by the token-window rule.
+  static LatencyCurve Roofline(const RooflineSpec& spec, const GpuSpec& gpu);
 
   // REQUIRES: batch >= 1, 0 < sm_percent <= 100, 0 < quota <= 1, window_ms > 0.
   double LatencyMs(double batch, double sm_percent, double quota, double window_ms) const;
@@ -45,6 +49,8 @@ class LatencyCurve {
   std::shared_ptr<const LatencyProfile> profile_;
   std::shared_ptr<const StructuralModel> fit_;
   double constant_ms_ = 0;
+  std::shared_ptr<const RooflineSpec> roofline_;
+  const GpuSpec* roofline_gpu_ = nullptr;
 };
 
 // The shape of the slice a batch runs on.

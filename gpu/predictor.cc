@@ -59,20 +59,20 @@ class LearnedPredictor final : public Predictor {
  public:
   explicit LearnedPredictor(const PerfModel& truth) : Predictor("learned"), window_ms_(truth.token_window_ms()) {
     for (const LatencyCurve& c : truth.curves()) {
-      constants_.push_back(c.constant_ms());
+      curves_.push_back(c);
       fits_.push_back(c.profile() ? std::make_shared<StructuralModel>(StructuralModel::Fit(*c.profile())) : nullptr);
     }
   }
   double PredictMs(int model, int batch, const SliceShape& slice) const override {
     const auto& fit = fits_[static_cast<size_t>(model)];
-    if (!fit) return TokenWindowLatencyMs(constants_[static_cast<size_t>(model)], slice.quota, window_ms_);
+    if (!fit) return curves_[static_cast<size_t>(model)].LatencyMs(batch, slice.sm_percent(), slice.quota, window_ms_);
     if (!fit->has_quota()) return TokenWindowLatencyMs(fit->SoloMs(batch, slice.sm_percent()), slice.quota, window_ms_);
     return fit->PredictMs(batch, slice.sm_percent(), 100.0 * slice.quota);
   }
 
  private:
   double window_ms_;
-  std::vector<double> constants_;
+  std::vector<LatencyCurve> curves_;
   std::vector<std::shared_ptr<const StructuralModel>> fits_;
 };
 

@@ -13,7 +13,8 @@
 //            the largest SM share (RaPP's inputs), the structural model of
 //            gpu/latency_fit.h. (RaPP itself is a graph network over the model's operators;
 //            this keeps its inputs and replaces the network by the fitted structure.)
-// Models without a profile (constant latency) are predicted exactly by all three.
+// Models without a profile (constant latency, roofline estimates) are predicted exactly by
+// all of them: there is no measurement to be wrong about.
 #ifndef GPUSLICE_GPU_PREDICTOR_H_
 #define GPUSLICE_GPU_PREDICTOR_H_
 

@@ -19,6 +19,7 @@ struct GpuSpec {
   long memory_mb;              // device memory, MiB
   double mem_bandwidth_gbps;   // GB/s
   double fp16_tflops;          // dense FP16 tensor-core peak
+  double fp32_tflops;          // FP32 (non-tensor) peak
   double price_per_hour;       // USD per GPU-hour, default
   std::string source;          // where the numbers come from
 };

@@ -38,23 +38,53 @@ const char* NoiseName(NoiseKind k) {
   return "none";
 }
 
-ModelSpec ParseModel(const JsonObject& m, const std::string& name, const std::string& dir) {
+ModelSpec ParseModel(const JsonObject& m, const std::string& name, const std::string& dir,
+                     const std::vector<NodeGroup>& nodes) {
   ModelSpec spec;
   spec.name = name;
-  if (m.Has("profile") == m.Has("latency_ms")) {
-    throw m.Error("give exactly one of \"profile\" (a latency CSV) and \"latency_ms\" (a constant)");
+  if (int(m.Has("profile")) + int(m.Has("latency_ms")) + int(m.Has("roofline")) != 1) {
+    throw m.Error("give exactly one of \"profile\" (a latency CSV), \"latency_ms\" (a constant) and "
+                  "\"roofline\" (an estimate from FLOPs and bytes)");
   }
-  if (m.Has("profile")) {
+  if (m.Has("roofline")) {
+    JsonObject r = m.Object("roofline");
+    RooflineSpec& rs = spec.roofline_spec;
+    rs.gflops_per_sample = r.Positive("gflops_per_sample");
+    rs.weights_mb = r.NonNegative("weights_mb", 0.0);
+    rs.activations_mb_per_sample = r.NonNegative("activations_mb_per_sample", 0.0);
+    rs.precision = r.String("precision", "fp32");
+    if (rs.precision != "fp32" && rs.precision != "fp16") throw r.Error("precision", "must be \"fp32\" or \"fp16\"");
+    rs.efficiency = r.Positive("efficiency", rs.efficiency);
+    if (rs.efficiency > 1) throw r.Error("efficiency", "must be in (0, 1]");
+    rs.floor_ms = r.NonNegative("floor_ms", rs.floor_ms);
+    rs.bandwidth_saturation = r.Positive("bandwidth_saturation", rs.bandwidth_saturation);
+    if (rs.bandwidth_saturation > 1) throw r.Error("bandwidth_saturation", "must be in (0, 1]");
+    r.RejectUnknownKeys();
+    for (const NodeGroup& g : nodes) {
+      if (g.gpu != nodes.front().gpu) {
+        throw m.Error("roofline", "a roofline model needs one GPU type in the cluster (it is an estimate for that GPU)");
+      }
+    }
+    spec.roofline = true;
+    spec.curve = LatencyCurve::Roofline(rs, *nodes.front().gpu);
+  } else if (m.Has("profile")) {
     spec.profile_path = ResolvePath(dir, m.String("profile"));
     if (!std::filesystem::exists(spec.profile_path)) {
       throw m.Error("profile", "no such file: " + spec.profile_path);
     }
-    spec.curve = LatencyCurve::FromProfile(
-        std::make_shared<LatencyProfile>(LatencyProfile::Load(spec.profile_path)));
+    auto profile = std::make_shared<LatencyProfile>(LatencyProfile::Load(spec.profile_path));
+    for (const NodeGroup& g : nodes) {
+      if (profile->gpu() != g.gpu->name) {
+        throw m.Error("profile", "measured on " + profile->gpu() + " but the cluster has " + g.gpu->name +
+                                     "; use a profile of that GPU, or a \"roofline\" estimate");
+      }
+    }
+    spec.curve = LatencyCurve::FromProfile(profile);
   } else {
     spec.constant_latency_ms = m.Positive("latency_ms");
     spec.curve = LatencyCurve::Constant(spec.constant_latency_ms);
   }
+  m.Bool("latency_is_estimate", false);  // written by the resolved echo; informational only
   spec.slo_ms = m.Positive("slo_ms");
   spec.memory_mb = static_cast<long>(m.Positive("memory_mb"));
   spec.load_time_s = m.NonNegative("load_time_s", 0.0);
@@ -149,7 +179,7 @@ Scenario ParseScenario(const nlohmann::ordered_json& root_json, const std::strin
   if (models.json().empty()) throw models.Error("needs at least one model");
   for (auto it = models.json().begin(); it != models.json().end(); ++it) {
     JsonObject m = models.Object(it.key());
-    ModelSpec spec = ParseModel(m, it.key(), dir);
+    ModelSpec spec = ParseModel(m, it.key(), dir, s.node_groups);
     bool fits = false;
     for (const NodeGroup& g : s.node_groups) fits = fits || spec.memory_mb <= g.gpu->memory_mb;
     if (!fits) {
@@ -298,7 +328,14 @@ nlohmann::ordered_json Scenario::ToJson(const PolicyRunSpec* run) const {
                       {"overhead_ms", m.overhead_ms}, {"max_batch", m.max_batch},
                       {"batch_timeout_ms", m.batch_timeout_ms}, {"queue_timeout_s", m.queue_timeout_s},
                       {"l2_util", m.l2_util}, {"dram_util", m.dram_util}};
-    if (m.profile_path.empty()) {
+    if (m.roofline) {
+      const RooflineSpec& r = m.roofline_spec;
+      mj["roofline"] = {{"gflops_per_sample", r.gflops_per_sample}, {"weights_mb", r.weights_mb},
+                        {"activations_mb_per_sample", r.activations_mb_per_sample}, {"precision", r.precision},
+                        {"efficiency", r.efficiency}, {"floor_ms", r.floor_ms},
+                        {"bandwidth_saturation", r.bandwidth_saturation}};
+      mj["latency_is_estimate"] = true;
+    } else if (m.profile_path.empty()) {
       mj["latency_ms"] = m.constant_latency_ms;
     } else {
       mj["profile"] = m.profile_path;

@@ -23,8 +23,10 @@ namespace gpuslice {
 
 struct ModelSpec {
   std::string name;
-  std::string profile_path;     // empty when latency_ms is given
+  std::string profile_path;     // empty when latency_ms or roofline is given
   double constant_latency_ms = 0;
+  bool roofline = false;        // the latency is a roofline estimate (gpu/roofline.h)
+  RooflineSpec roofline_spec;
   double slo_ms = 0;
   long memory_mb = 0;
   double load_time_s = 0;

@@ -6,6 +6,9 @@
 #include "gpu/perf_check.h"
 #include "gpu/perf_model.h"
 #include "gpu/predictor.h"
+#include "gpu/roofline.h"
+#include "gpu/specs.h"
+#include "sim/util/error.h"
 #include "tests/test_util.h"
 
 namespace gpuslice {
@@ -135,6 +138,69 @@ TEST(PerfCli, PredictAndCheck) {
   r = testing::RunCommand(bin + " perf check " + testing::SourceDir() + "/gpu/profiles/v100/resnet50.csv --json");
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_NE(r.output.find("\"mape_percent\""), std::string::npos);
+}
+
+}  // namespace
+}  // namespace gpuslice
+
+namespace gpuslice {
+namespace {
+
+RooflineSpec ResNet50Roofline() {
+  RooflineSpec r;
+  r.gflops_per_sample = 8.2;  // 4.1 GMACs
+  r.weights_mb = 102;         // 25.6 M parameters in FP32
+  return r;
+}
+
+TEST(Roofline, DefaultsReproduceTheMeasuredV100ResNet50) {
+  auto p = V100("resnet50");
+  const GpuSpec& v100 = *FindGpuSpec("V100-16GB");
+  double error = 0;
+  int n = 0;
+  for (int b : p->batches()) {
+    for (double sm : p->sm_percents()) {
+      error += std::fabs(RooflineLatencyMs(ResNet50Roofline(), v100, b, sm) / p->MeasuredMs(b, sm, 100) - 1);
+      ++n;
+    }
+  }
+  EXPECT_LT(error / n, 0.06);  // measured: 4.4% MAPE over the 80 points at full quota
+}
+
+TEST(Roofline, AFasterGpuIsFasterWhereComputeBoundAndFloorBoundElsewhere) {
+  const GpuSpec& v100 = *FindGpuSpec("V100-16GB");
+  const GpuSpec& h200 = *FindGpuSpec("H200-141GB");
+  const RooflineSpec r = ResNet50Roofline();
+  EXPECT_LT(RooflineLatencyMs(r, h200, 8, 5), 0.3 * RooflineLatencyMs(r, v100, 8, 5));
+  EXPECT_DOUBLE_EQ(RooflineLatencyMs(r, h200, 1, 100), r.floor_ms);
+  // Memory-bound when activations dominate, and bandwidth saturates at half the SMs.
+  RooflineSpec heavy = r;
+  heavy.activations_mb_per_sample = 40000;
+  EXPECT_NEAR(RooflineLatencyMs(heavy, v100, 1, 50), 1e3 * 40102e6 / 900e9, 1e-9);
+  EXPECT_DOUBLE_EQ(RooflineLatencyMs(heavy, v100, 1, 50), RooflineLatencyMs(heavy, v100, 1, 100));
+}
+
+TEST(Roofline, ScenarioModelsAreLabelledEstimatesForOneGpuType) {
+  Scenario s = LoadScenario(testing::SourceDir() + "/scenarios/what-if-h200.json");
+  EXPECT_TRUE(s.models[0].roofline);
+  EXPECT_EQ(s.ToJson()["models"]["resnet50"]["latency_is_estimate"], true);
+  auto j = s.ToJson(&s.policies[0]);
+  j["cluster"]["nodes"].push_back({{"count", 1}, {"gpu", "V100-16GB"}});
+  EXPECT_THROW(ParseScenario(j, "x.json", ""), InputError);
+}
+
+TEST(Scenario, AProfileMeasuredOnAnotherGpuIsRefused) {
+  Scenario s = LoadScenario(testing::SourceDir() + "/scenarios/quickstart.json");
+  auto j = s.ToJson(&s.policies[0]);
+  j["cluster"]["nodes"][0]["gpu"] = "H100-80GB";
+  try {
+    ParseScenario(j, "x.json", "");
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("/models/resnet50/profile: measured on V100-16GB but the cluster has H100-80GB"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 }  // namespace

@@ -164,7 +164,7 @@ TEST(Roofline, DefaultsReproduceTheMeasuredV100ResNet50) {
       ++n;
     }
   }
-  EXPECT_LT(error / n, 0.06);  // measured: 4.4% MAPE over the 80 points at full quota
+  EXPECT_LT(error / n, 0.06);  // measured: 5.6% MAPE over the 80 points at full quota
 }
 
 TEST(Roofline, AFasterGpuIsFasterWhereComputeBoundAndFloorBoundElsewhere) {

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <set>
 
+#include "gpu/specs.h"
 #include "sim/util/csv.h"
 #include "sim/util/error.h"
 
@@ -27,7 +28,9 @@ LatencyProfile LatencyProfile::Load(const std::string& path) {
   CsvReader csv(path);
   if (!csv.Next()) throw InputError(path + ": empty file, expected a header line");
   std::vector<std::string> header(csv.fields().begin(), csv.fields().end());
-  const char* required[] = {"model", "gpu", "batch", "sm_percent", "quota_percent", "latency_ms"};
+  // The SM share is a percentage, or a count of SMs of the named GPU (calibration output).
+  const bool by_count = CsvReader::FindColumn(header, "sm_percent") < 0 && CsvReader::FindColumn(header, "sm_count") >= 0;
+  const char* required[] = {"model", "gpu", "batch", by_count ? "sm_count" : "sm_percent", "quota_percent", "latency_ms"};
   int col[6];
   for (int i = 0; i < 6; ++i) {
     col[i] = CsvReader::FindColumn(header, required[i]);
@@ -35,6 +38,7 @@ LatencyProfile LatencyProfile::Load(const std::string& path) {
       throw LineError(path, csv.line_number(), std::string("missing column '") + required[i] + "'");
     }
   }
+  const GpuSpec* gpu_spec = nullptr;
   const size_t min_fields = static_cast<size_t>(*std::max_element(col, col + 6)) + 1;
   while (csv.Next()) {
     csv.RequireFields(min_fields);
@@ -49,7 +53,20 @@ LatencyProfile LatencyProfile::Load(const std::string& path) {
                           p.model_ + "'/'" + p.gpu_ + "'); use one file per model and GPU");
     }
     long long batch = csv.Int(col[2], "batch");
-    double sm = csv.Double(col[3], "sm_percent");
+    double sm = csv.Double(col[3], required[3]);
+    if (by_count) {
+      if (gpu_spec == nullptr) gpu_spec = FindGpuSpec(gpu);
+      if (gpu_spec == nullptr) {
+        throw LineError(path, csv.line_number(),
+                        "sm_count needs a known GPU to convert to a share; '" + gpu + "' is not one (" +
+                            GpuCatalogNames() + ")");
+      }
+      if (!(sm >= 1 && sm <= gpu_spec->sm_count)) {
+        throw LineError(path, csv.line_number(),
+                        "sm_count must be in [1, " + std::to_string(gpu_spec->sm_count) + "] for " + gpu);
+      }
+      sm = 100.0 * sm / gpu_spec->sm_count;
+    }
     double quota = csv.Double(col[4], "quota_percent");
     double latency = csv.Double(col[5], "latency_ms");
     if (batch < 1) throw LineError(path, csv.line_number(), "batch must be >= 1");

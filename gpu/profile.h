@@ -2,8 +2,10 @@
 //
 // File format (CSV with a header; columns in any order, extra columns ignored):
 //   model, gpu, batch, sm_percent, quota_percent, latency_ms
-// Every row is one (batch, SM share, time quota) point, latency in milliseconds; an optional
-// `spread_ms` column is accepted and ignored. A profile must hold the full (batch ×
+// Every row is one (batch, SM share, time quota) point, latency in milliseconds. Instead of
+// sm_percent a file may give `sm_count`, SMs of the GPU named in the gpu column (a catalog
+// name, gpu/specs.h), as calibration on partitions of whole SMs measures them. Other columns
+// (a measurement's spread, say) are ignored. A profile must hold the full (batch ×
 // sm_percent) grid at quota_percent = 100; when it also holds that grid at every measured
 // quota (a full cube, as the V100 profiles do), GridMs interpolates in all three. Loading
 // validates every row and raises InputError with "file:line: problem".

@@ -72,6 +72,21 @@ TEST(LatencyProfile, BadRowsNameFileAndLine) {
   }
 }
 
+TEST(LatencyProfile, ReadsSmCountsOfANamedGpu) {
+  std::string path = testing::WriteTempFile("h.csv",
+      "model,gpu,batch,sm_count,quota_percent,latency_ms,spread_ms\n"
+      "m,H100-80GB,1,66,100,10,0.1\nm,H100-80GB,1,132,100,6,0.1\n");
+  LatencyProfile p = LatencyProfile::Load(path);
+  EXPECT_EQ(p.sm_percents(), (std::vector<double>{50, 100}));
+  EXPECT_DOUBLE_EQ(p.LatencyFullQuotaMs(1, 75), 8.0);
+  std::string bad = testing::WriteTempFile("b.csv",
+      "model,gpu,batch,sm_count,quota_percent,latency_ms\nm,H100-80GB,1,140,100,10\n");
+  EXPECT_THROW(LatencyProfile::Load(bad), InputError);
+  std::string unknown = testing::WriteTempFile("u.csv",
+      "model,gpu,batch,sm_count,quota_percent,latency_ms\nm,Z9000,1,10,100,10\n");
+  EXPECT_THROW(LatencyProfile::Load(unknown), InputError);
+}
+
 TEST(LatencyProfile, AcceptsCrlfAndNoFinalNewline) {
   std::string path = testing::WriteTempFile("crlf.csv",
       "model,gpu,batch,sm_percent,quota_percent,latency_ms\r\nm,g,1,100,100,5\r\nm,g,2,100,100,7");

@@ -62,7 +62,9 @@ def main():
 
                 a = g["actions"]
                 kinds = [k.decode() for k in a["kind"][()]]
-                assert kinds.count("start") == run["overall"]["cold_starts"]
+                details = [d.decode() for d in a["detail"][()]]
+                cold = sum(1 for k, d in zip(kinds, details) if k == "start" and d == "cold")
+                assert cold == run["overall"]["cold_starts"]
                 assert (np.diff(a["t_s"][()]) >= 0).all()
 
                 r = g["requests"]

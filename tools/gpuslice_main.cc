@@ -7,6 +7,7 @@
 
 #include "sim/policies/policy.h"
 #include "tools/cli_run.h"
+#include "tools/cli_capacity.h"
 #include "tools/cli_perf.h"
 #include "tools/cli_trace.h"
 
@@ -113,6 +114,19 @@ int main(int argc, char** argv) {
   check->add_flag("--json", perf_cmd.json, "Print JSON");
   check->footer("Example:\n  gpuslice perf check gpu/profiles/v100/mobilenet_v3_large.csv");
 
+  gpuslice::CapacityCommand capacity_cmd;
+  CLI::App* capacity = app.add_subcommand("capacity", "The largest load scale at which a policy meets its SLO attainment");
+  capacity->add_option("scenario", capacity_cmd.scenario_path, "Scenario JSON file")->required();
+  capacity->add_option("-p,--policy", capacity_cmd.policy, "Policy run of the scenario, or a registered policy name")
+      ->required();
+  capacity->add_option("--attainment", capacity_cmd.options.attainment, "Target SLO attainment (default 0.99)");
+  capacity->add_option("--tolerance", capacity_cmd.options.tolerance, "Relative width of the final bracket (default 0.01)");
+  capacity->add_option("--max-runs", capacity_cmd.options.max_runs, "Most simulation runs (default 40)");
+  capacity->add_option("--seed", capacity_cmd.seed, "Override the scenario's seed");
+  capacity->add_option("--set", capacity_cmd.sets, "Override a scenario value: json.path=value (repeatable)");
+  capacity->add_flag("--json", capacity_cmd.json, "Print JSON");
+  capacity->footer("Example:\n  gpuslice capacity scenarios/quickstart.json --policy slices --attainment 0.99");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -133,6 +147,7 @@ int main(int argc, char** argv) {
 
   if (validate->parsed()) return gpuslice::ExecuteValidate(validate_path, validate_sets);
   if (info->parsed()) return gpuslice::ExecuteTraceInfo(trace_cmd);
+  if (capacity->parsed()) return gpuslice::ExecuteCapacity(capacity_cmd, g_interrupted);
   if (predict->parsed()) return gpuslice::ExecutePerfPredict(perf_cmd);
   if (check->parsed()) return gpuslice::ExecutePerfCheck(perf_cmd);
   if (convert->parsed()) return gpuslice::ExecuteTraceConvert(trace_cmd);

@@ -1,0 +1,49 @@
+// Capacity search: the largest multiple of a scenario's load at which a policy still meets
+// an SLO-attainment target, found by bisection over the rate scale. This is how the
+// gpu-lets paper reports throughput, and how users size clusters.
+//
+// The load is scaled at its source: generator rates are multiplied, trace sources get the
+// factor in their rate_scale (thinning below 1, superposed shifted copies above). Each run
+// uses the scenario's seed. Bisection assumes attainment falls as the load grows; with a
+// finite run the measured attainment is noisy near the threshold, so the bracket is what
+// the data supports, not an exact answer.
+#ifndef GPUSLICE_SIM_CAPACITY_H_
+#define GPUSLICE_SIM_CAPACITY_H_
+
+#include <atomic>
+#include <vector>
+
+#include "sim/scenario.h"
+#include "sim/simulation.h"
+
+namespace gpuslice {
+
+struct CapacityOptions {
+  double attainment = 0.99;  // target fraction of requests meeting their SLO
+  double tolerance = 0.01;   // stop when (hi - lo) / hi is below this
+  int max_runs = 40;
+};
+
+struct CapacityTrial {
+  double scale;
+  double attainment;
+  double offered_rps;  // requests per simulated second at this scale
+};
+
+struct CapacityResult {
+  double scale = 0;         // the largest scale that met the target (lo)
+  double lo = 0, hi = 0;    // final bracket: lo met the target, hi did not (0 / inf if none found)
+  double offered_rps = 0;   // load at `scale`
+  int runs = 0;
+  std::vector<CapacityTrial> trials;
+};
+
+// Multiplies every workload source's rate by `factor`. REQUIRES: factor > 0.
+void ScaleWorkload(Scenario* scenario, double factor);
+
+CapacityResult FindCapacity(const Scenario& scenario, const PolicyRunSpec& run, const CapacityOptions& options,
+                            const std::atomic<bool>* interrupted = nullptr);
+
+}  // namespace gpuslice
+
+#endif  // GPUSLICE_SIM_CAPACITY_H_

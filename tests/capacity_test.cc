@@ -1,0 +1,65 @@
+// The capacity bisection on a case with a known answer: an M/D/1 queue with a deadline.
+//
+// One server, deterministic 10 ms service, Poisson arrivals at rate λ (ρ = λ·10 ms), SLO 20
+// ms: a request meets it iff it waits at most one service time. For M/D/1 the waiting time
+// distribution is known (Erlang 1909; Crommelin 1932): P(Wq <= t) = (1 - ρ) Σ_{k=0}^{⌊t/D⌋}
+// (ρ(k - t/D))^k / k! · e^{-ρ(k - t/D)}; at t = D only k = 0 contributes (the k = 1 term is
+// 0), so attainment = (1 - ρ) e^ρ. The capacity at 90% attainment is the root ρ* = 0.3917.
+#include <cmath>
+
+#include <gtest/gtest.h>
+
+#include "sim/capacity.h"
+#include "tests/test_util.h"
+
+namespace gpuslice {
+namespace {
+
+double MD1AttainmentOneServiceTime(double rho) { return (1 - rho) * std::exp(rho); }
+
+TEST(Capacity, FindsTheMD1DeadlineCapacity) {
+  double lo = 0, hi = 1;  // (1 - ρ) e^ρ falls from 1 to 0 on [0, 1]
+  for (int i = 0; i < 100; ++i) {
+    const double mid = 0.5 * (lo + hi);
+    (MD1AttainmentOneServiceTime(mid) >= 0.9 ? lo : hi) = mid;
+  }
+  const double rho_star = lo;
+  ASSERT_NEAR(rho_star, 0.3917, 1e-3);
+
+  // Base load ρ = 1 (100 rps of 10 ms); 10,000 s gives ~400,000 requests near ρ*, enough to
+  // estimate the attainment within ~0.001 and ρ* within ~0.5%.
+  nlohmann::ordered_json j = testing::FixedServersScenario(1, 10, 100, 10000, "none");
+  j["models"]["m"]["slo_ms"] = 20;
+  Scenario s = testing::ParseInline(j);
+  CapacityOptions options;
+  options.attainment = 0.9;
+  options.tolerance = 0.005;
+  CapacityResult r = FindCapacity(s, s.policies.front(), options);
+  EXPECT_NEAR(r.scale / rho_star, 1.0, 0.03) << "bracket [" << r.lo << ", " << r.hi << "] after " << r.runs << " runs";
+  EXPECT_LE(r.lo, r.hi);
+  EXPECT_LT((r.hi - r.lo) / r.hi, 0.005 + 1e-12);
+  EXPECT_NEAR(r.offered_rps, 100 * r.scale, 100 * r.scale * 0.01);
+  // Every trial is on the right side of the bracket.
+  for (const CapacityTrial& t : r.trials) {
+    if (t.scale <= r.lo) {
+      EXPECT_GE(t.attainment, 0.9) << t.scale;
+    }
+    if (t.scale >= r.hi) {
+      EXPECT_LT(t.attainment, 0.9) << t.scale;
+    }
+  }
+}
+
+TEST(Capacity, ScalesEveryKindOfSource) {
+  nlohmann::ordered_json j = testing::FixedServersScenario(1, 10, 100, 10, "none");
+  j["workload"].push_back({{"type", "stages"}, {"function", "m"}, {"rates_rps", {4, 6}}, {"stage_s", 5}});
+  j["workload"].push_back({{"type", "csv"}, {"file", testing::WriteTempFile("t.csv", "time_s,function\n1,m\n")}});
+  Scenario s = testing::ParseInline(j);
+  ScaleWorkload(&s, 2.5);
+  EXPECT_DOUBLE_EQ(s.workload[0].rate_rps, 250);
+  EXPECT_EQ(s.workload[1].rates_rps, (std::vector<double>{10, 15}));
+  EXPECT_DOUBLE_EQ(s.workload[2].rate_scale, 2.5);
+}
+
+}  // namespace
+}  // namespace gpuslice

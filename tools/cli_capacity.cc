@@ -1,0 +1,47 @@
+#include "tools/cli_capacity.h"
+
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+
+#include "tools/cli_util.h"
+
+namespace gpuslice {
+
+int ExecuteCapacity(const CapacityCommand& cmd, const std::atomic<bool>& interrupted) {
+  return GuardedCommand([&] {
+    if (!(cmd.options.attainment > 0 && cmd.options.attainment < 1)) throw InputError("--attainment must be in (0, 1)");
+    if (!(cmd.options.tolerance > 0 && cmd.options.tolerance < 1)) throw InputError("--tolerance must be in (0, 1)");
+    std::vector<std::string> sets = cmd.sets;
+    if (cmd.seed >= 0) sets.push_back("seed=" + std::to_string(cmd.seed));
+    const Scenario scenario = LoadScenario(cmd.scenario_path, sets);
+    std::vector<PolicyRunSpec> runs = SelectPolicyRuns(scenario, cmd.policy);
+    if (runs.size() != 1) throw InputError("gpuslice capacity takes one policy (--policy)");
+    const CapacityResult r = FindCapacity(scenario, runs.front(), cmd.options, &interrupted);
+    if (cmd.json) {
+      nlohmann::ordered_json j = {{"scenario", scenario.name}, {"policy", runs.front().run_name},
+                                  {"attainment_target", cmd.options.attainment}, {"capacity_scale", r.scale},
+                                  {"offered_rps", r.offered_rps}, {"bracket", {r.lo, std::isfinite(r.hi) ? r.hi : -1.0}},
+                                  {"runs", r.runs}};
+      for (const CapacityTrial& t : r.trials) {
+        j["trials"].push_back({{"scale", t.scale}, {"attainment", t.attainment}, {"offered_rps", t.offered_rps}});
+      }
+      std::cout << j.dump(2) << "\n";
+      return 0;
+    }
+    std::printf("%-10s %-12s %-12s\n", "scale", "attainment", "offered rps");
+    for (const CapacityTrial& t : r.trials) std::printf("%-10.4f %-12.5f %-12.2f\n", t.scale, t.attainment, t.offered_rps);
+    if (r.lo <= 0) {
+      std::printf("no scale down to %.2g met %.4f attainment (%d runs)\n", r.trials.back().scale, cmd.options.attainment,
+                  r.runs);
+    } else if (!std::isfinite(r.hi)) {
+      std::printf("every scale tried met the target; capacity >= %.4f x the scenario's load (%d runs)\n", r.lo, r.runs);
+    } else {
+      std::printf("capacity: %.4f x the scenario's load (%.2f rps) at %.4f attainment; bracket [%.4f, %.4f], %d runs\n",
+                  r.scale, r.offered_rps, cmd.options.attainment, r.lo, r.hi, r.runs);
+    }
+    return 0;
+  });
+}
+
+}  // namespace gpuslice

@@ -37,7 +37,7 @@ void Executor::Log(const char* kind, const Instance& inst, std::string detail) {
   actions_.Add(Action{engine_.Now(), kind, inst.model, inst.id, inst.gpu, s.sm_count, s.quota, std::move(detail)});
 }
 
-int Executor::StartInstance(const SliceRequest& request, bool warm, std::string* why) {
+int Executor::StartInstance(const SliceRequest& request, bool warm, std::string* why, int max_batch) {
   const SimTime now = engine_.Now();
   const int slice = cluster_.AllocateSlice(request, now, why);
   if (slice < 0) return -1;
@@ -48,6 +48,7 @@ int Executor::StartInstance(const SliceRequest& request, bool warm, std::string*
   inst.gpu = request.gpu;
   inst.created_at = now;
   const ModelSpec& m = scenario_.models[static_cast<size_t>(request.model)];
+  inst.max_batch = max_batch > 0 ? max_batch : m.max_batch;
   const SimTime cold = warm ? 0 : SecondsToSim(scenario_.container_start_s + m.load_time_s);
   inst.ready_at = now + cold;
   instances_.push_back(std::move(inst));
@@ -163,8 +164,7 @@ void Executor::TryStartBatch(Instance& inst) {
     Drop(r, DropReason::kQueueTimeout);
   }
   if (inst.queue.items.empty()) return;
-  const ModelSpec& spec = scenario_.models[model];
-  const size_t max_batch = static_cast<size_t>(spec.max_batch);
+  const size_t max_batch = static_cast<size_t>(inst.max_batch);
   if (inst.queue.items.size() < max_batch && batch_timeout_[model] > 0) {
     const SimTime due = inst.queue.items.front().enqueued + batch_timeout_[model];
     if (now < due) {

@@ -56,8 +56,9 @@ class Executor final : public EventHandler {
   // --- Instances ---
   // Allocates a slice and starts an instance of `request.model` on it; it becomes ready
   // after container start + model load time, or at once if `warm`. Returns the instance id,
-  // or -1 with *why set if the cluster refused the slice.
-  int StartInstance(const SliceRequest& request, bool warm, std::string* why);
+  // or -1 with *why set if the cluster refused the slice. `max_batch` > 0 overrides the
+  // model's largest batch for this instance (a platform's batching setting).
+  int StartInstance(const SliceRequest& request, bool warm, std::string* why, int max_batch = 0);
   // Stops routing to the instance; it finishes its queue, then is Gone. REQUIRES: accepting.
   void Drain(int instance);
 

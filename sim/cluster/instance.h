@@ -46,6 +46,7 @@ struct Instance {
   InstanceState state = InstanceState::kLoading;
   SimTime created_at = 0;
   SimTime ready_at = 0;
+  int max_batch = 1;  // the model's, unless the policy set another
   RequestQueue queue;
   std::vector<Request> batch;  // the batch now executing; empty when idle
   SimTime batch_started_at = 0;

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "sim/policies/placement.h"
+
 namespace gpuslice {
 
 GPUSLICE_REGISTER_POLICY("static-slices", StaticSlicesPolicy);
@@ -43,31 +45,6 @@ int StaticSlicesPolicy::SizePods(const PodSpec& pod, const Predictor& predictor,
   return std::max(1, static_cast<int>(std::ceil(pod.rate_rps / (throughput * pod.target_utilization) - 1e-9)));
 }
 
-bool StaticSlicesPolicy::Place(const PodSpec& pod) {
-  Cluster& cluster = ctx_->cluster;
-  const ModelSpec& m = ctx_->scenario.models[static_cast<size_t>(pod.model)];
-  std::string why = "no GPU";
-  for (int g = 0; g < cluster.gpu_count(); ++g) {
-    const Gpu& gpu = cluster.gpu(g);
-    const int sm = std::max(1, static_cast<int>(std::lround(pod.sm_percent / 100.0 * gpu.spec->sm_count)));
-    SliceRequest r{g, -1, sm, pod.quota, m.memory_mb, pod.model};
-    // Time-share a partition of the same size if one has room, else open a new partition.
-    for (size_t p = 0; p < gpu.partitions.size(); ++p) {
-      if (gpu.partitions[p].sm_count == sm && gpu.partitions[p].quota_used + pod.quota <= 1.0 + 1e-9) {
-        r.partition = static_cast<int>(p);
-        break;
-      }
-    }
-    if (ctx_->executor.StartInstance(r, warm_start_, &why) >= 0) return true;
-    if (r.partition >= 0) {
-      r.partition = -1;
-      if (ctx_->executor.StartInstance(r, warm_start_, &why) >= 0) return true;
-    }
-  }
-  ctx_->actions.Add(Action{ctx_->engine.Now(), "refused", pod.model, -1, -1, 0, pod.quota, "place pod: " + why});
-  return false;
-}
-
 void StaticSlicesPolicy::Start(PolicyContext& ctx) {
   ctx_ = &ctx;
   const auto predictor = MakePredictor(predictor_spec_, ctx.executor.perf_model());
@@ -77,7 +54,7 @@ void StaticSlicesPolicy::Start(PolicyContext& ctx) {
     ctx.actions.Add(Action{0, "scale", pod.model, -1, -1, 0, pod.quota,
                            std::to_string(n) + " pods of " + std::to_string(pod.sm_percent) + "% SM (predictor " +
                                predictor->name() + ")"});
-    for (int i = 0; i < n; ++i) Place(pod);
+    for (int i = 0; i < n; ++i) PlaceSlice(ctx, pod.model, pod.sm_percent, pod.quota, warm_start_, 0, "place pod");
   }
 }
 

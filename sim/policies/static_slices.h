@@ -46,8 +46,6 @@ class StaticSlicesPolicy final : public Policy {
   static int SizePods(const PodSpec& pod, const Predictor& predictor, const Scenario& scenario, int gpu_sm_count);
 
  private:
-  bool Place(const PodSpec& pod);
-
   std::vector<PodSpec> pods_;
   PredictorSpec predictor_spec_;
   bool warm_start_ = true;

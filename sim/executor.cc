@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 
 namespace gpuslice {
 namespace {
@@ -60,8 +61,17 @@ int Executor::StartInstance(const SliceRequest& request, bool warm, std::string*
                            ++total_live_);
   if (!warm) metrics_.OnColdStart(request.model);
   Log("start", placed, warm ? "warm" : "cold");
+  CheckCluster();
   engine_.Schedule(placed.ready_at, this, Tag(kReady, static_cast<uint64_t>(placed.id), 0));
   return placed.id;
+}
+
+void Executor::CheckCluster() const {
+  if (!paranoid_) return;
+  const std::string broken = cluster_.CheckInvariants();
+  if (!broken.empty()) {
+    throw std::logic_error("cluster invariant violated at " + std::to_string(SimToSeconds(engine_.Now())) + " s: " + broken);
+  }
 }
 
 void Executor::Drain(int id) {
@@ -84,6 +94,7 @@ void Executor::MaybeRetire(Instance& inst) {
   live.erase(std::find(live.begin(), live.end(), inst.id));
   --total_live_;
   Log("gone", inst);
+  CheckCluster();
   if (listener_ != nullptr) listener_->OnInstanceGone(inst.id);
 }
 

@@ -52,6 +52,8 @@ class Executor final : public EventHandler {
   Executor& operator=(const Executor&) = delete;
 
   void SetListener(ExecutorListener* listener) { listener_ = listener; }
+  // Re-checks every cluster invariant after each slice change (tests; costs O(slices)).
+  void SetParanoid(bool paranoid) { paranoid_ = paranoid; }
 
   // --- Instances ---
   // Allocates a slice and starts an instance of `request.model` on it; it becomes ready
@@ -132,6 +134,8 @@ class Executor final : public EventHandler {
   int total_inflight_ = 0;
   int total_live_ = 0;
   bool arrivals_done_ = false;
+  bool paranoid_ = false;
+  void CheckCluster() const;
 };
 
 }  // namespace gpuslice

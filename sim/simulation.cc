@@ -184,6 +184,7 @@ RunResult RunSimulation(const Scenario& scenario, const PolicyRunSpec& run, cons
   std::unique_ptr<Policy> policy =
       PolicyRegistry::Create(run.policy, scenario.file, run.config, "/policies/" + run.run_name, scenario);
   executor.SetListener(policy.get());
+  executor.SetParanoid(options.paranoid);
   PolicyContext ctx{engine, cluster, executor, scenario, result.actions};
   Workload workload(scenario.workload, scenario.seed, scenario.function_index);
   ArrivalPump pump(scenario, workload.stream(), engine, executor, *metrics, *policy, options.interrupted);

@@ -74,6 +74,7 @@ struct RunResult {
 struct RunOptions {
   RequestSink* request_sink = nullptr;            // per-request rows, when not null
   const std::atomic<bool>* interrupted = nullptr; // checked as the run goes
+  bool paranoid = false;                          // check the cluster after every change
 };
 
 // Throws InputError (bad trace data met during the run), Interrupted, std::logic_error.

@@ -85,21 +85,7 @@ void FastGSharePolicy::OnEvent(SimTime now, uint64_t) {
     for (int i = pods; i < want; ++i) {
       if (PlaceSlice(*ctx_, m, config_.sm_percent, config_.quota, false, config_.batch, "scale up") < 0) break;
     }
-    if (want < pods) {
-      std::vector<int> victims;
-      for (int id : ctx_->executor.instances_of(m)) {
-        if (ctx_->executor.instance(id).accepting()) victims.push_back(id);
-      }
-      std::sort(victims.begin(), victims.end(), [&](int a, int b) {
-        const Instance& x = ctx_->executor.instance(a);
-        const Instance& y = ctx_->executor.instance(b);
-        const bool xl = x.state == InstanceState::kLoading, yl = y.state == InstanceState::kLoading;
-        if (xl != yl) return xl;
-        if (x.inflight() != y.inflight()) return x.inflight() < y.inflight();
-        return a > b;
-      });
-      for (int i = 0; i < pods - want; ++i) ctx_->executor.Drain(victims[static_cast<size_t>(i)]);
-    }
+    if (want < pods) DrainLeastBusy(ctx_->executor, m, pods - want);
   }
   ctx_->engine.ScheduleAfter(SecondsToSim(config_.interval_s), this);
 }

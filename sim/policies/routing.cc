@@ -1,5 +1,8 @@
 #include "sim/policies/routing.h"
 
+#include <algorithm>
+#include <vector>
+
 namespace gpuslice {
 
 int LeastLoadedRouter::Pick(const Executor& ex, int model) const {
@@ -42,6 +45,22 @@ void LeastLoadedRouter::Dispatch(Executor& ex, int model) const {
     ex.PopBuffered(model, &r);
     ex.Route(r, id);
   }
+}
+
+void DrainLeastBusy(Executor& ex, int model, int count) {
+  std::vector<int> victims;
+  for (int id : ex.instances_of(model)) {
+    if (ex.instance(id).accepting()) victims.push_back(id);
+  }
+  std::sort(victims.begin(), victims.end(), [&](int a, int b) {
+    const Instance& x = ex.instance(a);
+    const Instance& y = ex.instance(b);
+    const bool xl = x.state == InstanceState::kLoading, yl = y.state == InstanceState::kLoading;
+    if (xl != yl) return xl;
+    if (x.inflight() != y.inflight()) return x.inflight() < y.inflight();
+    return a > b;
+  });
+  for (int i = 0; i < count && i < static_cast<int>(victims.size()); ++i) ex.Drain(victims[static_cast<size_t>(i)]);
 }
 
 }  // namespace gpuslice

@@ -30,6 +30,10 @@ class LeastLoadedRouter {
   int buffer_limit_;
 };
 
+// Drains `count` of the model's accepting instances: loading ones first (newest first),
+// then the ready ones with the fewest requests in flight. The common scale-down choice.
+void DrainLeastBusy(Executor& ex, int model, int count);
+
 }  // namespace gpuslice
 
 #endif  // GPUSLICE_SIM_POLICIES_ROUTING_H_

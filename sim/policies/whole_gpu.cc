@@ -196,20 +196,7 @@ void WholeGpuPolicy::ScaleModel(int model, SimTime now) {
     return;
   }
   // Scale down: loading instances first (newest first), then the ready ones with least work.
-  std::vector<int> victims;
-  for (int id : ctx_->executor.instances_of(model)) {
-    const Instance& inst = ctx_->executor.instance(id);
-    if (inst.accepting()) victims.push_back(id);
-  }
-  std::sort(victims.begin(), victims.end(), [&](int a, int b) {
-    const Instance& x = ctx_->executor.instance(a);
-    const Instance& y = ctx_->executor.instance(b);
-    const bool xl = x.state == InstanceState::kLoading, yl = y.state == InstanceState::kLoading;
-    if (xl != yl) return xl;
-    if (x.inflight() != y.inflight()) return x.inflight() < y.inflight();
-    return a > b;
-  });
-  for (int i = 0; i < scale - desired; ++i) ctx_->executor.Drain(victims[static_cast<size_t>(i)]);
+  DrainLeastBusy(ctx_->executor, model, scale - desired);
 }
 
 }  // namespace gpuslice

@@ -48,6 +48,7 @@ Json RandomScenario(uint64_t seed, RngStream& rng) {
   j["policies"]["static-slices"] = {{"policy", "static-slices"}, {"pods", pods}};
   j["policies"]["fast-gshare"] = {{"policy", "fast-gshare"}, {"sm_percent", 10 + 10 * static_cast<int>(rng.Below(9))},
                                   {"quota", 0.1 * (1 + static_cast<int>(rng.Below(10)))}, {"interval_s", 2}};
+  j["policies"]["gpulet"] = {{"policy", "gpulet"}, {"epoch_s", 5}, {"window_s", 10}};
   return j;
 }
 
@@ -72,7 +73,7 @@ TEST(Invariants, HoldUnderRandomScenariosAndPolicies) {
       }
     }
   }
-  EXPECT_EQ(runs, 75);
+  EXPECT_EQ(runs, 100);
 }
 
 }  // namespace

@@ -1,0 +1,350 @@
+#include "sim/policies/gpulet.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "sim/policies/placement.h"
+
+namespace gpuslice {
+
+GPUSLICE_REGISTER_POLICY("gpulet", GpuletPolicy);
+
+double GpuletPlan::duty_ms() const {
+  // Duty cycle of a gpulet: each model needs a batch every b / rate, and a round takes at
+  // least the longest latency (the paper's max(b / rate, L)).
+  double duty = 0;
+  for (const GpuletShare& s : shares) duty = std::max({duty, 1000.0 * s.batch / s.rate_rps, s.latency_ms});
+  return duty;
+}
+
+GpuletPolicy::GpuletPolicy(const JsonObject& c, const Scenario& scenario)
+    : scenario_(scenario),
+      router_(0, 0),
+      counts_(scenario.models.size(), 0),
+      recent_counts_(scenario.models.size()),
+      window_rates_(scenario.models.size()),
+      scheduled_target_(scenario.models.size(), 0.0),
+      old_instances_(scenario.models.size()),
+      new_instances_(scenario.models.size()) {
+  GpuletConfig& k = config_;
+  if (c.Has("partitions_percent")) {
+    const auto& a = c.Value("partitions_percent");
+    if (!a.is_array() || a.empty()) throw c.Error("partitions_percent", "expected a non-empty array of percentages");
+    k.partitions_percent.clear();
+    for (size_t i = 0; i < a.size(); ++i) {
+      if (!a[i].is_number() || a[i].get<double>() <= 0 || a[i].get<double>() > 100) {
+        throw JsonError(c.file(), c.PathOf("partitions_percent") + "/" + std::to_string(i), "expected a percentage in (0, 100]");
+      }
+      k.partitions_percent.push_back(a[i].get<double>());
+    }
+    std::sort(k.partitions_percent.begin(), k.partitions_percent.end());
+  }
+  k.max_models_per_gpulet = static_cast<int>(c.IntegerIn("max_models_per_gpulet", 3, 1, 64));
+  k.latency_slack = c.Positive("latency_slack", 1.1);
+  k.marginal_gain = c.NonNegative("marginal_gain", 0.05);
+  k.sample_interval_s = c.Positive("sample_interval_s", 0.5);
+  k.rate_average_s = c.Positive("rate_average_s", 2.0);
+  k.epoch_s = c.Positive("epoch_s", 20.0);
+  k.window_s = c.Positive("window_s", 30.0);
+  k.headroom_low = c.Positive("headroom_low", 1.5);
+  k.headroom_high = c.Positive("headroom_high", 1.2);
+  k.headroom_threshold_rps = c.NonNegative("headroom_threshold_rps", 125.0);
+  k.reschedule_increase = c.NonNegative("reschedule_increase", 0.05);
+  k.reschedule_increase_rps = c.NonNegative("reschedule_increase_rps", 10.0);
+  k.reschedule_decrease = c.NonNegative("reschedule_decrease", 0.10);
+  k.context_memory_mb = c.NonNegative("context_memory_mb", 1200.0);
+  k.memory_fraction = c.Positive("memory_fraction", 0.9);
+  k.interference_pass_threshold = c.Positive("interference_pass_threshold", 0.85);
+  k.predictor = ReadPredictorSpec(c, "profile");
+  if (!c.Has("predictor")) k.predictor = PredictorSpec{"profile", 1, 1};
+  initial_rate_rps_ = c.NonNegative("initial_rate_rps", -1.0);
+  if (c.Has("initial_rate_rps") && initial_rate_rps_ <= 0) throw c.Error("initial_rate_rps", "must be > 0");
+}
+
+std::vector<double> GpuletPolicy::InitialRates() const {
+  // The first schedule is for the rates the operator expects: a given rate, else each
+  // model's mean rate over the generators of the workload (traces count 10 rps, until the
+  // first epoch measures them).
+  std::vector<double> rates(scenario_.models.size(), initial_rate_rps_ > 0 ? initial_rate_rps_ : 0.0);
+  if (initial_rate_rps_ > 0) return rates;
+  for (const WorkloadSource& w : scenario_.workload) {
+    for (size_t k = 0; k < w.functions.size(); ++k) {
+      auto it = scenario_.function_index.find(w.functions[k]);
+      if (it == scenario_.function_index.end()) continue;
+      const size_t m = static_cast<size_t>(scenario_.function_model[static_cast<size_t>(it->second)]);
+      const double span = w.end_s - w.start_s;
+      rates[m] += (!w.is_trace && span > 0) ? w.function_counts[k] / span : 10.0;
+    }
+  }
+  return rates;
+}
+
+double GpuletPolicy::LatencyMs(int model, double p, int batch, double slowdown) const {
+  const int gpu_sms = ctx_ ? ctx_->cluster.gpu(0).spec->sm_count : 80;
+  const int sm = std::max(1, static_cast<int>(std::lround(p / 100.0 * gpu_sms)));
+  return predictor_->PredictMs(model, batch, SliceShape{sm, gpu_sms, 1.0}) * config_.latency_slack * slowdown;
+}
+
+std::vector<GpuletPlan> GpuletPolicy::Partition(const std::vector<double>& rates, int gpus, int gpu_sms,
+                                                long gpu_memory_mb, double slowdown) const {
+  (void)gpu_sms;
+  std::vector<GpuletPlan> plans;
+  std::vector<bool> residual;
+  // Rule 1: models in order of rate × SLO, largest first.
+  std::vector<int> order;
+  for (int m = 0; m < static_cast<int>(rates.size()); ++m) {
+    if (rates[static_cast<size_t>(m)] > 0) order.push_back(m);
+  }
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
+    return rates[static_cast<size_t>(a)] * scenario_.models[static_cast<size_t>(a)].slo_ms >
+           rates[static_cast<size_t>(b)] * scenario_.models[static_cast<size_t>(b)].slo_ms;
+  });
+  for (int m : order) {
+    const ModelSpec& spec = scenario_.models[static_cast<size_t>(m)];
+    const double budget = spec.slo_ms - spec.overhead_ms;  // the GPU's share of the SLO
+    double remaining = rates[static_cast<size_t>(m)];
+    // Rule 2: the saturated partition, batch the largest b with 2·L(b, p) <= SLO; a larger
+    // partition only if its throughput per % of SMs is at least 5% better.
+    double best_p = -1, best_tput = 0, best_latency = 0;
+    int best_b = 0;
+    for (double p : config_.partitions_percent) {
+      for (int b = spec.max_batch; b >= 1; --b) {
+        const double l = LatencyMs(m, p, b, slowdown);
+        if (2 * l > budget) continue;
+        const double tput = 1000.0 * b / l;
+        if (best_p < 0 || tput / p > best_tput / best_p * (1 + config_.marginal_gain)) {
+          best_p = p, best_tput = tput, best_b = b, best_latency = l;
+        }
+        break;
+      }
+    }
+    while (best_p > 0 && remaining > best_tput) {
+      plans.push_back({best_p, {{m, best_b, best_tput, best_latency}}});
+      residual.push_back(false);
+      remaining -= best_tput;
+    }
+    if (remaining <= 1e-9) continue;
+    // Rule 3: the residual, the smallest partition with a batch that meets the SLO at this
+    // rate: L(b, p) + b / rate <= SLO and b / L(b, p) >= rate.
+    bool placed = false;
+    for (double p : config_.partitions_percent) {
+      for (int b = spec.max_batch; b >= 1 && !placed; --b) {
+        const double l = LatencyMs(m, p, b, slowdown);
+        if (l + 1000.0 * b / remaining <= budget && 1000.0 * b / l >= remaining) {
+          plans.push_back({p, {{m, b, remaining, l}}});
+          residual.push_back(true);
+          placed = true;
+        }
+      }
+      if (placed) break;
+    }
+    if (!placed) {
+      // Nothing meets the SLO at this rate: the best effort is a saturated (or whole) gpulet.
+      const double p = best_p > 0 ? best_p : config_.partitions_percent.back();
+      const int b = best_p > 0 ? best_b : 1;
+      plans.push_back({p, {{m, b, remaining, LatencyMs(m, p, b, slowdown)}}});
+      residual.push_back(false);
+    }
+  }
+  // Rule 4: placement. Per GPU: its gpulets' sizes and memory.
+  struct GpuState {
+    std::vector<size_t> plans;
+    double used_percent = 0;
+    double memory_mb = 0;
+  };
+  std::vector<GpuState> state(static_cast<size_t>(gpus));
+  const double memory_cap = config_.memory_fraction * static_cast<double>(gpu_memory_mb);
+  std::vector<GpuletPlan> placed_plans;
+  for (size_t i = 0; i < plans.size(); ++i) {
+    GpuletPlan plan = plans[i];
+    const GpuletShare& share = plan.shares.front();
+    const double model_mb = static_cast<double>(scenario_.models[static_cast<size_t>(share.model)].memory_mb);
+    bool done = false;
+    if (residual[i]) {
+      // Time-share an existing gpulet: Σ L / duty <= 1 and duty + Σ L <= every SLO.
+      for (GpuletPlan& host : placed_plans) {
+        if (host.gpu < 0 || static_cast<int>(host.shares.size()) >= config_.max_models_per_gpulet) continue;
+        if (state[static_cast<size_t>(host.gpu)].memory_mb + model_mb > memory_cap) continue;
+        GpuletPlan trial = host;
+        trial.shares.push_back({share.model, share.batch, share.rate_rps,
+                                LatencyMs(share.model, host.partition_percent, share.batch, slowdown)});
+        const double duty = trial.duty_ms();
+        double sum = 0;
+        for (const GpuletShare& s : trial.shares) sum += s.latency_ms;
+        bool ok = sum <= duty;
+        for (const GpuletShare& s : trial.shares) {
+          const ModelSpec& ms = scenario_.models[static_cast<size_t>(s.model)];
+          ok = ok && duty + sum <= ms.slo_ms - ms.overhead_ms;
+        }
+        if (!ok) continue;
+        host = trial;
+        state[static_cast<size_t>(host.gpu)].memory_mb += model_mb;
+        done = true;
+        break;
+      }
+    }
+    for (size_t g = 0; g < state.size() && !done; ++g) {
+      // A free slot that holds it: the rest of a GPU split by one gpulet (at most two per
+      // GPU), or an empty GPU, split into p and 100 - p.
+      GpuState& s = state[g];
+      const bool fits_slot = s.plans.size() == 1 && s.used_percent + plan.partition_percent <= 100 + 1e-9;
+      const bool empty = s.plans.empty();
+      if (!fits_slot && !empty) continue;
+      if (s.memory_mb + model_mb + config_.context_memory_mb > memory_cap) continue;
+      plan.gpu = static_cast<int>(g);
+      s.plans.push_back(placed_plans.size());
+      s.used_percent += plan.partition_percent;
+      s.memory_mb += model_mb + config_.context_memory_mb;
+      done = true;
+    }
+    placed_plans.push_back(plan);  // gpu stays -1 if it did not fit
+  }
+  return placed_plans;
+}
+
+void GpuletPolicy::Start(PolicyContext& ctx) {
+  ctx_ = &ctx;
+  predictor_ = MakePredictor(config_.predictor, ctx.executor.perf_model());
+  Reschedule(InitialRates());
+  next_epoch_ = SecondsToSim(config_.epoch_s);
+  ctx.engine.ScheduleAfter(SecondsToSim(config_.sample_interval_s), this);
+}
+
+void GpuletPolicy::Reschedule(const std::vector<double>& rates) {
+  const Cluster& cluster = ctx_->cluster;
+  const Gpu& gpu0 = cluster.gpu(0);
+  int empty = 0;
+  for (int g = 0; g < cluster.gpu_count(); ++g) empty += cluster.gpu(g).empty();
+  std::vector<GpuletPlan> plan = Partition(rates, empty, gpu0.spec->sm_count, gpu0.spec->memory_mb, 1.0);
+  // Rule 5: the interference-aware second pass when the plan, slowed by interference
+  // between the two gpulets of a GPU, would serve under 85% of the target.
+  double target = 0, served = 0;
+  for (const GpuletPlan& p : plan) {
+    if (p.gpu < 0) continue;  // unplaced: a capacity problem, not interference
+    for (const GpuletShare& s : p.shares) {
+      target += s.rate_rps;
+      double slowdown = 1.0;
+      for (const GpuletPlan& other : plan) {
+        if (&other == &p || other.gpu != p.gpu) continue;
+        for (const GpuletShare& o : other.shares) {
+          const auto& c = scenario_.interference_coefficients;
+          const ModelSpec& a = scenario_.models[static_cast<size_t>(s.model)];
+          const ModelSpec& b = scenario_.models[static_cast<size_t>(o.model)];
+          const double fa = p.partition_percent / 100, fb = other.partition_percent / 100;
+          slowdown = std::max(slowdown, c[0] * a.l2_util * fa + c[1] * b.l2_util * fb + c[2] * a.dram_util * fa +
+                                            c[3] * b.dram_util * fb + c[4]);
+        }
+      }
+      served += std::min(s.rate_rps, 1000.0 * s.batch / (s.latency_ms * slowdown));
+    }
+  }
+  if (scenario_.interference && target > 0 && served < config_.interference_pass_threshold * target) {
+    config_.interference_factor = target / std::max(served, 1e-9);
+    plan = Partition(rates, empty, gpu0.spec->sm_count, gpu0.spec->memory_mb, config_.interference_factor);
+    ctx_->actions.Add(Action{ctx_->engine.Now(), "scale", -1, -1, -1, 0, 0,
+                             "gpulet: interference-aware second pass, slowdown " + std::to_string(config_.interference_factor)});
+  }
+  for (size_t m = 0; m < rates.size(); ++m) scheduled_target_[m] = rates[m];
+  Apply(plan);
+}
+
+void GpuletPolicy::Apply(const std::vector<GpuletPlan>& plan) {
+  // Make before break: the new gpulets go on GPUs that are empty now; the old instances of
+  // a model drain once all its new ones are ready.
+  for (size_t m = 0; m < new_instances_.size(); ++m) {
+    for (int id : new_instances_[m]) old_instances_[m].push_back(id);
+    new_instances_[m].clear();
+  }
+  std::vector<int> empty;
+  for (int g = 0; g < ctx_->cluster.gpu_count(); ++g) {
+    if (ctx_->cluster.gpu(g).empty()) empty.push_back(g);
+  }
+  const bool warm = ctx_->engine.Now() == 0;
+  for (const GpuletPlan& p : plan) {
+    if (p.gpu < 0 || p.gpu >= static_cast<int>(empty.size())) {
+      ctx_->actions.Add(Action{ctx_->engine.Now(), "refused", p.shares.front().model, -1, -1, 0, 0,
+                               "gpulet of " + std::to_string(p.partition_percent) + "%: no GPU free"});
+      continue;
+    }
+    const int gpu = empty[static_cast<size_t>(p.gpu)];
+    const Gpu& g = ctx_->cluster.gpu(gpu);
+    const int sm = SmCountFor(g, p.partition_percent);
+    const double duty = p.duty_ms();
+    int partition = -1;
+    for (const GpuletShare& s : p.shares) {
+      // Temporal sharing inside the gpulet: each model holds it for L / duty of the time.
+      const double quota = p.shares.size() == 1 ? 1.0 : std::min(1.0, s.latency_ms / duty);
+      SliceRequest r{gpu, partition, partition < 0 ? sm : 0, quota,
+                     scenario_.models[static_cast<size_t>(s.model)].memory_mb, s.model};
+      std::string why;
+      const int id = ctx_->executor.StartInstance(r, warm, &why, s.batch);
+      if (id < 0) {
+        ctx_->actions.Add(Action{ctx_->engine.Now(), "refused", s.model, -1, gpu, sm, quota, "gpulet: " + why});
+        continue;
+      }
+      partition = ctx_->cluster.slice(ctx_->executor.instance(id).slice).partition;
+      new_instances_[static_cast<size_t>(s.model)].push_back(id);
+    }
+  }
+  for (int m = 0; m < static_cast<int>(new_instances_.size()); ++m) RetireOld(m);
+}
+
+void GpuletPolicy::RetireOld(int model) {
+  auto& fresh = new_instances_[static_cast<size_t>(model)];
+  for (int id : fresh) {
+    if (ctx_->executor.instance(id).state == InstanceState::kLoading) return;
+  }
+  // Keep the old ones if the new schedule placed nothing for this model.
+  if (fresh.empty() && scheduled_target_[static_cast<size_t>(model)] > 0) return;
+  for (int id : old_instances_[static_cast<size_t>(model)]) {
+    if (ctx_->executor.instance(id).accepting()) ctx_->executor.Drain(id);
+  }
+  old_instances_[static_cast<size_t>(model)].clear();
+}
+
+void GpuletPolicy::OnArrival(const Request& r) {
+  ++counts_[static_cast<size_t>(r.model)];
+  router_.Route(ctx_->executor, r);
+}
+
+void GpuletPolicy::OnInstanceReady(int instance) {
+  const int model = ctx_->executor.instance(instance).model;
+  RetireOld(model);
+  router_.Dispatch(ctx_->executor, model);
+}
+
+void GpuletPolicy::OnBatchDone(int instance) {
+  router_.Dispatch(ctx_->executor, ctx_->executor.instance(instance).model);
+}
+
+void GpuletPolicy::OnEvent(SimTime now, uint64_t) {
+  // Request counts every sample interval; the rate averaged over rate_average_s.
+  const size_t average_samples = std::max<size_t>(1, static_cast<size_t>(std::lround(config_.rate_average_s / config_.sample_interval_s)));
+  const size_t window_samples = std::max<size_t>(1, static_cast<size_t>(std::lround(config_.window_s / config_.sample_interval_s)));
+  for (size_t m = 0; m < counts_.size(); ++m) {
+    recent_counts_[m].push_back(counts_[m]);
+    counts_[m] = 0;
+    if (recent_counts_[m].size() > average_samples) recent_counts_[m].pop_front();
+    const double sum = static_cast<double>(std::accumulate(recent_counts_[m].begin(), recent_counts_[m].end(), 0L));
+    window_rates_[m].push_back(sum / (static_cast<double>(recent_counts_[m].size()) * config_.sample_interval_s));
+    if (window_rates_[m].size() > window_samples) window_rates_[m].pop_front();
+  }
+  if (now >= next_epoch_) {
+    next_epoch_ = now + SecondsToSim(config_.epoch_s);
+    // Target = the window's peak rate with headroom (×1.5 below 125 rps, else ×1.2).
+    std::vector<double> targets(counts_.size(), 0.0);
+    bool change = false;
+    for (size_t m = 0; m < counts_.size(); ++m) {
+      const double peak = *std::max_element(window_rates_[m].begin(), window_rates_[m].end());
+      targets[m] = peak * (peak < config_.headroom_threshold_rps ? config_.headroom_low : config_.headroom_high);
+      const double old = scheduled_target_[m];
+      change = change || targets[m] > old * (1 + config_.reschedule_increase) ||
+               targets[m] > old + config_.reschedule_increase_rps || targets[m] < old * (1 - config_.reschedule_decrease);
+    }
+    if (change) Reschedule(targets);
+  }
+  ctx_->engine.ScheduleAfter(SecondsToSim(config_.sample_interval_s), this);
+}
+
+}  // namespace gpuslice

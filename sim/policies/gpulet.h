@@ -1,0 +1,115 @@
+// gpulet: spatio-temporal sharing as in gpu-lets (Choi et al., USENIX ATC'22;
+// casys-kaist/glet). Facts and constants: reference/PAPERS.md; each rule is restated next
+// to its code in gpulet.cc.
+//
+// A gpulet is a partition of a GPU's SMs from a fixed set of sizes (default 20, 40, 50, 60,
+// 80, 100%), at most two per GPU (p and 100 − p). The scheduler, every epoch, turns the
+// models' target rates into gpulets by elastic partitioning:
+//   1. models in order of rate × SLO, largest first;
+//   2. saturated gpulets: the partition with the best throughput per % of SMs (a larger
+//      one only if it gains at least 5% per %), its batch the largest b with 2·L(b, p) <=
+//      SLO, emitted while the remaining rate exceeds its throughput b / L(b, p);
+//   3. a residual gpulet for the rest: the smallest partition with a batch b such that
+//      L(b, p) + b / rate <= SLO and b / L(b, p) >= rate;
+//   4. placement: a residual first tries to time-share an existing gpulet (at most 3
+//      models; duty = max over its models of max(b/rate, L); Σ L / duty <= 1 and duty + Σ L
+//      <= every SLO), then the free rest of a GPU that one gpulet has split (what is left
+//      beside a p gpulet is 100 − p; a smaller gpulet may take it, at most two per GPU), then
+//      an empty GPU; memory: Σ (model + 1.2 GB context per gpulet) <= 90% of the GPU;
+//   5. if the scheduled throughput is below 0.85 × the target, it is redone with the
+//      interference factor applied to every latency (the interference-aware second pass).
+// Latency L comes from the policy's predictor (default: the profiled table), × 1.1.
+// Rates: request counts every 0.5 s (averaged over `rate_average_s`), the target = the
+// window's (30 s) maximum × 1.5 below 125 rps, else × 1.2; a new schedule when the target
+// rises 5% or 10 rps, or falls 10%. Reconfiguration is make-before-break: the new gpulets
+// are started and the old ones of a model drain only when all its new ones are ready.
+#ifndef GPUSLICE_SIM_POLICIES_GPULET_H_
+#define GPUSLICE_SIM_POLICIES_GPULET_H_
+
+#include <deque>
+#include <vector>
+
+#include "sim/policies/policy.h"
+#include "sim/policies/routing.h"
+
+namespace gpuslice {
+
+struct GpuletConfig {
+  std::vector<double> partitions_percent{20, 40, 50, 60, 80, 100};
+  int max_models_per_gpulet = 3;
+  double latency_slack = 1.1;
+  double marginal_gain = 0.05;
+  double sample_interval_s = 0.5;
+  double rate_average_s = 2.0;
+  double epoch_s = 20;
+  double window_s = 30;
+  double headroom_low = 1.5;
+  double headroom_high = 1.2;
+  double headroom_threshold_rps = 125;
+  double reschedule_increase = 0.05;
+  double reschedule_increase_rps = 10;
+  double reschedule_decrease = 0.10;
+  double context_memory_mb = 1200;
+  double memory_fraction = 0.9;
+  double interference_pass_threshold = 0.85;
+  double interference_factor = 1.2;  // the second pass's slowdown on every latency
+  PredictorSpec predictor{"profile", 1, 1};
+};
+
+// One model's share of a planned gpulet.
+struct GpuletShare {
+  int model;
+  int batch;
+  double rate_rps;
+  double latency_ms;
+};
+
+struct GpuletPlan {
+  double partition_percent;
+  std::vector<GpuletShare> shares;
+  int gpu = -1;
+  double duty_ms() const;
+};
+
+class GpuletPolicy final : public Policy, public EventHandler {
+ public:
+  GpuletPolicy(const JsonObject& config, const Scenario& scenario);
+
+  void Start(PolicyContext& ctx) override;
+  void OnArrival(const Request& request) override;
+  void OnInstanceReady(int instance) override;
+  void OnBatchDone(int instance) override;
+  void OnEvent(SimTime now, uint64_t tag) override;
+
+  // The elastic partitioning of `rates` (per model) onto `gpus` empty GPUs of `gpu_sms` SMs
+  // and `gpu_memory_mb`; plans with gpu = -1 did not fit. Public for tests.
+  std::vector<GpuletPlan> Partition(const std::vector<double>& rates, int gpus, int gpu_sms, long gpu_memory_mb,
+                                    double slowdown) const;
+
+  void SetPredictorForTest(std::unique_ptr<Predictor> p) { predictor_ = std::move(p); }
+
+ private:
+  double LatencyMs(int model, double partition_percent, int batch, double slowdown) const;
+  std::vector<double> InitialRates() const;
+  void Reschedule(const std::vector<double>& rates);
+  void Apply(const std::vector<GpuletPlan>& plan);
+  void RetireOld(int model);
+
+  GpuletConfig config_;
+  const Scenario& scenario_;
+  LeastLoadedRouter router_;
+  PolicyContext* ctx_ = nullptr;
+  std::unique_ptr<Predictor> predictor_;
+  std::vector<long> counts_;                     // arrivals since the last sample, per model
+  std::vector<std::deque<long>> recent_counts_;  // last samples for the rate average
+  std::vector<std::deque<double>> window_rates_; // rate samples in the window
+  std::vector<double> scheduled_target_;
+  std::vector<std::vector<int>> old_instances_;  // per model: instances of the previous schedule
+  std::vector<std::vector<int>> new_instances_;  // per model: instances of the current schedule
+  SimTime next_epoch_ = 0;
+  double initial_rate_rps_ = -1;  // -1: from the workload
+};
+
+}  // namespace gpuslice
+
+#endif  // GPUSLICE_SIM_POLICIES_GPULET_H_

@@ -74,6 +74,14 @@ void Executor::CheckCluster() const {
   }
 }
 
+bool Executor::SetQuota(int id, double quota, std::string* why) {
+  Instance& inst = instances_[static_cast<size_t>(id)];
+  if (!cluster_.SetQuota(inst.slice, quota, engine_.Now(), why)) return false;
+  Log("resize", inst, "quota");
+  CheckCluster();
+  return true;
+}
+
 void Executor::Drain(int id) {
   Instance& inst = instances_[static_cast<size_t>(id)];
   inst.state = InstanceState::kDraining;

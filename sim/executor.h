@@ -61,6 +61,10 @@ class Executor final : public EventHandler {
   // or -1 with *why set if the cluster refused the slice. `max_batch` > 0 overrides the
   // model's largest batch for this instance (a platform's batching setting).
   int StartInstance(const SliceRequest& request, bool warm, std::string* why, int max_batch = 0);
+  // Changes an instance's time quota in place, no restart (vertical scaling): batches that
+  // start from now on run under the new quota. False (and *why) if the partition's quotas
+  // would pass 1.
+  bool SetQuota(int instance, double quota, std::string* why);
   // Stops routing to the instance; it finishes its queue, then is Gone. REQUIRES: accepting.
   void Drain(int instance);
 

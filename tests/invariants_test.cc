@@ -49,6 +49,7 @@ Json RandomScenario(uint64_t seed, RngStream& rng) {
   j["policies"]["fast-gshare"] = {{"policy", "fast-gshare"}, {"sm_percent", 10 + 10 * static_cast<int>(rng.Below(9))},
                                   {"quota", 0.1 * (1 + static_cast<int>(rng.Below(10)))}, {"interval_s", 2}};
   j["policies"]["gpulet"] = {{"policy", "gpulet"}, {"epoch_s", 5}, {"window_s", 10}};
+  j["policies"]["has-gpu"] = {{"policy", "has-gpu"}, {"alignment", rng.Uniform() < 0.5}};
   return j;
 }
 
@@ -73,7 +74,7 @@ TEST(Invariants, HoldUnderRandomScenariosAndPolicies) {
       }
     }
   }
-  EXPECT_EQ(runs, 100);
+  EXPECT_EQ(runs, 125);
 }
 
 }  // namespace

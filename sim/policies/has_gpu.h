@@ -1,0 +1,107 @@
+// has-gpu: HAS-GPU (Gu et al., Euro-Par'25; KontonGu/HAS-GPU,
+// internal/controller/has_autoscaling.go). Facts and constants: reference/PAPERS.md; each
+// rule is restated beside its code in has_gpu.cc.
+//
+// Each GPU has two rows, one SM share each; the pods in a row time-share it by quota
+// (Σ quota <= 1) and the two rows run side by side (here: two SM partitions of the GPU).
+// Every 2 s, per model:
+//   rate        arrivals of the last 10 s / 10 s, smoothed by a Kalman filter (A = H = 1,
+//               Q = 1, R = 10); prediction = estimate + √P, at least rate + 5 rps;
+//   capacity    Σ over the model's pods of 1000 / (L_pred + 70 ms) × (b + 1) / 2, L_pred from
+//               the predictor (default: learned, RaPP-like), batch b = 4;
+//   scale up    when prediction > 0.9 × capacity: first vertically (raise quotas by 10% in
+//               their rows, pods with the most SMs first, no restart), then horizontally (a
+//               new pod on the least occupied GPU with occupancy < 0.95: in a row of the
+//               same SM share, else an empty row with the model's SM heuristic (50% if the
+//               shortfall exceeds 25 rps, else 30%), else the row with the most free quota),
+//               then a new GPU with the most efficient configuration (best throughput per
+//               SM × quota among those serving at least 35 rps);
+//   scale down  when prediction < 0.3 × capacity, at most every 10 s: lower quotas by 10%
+//               (floor 5%), then remove the smallest pods while the rest keep 0.9 × the
+//               prediction covered; never the last pod.
+// Ablation switches: vertical, horizontal, alignment (off: a new pod never seeks a row of
+// its own SM share), the predictor, the control interval, and the cluster's cold start.
+#ifndef GPUSLICE_SIM_POLICIES_HAS_GPU_H_
+#define GPUSLICE_SIM_POLICIES_HAS_GPU_H_
+
+#include <deque>
+#include <vector>
+
+#include "sim/policies/policy.h"
+#include "sim/policies/routing.h"
+
+namespace gpuslice {
+
+// The rate predictor: a scalar Kalman filter with A = H = 1.
+class KalmanRate {
+ public:
+  KalmanRate(double q, double r) : q_(q), r_(r) {}
+  // Feeds one measurement; returns the prediction estimate + √P.
+  double Update(double measurement);
+  double estimate() const { return x_; }
+  double variance() const { return p_; }
+
+ private:
+  double q_, r_;
+  double x_ = 0, p_ = 1;
+  bool primed_ = false;
+};
+
+struct HasGpuConfig {
+  double interval_s = 2;
+  double rate_window_s = 10;
+  double kalman_q = 1, kalman_r = 10;
+  double min_margin_rps = 5;
+  double up_threshold = 0.9;
+  double down_threshold = 0.3;
+  double down_cooldown_s = 10;
+  double quota_step = 0.1;
+  double quota_floor = 0.05;
+  double occupancy_limit = 0.95;
+  int batch = 4;
+  double throughput_overhead_ms = 70;
+  double large_shortfall_rps = 25;
+  double large_sm_percent = 50;
+  double small_sm_percent = 30;
+  double new_gpu_min_rps = 35;
+  bool vertical = true;
+  bool horizontal = true;
+  bool alignment = true;
+  bool warm_start = true;
+  PredictorSpec predictor{"learned"};
+};
+
+class HasGpuPolicy final : public Policy, public EventHandler {
+ public:
+  HasGpuPolicy(const JsonObject& config, const Scenario& scenario);
+
+  void Start(PolicyContext& ctx) override;
+  void OnArrival(const Request& request) override;
+  void OnInstanceReady(int instance) override;
+  void OnBatchDone(int instance) override;
+  void OnEvent(SimTime now, uint64_t tag) override;
+
+  // The scaler's throughput model of one pod (rps).
+  double PodThroughput(int model, double sm_percent, double quota) const;
+
+ private:
+  double Capacity(int model) const;
+  void ScaleUp(int model, double prediction, SimTime now);
+  void ScaleDown(int model, double prediction, SimTime now);
+  bool AddPodOnGpu(int model, int gpu, double shortfall);
+  bool AddPodOnNewGpu(int model);
+  double Occupancy(int gpu) const;
+
+  HasGpuConfig config_;
+  const Scenario& scenario_;
+  LeastLoadedRouter router_;
+  PolicyContext* ctx_ = nullptr;
+  std::unique_ptr<Predictor> predictor_;
+  std::vector<KalmanRate> kalman_;
+  std::vector<std::deque<SimTime>> arrivals_;
+  std::vector<SimTime> last_down_;
+};
+
+}  // namespace gpuslice
+
+#endif  // GPUSLICE_SIM_POLICIES_HAS_GPU_H_

@@ -60,6 +60,13 @@ double HasGpuPolicy::PodThroughput(int model, double sm_percent, double quota) c
   return 1000.0 / (l + config_.throughput_overhead_ms) * (config_.batch + 1) / 2.0;
 }
 
+bool HasGpuPolicy::MeetsSlo(int model, double sm_percent, double quota) const {
+  const Gpu& gpu = ctx_->cluster.gpu(0);
+  const ModelSpec& m = scenario_.models[static_cast<size_t>(model)];
+  const double l = predictor_->PredictMs(model, config_.batch, SliceShape{SmCountFor(gpu, sm_percent), gpu.spec->sm_count, quota});
+  return l + m.overhead_ms <= m.slo_ms;
+}
+
 double HasGpuPolicy::Capacity(int model) const {
   double c = 0;
   for (int id : ctx_->executor.instances_of(model)) {
@@ -101,7 +108,9 @@ bool HasGpuPolicy::AddPodOnNewGpu(int model) {
       const double q = q10 / 10.0;
       const double t = PodThroughput(model, sm, q);
       if (t > fastest) fastest = t, fastest_sm = sm, fastest_q = q;
-      if (t >= config_.new_gpu_min_rps && t / (sm * q) > best_score) best_score = t / (sm * q), best_sm = sm, best_q = q;
+      if (t >= config_.new_gpu_min_rps && MeetsSlo(model, sm, q) && t / (sm * q) > best_score) {
+        best_score = t / (sm * q), best_sm = sm, best_q = q;
+      }
     }
   }
   if (best_score < 0) best_sm = fastest_sm, best_q = fastest_q;
@@ -149,7 +158,7 @@ bool HasGpuPolicy::AddPodOnGpu(int model, int gpu, double shortfall) {
   // that is free.
   double quota = std::floor(free / config_.quota_step + 1e-9) * config_.quota_step;
   for (double q = config_.quota_step; q <= free + 1e-9; q += config_.quota_step) {
-    if (PodThroughput(model, sm_percent, q) >= shortfall) {
+    if (PodThroughput(model, sm_percent, q) >= shortfall && MeetsSlo(model, sm_percent, q)) {
       quota = q;
       break;
     }
@@ -231,7 +240,7 @@ void HasGpuPolicy::ScaleDown(int model, double prediction, SimTime now) {
       const Slice& s = shape(id);
       const double sm_percent = 100.0 * s.sm_count / ctx_->cluster.gpu(s.gpu).spec->sm_count;
       const double loss = PodThroughput(model, sm_percent, q) - PodThroughput(model, sm_percent, lower);
-      if (Capacity(model) - loss < keep) continue;
+      if (Capacity(model) - loss < keep || !MeetsSlo(model, sm_percent, lower)) continue;
       std::string why;
       changed = ctx_->executor.SetQuota(id, lower, &why) || changed;
     }

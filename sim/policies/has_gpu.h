@@ -19,6 +19,8 @@
 //   scale down  when prediction < 0.3 × capacity, at most every 10 s: lower quotas by 10%
 //               (floor 5%), then remove the smallest pods while the rest keep 0.9 × the
 //               prediction covered; never the last pod.
+// Every configuration chosen (a new pod's quota, a lowered quota, a new GPU's shape) must
+// keep the predicted latency + the model's overhead within its SLO when one can.
 // Ablation switches: vertical, horizontal, alignment (off: a new pod never seeks a row of
 // its own SM share), the predictor, the control interval, and the cluster's cold start.
 #ifndef GPUSLICE_SIM_POLICIES_HAS_GPU_H_
@@ -91,6 +93,8 @@ class HasGpuPolicy final : public Policy, public EventHandler {
   bool AddPodOnGpu(int model, int gpu, double shortfall);
   bool AddPodOnNewGpu(int model);
   double Occupancy(int gpu) const;
+  // Predicted batch latency + overhead within the model's SLO.
+  bool MeetsSlo(int model, double sm_percent, double quota) const;
 
   HasGpuConfig config_;
   const Scenario& scenario_;

@@ -89,8 +89,22 @@ double HasGpuPolicy::Occupancy(int g) const {
 void HasGpuPolicy::Start(PolicyContext& ctx) {
   ctx_ = &ctx;
   predictor_ = MakePredictor(config_.predictor, ctx.executor.perf_model());
-  // One instance of every model is always kept, from the start.
-  for (int m = 0; m < static_cast<int>(scenario_.models.size()); ++m) AddPodOnNewGpu(m);
+  // One instance of every model is always kept, from the start: on a GPU of its own while
+  // there are empty ones, then beside others (the least occupied first).
+  for (int m = 0; m < static_cast<int>(scenario_.models.size()); ++m) {
+    if (ctx.cluster.FirstEmptyGpu() >= 0) {
+      AddPodOnNewGpu(m);
+      continue;
+    }
+    std::vector<int> gpus(static_cast<size_t>(ctx.cluster.gpu_count()));
+    for (int g = 0; g < ctx.cluster.gpu_count(); ++g) gpus[static_cast<size_t>(g)] = g;
+    std::stable_sort(gpus.begin(), gpus.end(), [&](int a, int b) { return Occupancy(a) < Occupancy(b); });
+    bool placed = false;
+    for (int g : gpus) {
+      if ((placed = AddPodOnGpu(m, g, 0.0, config_.warm_start))) break;
+    }
+    if (!placed) ctx.actions.Add(Action{0, "refused", m, -1, -1, 0, 0, "has-gpu: no room for the first pod"});
+  }
   ctx.engine.ScheduleAfter(SecondsToSim(config_.interval_s), this);
 }
 
@@ -125,7 +139,7 @@ bool HasGpuPolicy::AddPodOnNewGpu(int model) {
   return true;
 }
 
-bool HasGpuPolicy::AddPodOnGpu(int model, int gpu, double shortfall) {
+bool HasGpuPolicy::AddPodOnGpu(int model, int gpu, double shortfall, bool warm) {
   const Gpu& g = ctx_->cluster.gpu(gpu);
   const double wanted_sm = shortfall > config_.large_shortfall_rps ? config_.large_sm_percent : config_.small_sm_percent;
   const int wanted_count = SmCountFor(g, wanted_sm);
@@ -166,7 +180,7 @@ bool HasGpuPolicy::AddPodOnGpu(int model, int gpu, double shortfall) {
   if (quota < config_.quota_floor) return false;
   SliceRequest r{gpu, partition, sm, std::min(1.0, quota), scenario_.models[static_cast<size_t>(model)].memory_mb, model};
   std::string why;
-  return ctx_->executor.StartInstance(r, false, &why, config_.batch) >= 0;
+  return ctx_->executor.StartInstance(r, warm, &why, config_.batch) >= 0;
 }
 
 void HasGpuPolicy::ScaleUp(int model, double prediction, SimTime now) {

@@ -90,7 +90,7 @@ class HasGpuPolicy final : public Policy, public EventHandler {
   double Capacity(int model) const;
   void ScaleUp(int model, double prediction, SimTime now);
   void ScaleDown(int model, double prediction, SimTime now);
-  bool AddPodOnGpu(int model, int gpu, double shortfall);
+  bool AddPodOnGpu(int model, int gpu, double shortfall, bool warm = false);
   bool AddPodOnNewGpu(int model);
   double Occupancy(int gpu) const;
   // Predicted batch latency + overhead within the model's SLO.

@@ -48,6 +48,11 @@ HasGpuPolicy::HasGpuPolicy(const JsonObject& c, const Scenario& scenario)
   k.horizontal = c.Bool("horizontal", true);
   k.alignment = c.Bool("alignment", true);
   k.warm_start = c.Bool("warm_start", true);
+  k.new_pod_quota = c.String("new_pod_quota", "best_throughput");
+  if (k.new_pod_quota != "best_throughput" && k.new_pod_quota != "smallest_sufficient") {
+    throw c.Error("new_pod_quota", "must be \"best_throughput\" or \"smallest_sufficient\"");
+  }
+  k.occupancy_integer_division = c.Bool("occupancy_integer_division", false);
   k.predictor = ReadPredictorSpec(c, "learned");
   for (size_t m = 0; m < scenario.models.size(); ++m) kalman_.emplace_back(k.kalman_q, k.kalman_r);
 }
@@ -82,7 +87,10 @@ double HasGpuPolicy::Occupancy(int g) const {
   // Σ over rows of SM share × quota in use.
   const Gpu& gpu = ctx_->cluster.gpu(g);
   double o = 0;
-  for (const SmPartition& p : gpu.partitions) o += static_cast<double>(p.sm_count) / gpu.spec->sm_count * p.quota_used;
+  for (const SmPartition& p : gpu.partitions) {
+    const double sm_fraction = static_cast<double>(p.sm_count) / gpu.spec->sm_count;
+    o += (config_.occupancy_integer_division ? std::floor(sm_fraction + 1e-9) : sm_fraction) * p.quota_used;
+  }
   return o;
 }
 
@@ -168,13 +176,18 @@ bool HasGpuPolicy::AddPodOnGpu(int model, int gpu, double shortfall, bool warm) 
   const int sm = partition >= 0 ? g.partitions[static_cast<size_t>(partition)].sm_count : wanted_count;
   const double sm_percent = 100.0 * sm / g.spec->sm_count;
   const double free = partition >= 0 ? 1.0 - g.partitions[static_cast<size_t>(partition)].quota_used : 1.0;
-  // The smallest quota (in steps) whose predicted throughput covers the shortfall, else all
-  // that is free.
-  double quota = std::floor(free / config_.quota_step + 1e-9) * config_.quota_step;
+  // Try quotas in steps up to what the row has free: the one with the best predicted
+  // throughput (the paper), or the smallest that covers the shortfall; within the SLO.
+  double quota = 0, best = -1;
   for (double q = config_.quota_step; q <= free + 1e-9; q += config_.quota_step) {
-    if (PodThroughput(model, sm_percent, q) >= shortfall && MeetsSlo(model, sm_percent, q)) {
+    if (!MeetsSlo(model, sm_percent, q)) continue;
+    const double t = PodThroughput(model, sm_percent, q);
+    if (config_.new_pod_quota == "smallest_sufficient") {
       quota = q;
-      break;
+      if (t >= shortfall) break;
+    } else if (t > best + 1e-12) {
+      best = t;
+      quota = q;
     }
   }
   if (quota < config_.quota_floor) return false;

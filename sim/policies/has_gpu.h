@@ -21,6 +21,10 @@
 //               prediction covered; never the last pod.
 // Every configuration chosen (a new pod's quota, a lowered quota, a new GPU's shape) must
 // keep the predicted latency + the model's overhead within its SLO when one can.
+// Where the public code differs from the paper (has_autoscaling.go): the code computes GPU
+// occupancy with an integer division (option occupancy_integer_division), and does not check
+// that two rows' SM shares fit in 100% (here the cluster refuses such a slice and the refusal
+// is logged: an invariant, not an option).
 // Ablation switches: vertical, horizontal, alignment (off: a new pod never seeks a row of
 // its own SM share), the predictor, the control interval, and the cluster's cold start.
 #ifndef GPUSLICE_SIM_POLICIES_HAS_GPU_H_
@@ -70,6 +74,14 @@ struct HasGpuConfig {
   bool horizontal = true;
   bool alignment = true;
   bool warm_start = true;
+  // A new pod's quota in an existing row: "best_throughput" (the paper and the code: the
+  // quota with the best predicted throughput, i.e. all the row has free) or
+  // "smallest_sufficient" (the smallest that covers the shortfall).
+  std::string new_pod_quota = "best_throughput";
+  // The public code's occupancy (HGO) multiplies by SMPartition / 100 in integer
+  // arithmetic, so rows under 100% SMs add nothing: GPUs look emptier than they are. Off:
+  // the paper's occupancy, Σ SM fraction × quota.
+  bool occupancy_integer_division = false;
   PredictorSpec predictor{"learned"};
 };
 

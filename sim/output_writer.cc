@@ -115,6 +115,9 @@ void WriteSummary(hid_t run, const RunResult& r) {
   reals("whole_usd", [](const ModelSummary& m) { return m.whole_usd; }, "USD");
   reals("sm_seconds_held", [](const ModelSummary& m) { return m.sm_seconds_held; }, "SM s");
   reals("sm_seconds_busy", [](const ModelSummary& m) { return m.sm_seconds_busy; }, "SM s");
+  reals("fragmentation", [](const ModelSummary& m) {
+    return m.whole_gpu_s > 0 ? 1.0 - m.fractional_gpu_s / m.whole_gpu_s : 0.0;
+  }, "");
 }
 
 template <typename Row, typename Field>

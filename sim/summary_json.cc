@@ -26,6 +26,8 @@ nlohmann::ordered_json ModelSummaryJson(const ModelSummary& s) {
                {"fractional_usd", s.fractional_usd},
                {"whole_usd", s.whole_usd}};
   j["sm_seconds"] = {{"held", s.sm_seconds_held}, {"busy", s.sm_seconds_busy}};
+  // The share of the held GPUs' SM × time that no slice holds (fragmentation).
+  j["fragmentation"] = s.whole_gpu_s > 0 ? 1.0 - s.fractional_gpu_s / s.whole_gpu_s : 0.0;
   return j;
 }
 

@@ -84,3 +84,82 @@ TEST(HasGpu, OnePodPerModelFromTheStartWithTheMostEfficientShape) {
 
 }  // namespace
 }  // namespace gpuslice
+
+#include "sim/engine/engine.h"
+#include "sim/executor.h"
+
+namespace gpuslice {
+namespace {
+
+// A hand-built cluster: HAS-GPU started (its first pods warm on GPUs 0 and 1), then rows
+// arranged by hand on GPU 2, then one placement by the row rules.
+struct Rows {
+  Scenario scenario;
+  Engine engine;
+  Cluster cluster;
+  Metrics metrics;
+  ActionLog actions;
+  Executor executor;
+  std::unique_ptr<HasGpuPolicy> policy;
+  PolicyContext ctx;
+
+  explicit Rows(bool alignment)
+      : scenario(testing::ParseInline({
+            {"name", "rows"},
+            {"cluster", {{"nodes", {{{"count", 3}, {"gpu", "V100-16GB"}}}}}},
+            {"models", {{"a", {{"latency_ms", 10}, {"slo_ms", 500}, {"memory_mb", 1000}}},
+                        {"b", {{"latency_ms", 10}, {"slo_ms", 500}, {"memory_mb", 1000}}}}},
+            {"workload", {{{"type", "poisson"}, {"function", "a"}, {"rate_rps", 1}, {"end_s", 1}}}},
+            {"policies", {{"h", {{"policy", "has-gpu"}, {"alignment", alignment}}}}},
+        })),
+        cluster(scenario),
+        metrics(scenario, nullptr),
+        executor(scenario, engine, cluster, metrics, actions),
+        ctx{engine, cluster, executor, scenario, actions} {
+    policy.reset(static_cast<HasGpuPolicy*>(
+        PolicyRegistry::Create("has-gpu", "x", scenario.policies[0].config, "/policies/h", scenario).release()));
+    policy->Start(ctx);
+  }
+  // A pod of model b in a new row (partition -1) or a given row of GPU 2.
+  void Hold(int partition, int sm, double quota) {
+    std::string why;
+    ASSERT_GE(executor.StartInstance({2, partition, sm, quota, 1000, 1}, true, &why), 0) << why;
+  }
+};
+
+TEST(HasGpuRows, AlignmentJoinsARowOfTheSameSmShare) {
+  Rows r(true);
+  r.Hold(-1, 24, 0.5);  // row 0: 30% (24 SMs), half its quota free
+  // Shortfall 10 rps: the heuristic's share is 30%; the aligned row takes the pod.
+  ASSERT_TRUE(r.policy->PlacePodForTest(0, 2, 10));
+  const Gpu& g = r.cluster.gpu(2);
+  EXPECT_EQ(g.slices.size(), 2u);
+  EXPECT_EQ(r.cluster.slice(g.slices[1]).partition, 0);
+  EXPECT_EQ(r.cluster.slice(g.slices[1]).sm_count, 24);
+}
+
+TEST(HasGpuRows, WithoutAlignmentAnEmptyRowComesFirst) {
+  Rows r(false);
+  r.Hold(-1, 24, 0.5);
+  ASSERT_TRUE(r.policy->PlacePodForTest(0, 2, 10));
+  const Gpu& g = r.cluster.gpu(2);
+  EXPECT_EQ(r.cluster.slice(g.slices[1]).partition, 1);  // a new, second row
+  EXPECT_EQ(r.cluster.slice(g.slices[1]).sm_count, 24);
+}
+
+TEST(HasGpuRows, ElseTheRowWithTheMostFreeQuota) {
+  Rows r(true);
+  r.Hold(-1, 40, 0.8);  // row 0: 50%, 0.2 free
+  r.Hold(-1, 32, 0.4);  // row 1: 40%, 0.6 free; two rows: no empty row left
+  // Shortfall 30 rps: the heuristic asks for 50%; alignment takes row 0 (50%, 0.2 free)
+  // although row 1 has more free quota.
+  ASSERT_TRUE(r.policy->PlacePodForTest(0, 2, 30));
+  EXPECT_EQ(r.cluster.slice(r.cluster.gpu(2).slices[2]).partition, 0);
+  // A 30% request has no aligned row and no empty row: the freest row (row 1) takes it.
+  ASSERT_TRUE(r.policy->PlacePodForTest(0, 2, 10));
+  EXPECT_EQ(r.cluster.slice(r.cluster.gpu(2).slices[3]).partition, 1);
+  EXPECT_EQ(r.cluster.CheckInvariants(), "");
+}
+
+}  // namespace
+}  // namespace gpuslice

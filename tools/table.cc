@@ -47,6 +47,9 @@ void PrintComparison(std::ostream& out, const std::vector<RunResult>& runs) {
       {"cost USD fractional / whole", [](const ModelSummary& s, const RunResult&) {
          return Format2("%.3f / %.3f", s.fractional_usd, s.whole_usd);
        }},
+      {"fragmentation of held GPUs", [](const ModelSummary& s, const RunResult&) {
+         return Format("%.1f%%", s.whole_gpu_s > 0 ? 100.0 * (1.0 - s.fractional_gpu_s / s.whole_gpu_s) : 0.0);
+       }},
       {"SM-s held / busy", [](const ModelSummary& s, const RunResult&) {
          return Format2("%.0f / %.0f", s.sm_seconds_held, s.sm_seconds_busy);
        }},

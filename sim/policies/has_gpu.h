@@ -97,6 +97,9 @@ class HasGpuPolicy final : public Policy, public EventHandler {
 
   // The scaler's throughput model of one pod (rps).
   double PodThroughput(int model, double sm_percent, double quota) const;
+  // Places one new pod of `model` on `gpu` by the row rules; false if it does not fit.
+  // Public for tests of the alignment rule on hand-built GPU states.
+  bool PlacePodForTest(int model, int gpu, double shortfall) { return AddPodOnGpu(model, gpu, shortfall); }
 
  private:
   double Capacity(int model) const;

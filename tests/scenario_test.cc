@@ -91,7 +91,7 @@ TEST(Scenario, MalformedJsonNamesLineAndColumn) {
 
 TEST(Scenario, SelectsPolicyRunsByRunOrPolicyName) {
   Scenario s = LoadScenario(testing::SourceDir() + "/scenarios/quickstart.json");
-  EXPECT_EQ(SelectPolicyRuns(s, "").size(), 4u);
+  EXPECT_EQ(SelectPolicyRuns(s, "").size(), 6u);
   auto runs = SelectPolicyRuns(s, "kserve,whole-gpu");
   ASSERT_EQ(runs.size(), 2u);
   EXPECT_EQ(runs[0].config["container_concurrency"], 15);

@@ -80,15 +80,13 @@ std::vector<double> GpuletPolicy::InitialRates() const {
   return rates;
 }
 
-double GpuletPolicy::LatencyMs(int model, double p, int batch, double slowdown) const {
-  const int gpu_sms = ctx_ ? ctx_->cluster.gpu(0).spec->sm_count : 80;
+double GpuletPolicy::LatencyMs(int model, double p, int batch, double slowdown, int gpu_sms) const {
   const int sm = std::max(1, static_cast<int>(std::lround(p / 100.0 * gpu_sms)));
   return predictor_->PredictMs(model, batch, SliceShape{sm, gpu_sms, 1.0}) * config_.latency_slack * slowdown;
 }
 
 std::vector<GpuletPlan> GpuletPolicy::Partition(const std::vector<double>& rates, int gpus, int gpu_sms,
                                                 long gpu_memory_mb, double slowdown) const {
-  (void)gpu_sms;
   std::vector<GpuletPlan> plans;
   std::vector<bool> residual;
   // Rule 1: models in order of rate × SLO, largest first.
@@ -110,7 +108,7 @@ std::vector<GpuletPlan> GpuletPolicy::Partition(const std::vector<double>& rates
     int best_b = 0;
     for (double p : config_.partitions_percent) {
       for (int b = spec.max_batch; b >= 1; --b) {
-        const double l = LatencyMs(m, p, b, slowdown);
+        const double l = LatencyMs(m, p, b, slowdown, gpu_sms);
         if (2 * l > budget) continue;
         const double tput = 1000.0 * b / l;
         if (best_p < 0 || tput / p > best_tput / best_p * (1 + config_.marginal_gain)) {
@@ -130,7 +128,7 @@ std::vector<GpuletPlan> GpuletPolicy::Partition(const std::vector<double>& rates
     bool placed = false;
     for (double p : config_.partitions_percent) {
       for (int b = spec.max_batch; b >= 1 && !placed; --b) {
-        const double l = LatencyMs(m, p, b, slowdown);
+        const double l = LatencyMs(m, p, b, slowdown, gpu_sms);
         if (l + 1000.0 * b / remaining <= budget && 1000.0 * b / l >= remaining) {
           plans.push_back({p, {{m, b, remaining, l}}});
           residual.push_back(true);
@@ -143,7 +141,7 @@ std::vector<GpuletPlan> GpuletPolicy::Partition(const std::vector<double>& rates
       // Nothing meets the SLO at this rate: the best effort is a saturated (or whole) gpulet.
       const double p = best_p > 0 ? best_p : config_.partitions_percent.back();
       const int b = best_p > 0 ? best_b : 1;
-      plans.push_back({p, {{m, b, remaining, LatencyMs(m, p, b, slowdown)}}});
+      plans.push_back({p, {{m, b, remaining, LatencyMs(m, p, b, slowdown, gpu_sms)}}});
       residual.push_back(false);
     }
   }
@@ -168,7 +166,7 @@ std::vector<GpuletPlan> GpuletPolicy::Partition(const std::vector<double>& rates
         if (state[static_cast<size_t>(host.gpu)].memory_mb + model_mb > memory_cap) continue;
         GpuletPlan trial = host;
         trial.shares.push_back({share.model, share.batch, share.rate_rps,
-                                LatencyMs(share.model, host.partition_percent, share.batch, slowdown)});
+                                LatencyMs(share.model, host.partition_percent, share.batch, slowdown, gpu_sms)});
         const double duty = trial.duty_ms();
         double sum = 0;
         for (const GpuletShare& s : trial.shares) sum += s.latency_ms;
@@ -240,10 +238,10 @@ void GpuletPolicy::Reschedule(const std::vector<double>& rates) {
     }
   }
   if (scenario_.interference && target > 0 && served < config_.interference_pass_threshold * target) {
-    config_.interference_factor = target / std::max(served, 1e-9);
-    plan = Partition(rates, empty, gpu0.spec->sm_count, gpu0.spec->memory_mb, config_.interference_factor);
+    const double slowdown = target / std::max(served, 1e-9);
+    plan = Partition(rates, empty, gpu0.spec->sm_count, gpu0.spec->memory_mb, slowdown);
     ctx_->actions.Add(Action{ctx_->engine.Now(), "scale", -1, -1, -1, 0, 0,
-                             "gpulet: interference-aware second pass, slowdown " + std::to_string(config_.interference_factor)});
+                             "gpulet: interference-aware second pass, slowdown " + std::to_string(slowdown)});
   }
   for (size_t m = 0; m < rates.size(); ++m) scheduled_target_[m] = rates[m];
   Apply(plan);

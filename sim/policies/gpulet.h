@@ -52,7 +52,6 @@ struct GpuletConfig {
   double context_memory_mb = 1200;
   double memory_fraction = 0.9;
   double interference_pass_threshold = 0.85;
-  double interference_factor = 1.2;  // the second pass's slowdown on every latency
   PredictorSpec predictor{"profile", 1, 1};
 };
 
@@ -89,7 +88,7 @@ class GpuletPolicy final : public Policy, public EventHandler {
   void SetPredictorForTest(std::unique_ptr<Predictor> p) { predictor_ = std::move(p); }
 
  private:
-  double LatencyMs(int model, double partition_percent, int batch, double slowdown) const;
+  double LatencyMs(int model, double partition_percent, int batch, double slowdown, int gpu_sms) const;
   std::vector<double> InitialRates() const;
   void Reschedule(const std::vector<double>& rates);
   void Apply(const std::vector<GpuletPlan>& plan);

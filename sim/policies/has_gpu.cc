@@ -196,7 +196,7 @@ bool HasGpuPolicy::AddPodOnGpu(int model, int gpu, double shortfall, bool warm) 
   return ctx_->executor.StartInstance(r, warm, &why, config_.batch) >= 0;
 }
 
-void HasGpuPolicy::ScaleUp(int model, double prediction, SimTime now) {
+void HasGpuPolicy::ScaleUp(int model, double prediction) {
   const double target = prediction / config_.up_threshold;
   // 1. Vertical: raise quotas by one step in their rows, pods with the most SMs first.
   if (config_.vertical) {
@@ -240,7 +240,6 @@ void HasGpuPolicy::ScaleUp(int model, double prediction, SimTime now) {
     }
     if (!added && !AddPodOnNewGpu(model)) break;
   }
-  (void)now;
 }
 
 void HasGpuPolicy::ScaleDown(int model, double prediction, SimTime now) {
@@ -310,7 +309,7 @@ void HasGpuPolicy::OnEvent(SimTime now, uint64_t) {
     const double prediction = std::max(kalman_[static_cast<size_t>(m)].Update(rate), rate + config_.min_margin_rps);
     const double capacity = Capacity(m);
     if (prediction > config_.up_threshold * capacity) {
-      ScaleUp(m, prediction, now);
+      ScaleUp(m, prediction);
     } else if (prediction < config_.down_threshold * capacity) {
       ScaleDown(m, prediction, now);
     }

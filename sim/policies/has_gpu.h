@@ -103,7 +103,7 @@ class HasGpuPolicy final : public Policy, public EventHandler {
 
  private:
   double Capacity(int model) const;
-  void ScaleUp(int model, double prediction, SimTime now);
+  void ScaleUp(int model, double prediction);
   void ScaleDown(int model, double prediction, SimTime now);
   bool AddPodOnGpu(int model, int gpu, double shortfall, bool warm = false);
   bool AddPodOnNewGpu(int model);

@@ -75,34 +75,43 @@ SmCurve SmCurve::Fit(const std::vector<double>& xs, const std::vector<double>& y
   return best;
 }
 
-StructuralModel StructuralModel::Fit(const LatencyProfile& p) {
+StructuralModel StructuralModel::Fit(const LatencyProfile& p) { return FitPoints(p.Points()); }
+
+StructuralModel StructuralModel::FitPoints(const std::vector<ProfilePoint>& points) {
   StructuralModel m;
-  m.batches_ = p.batches();
-  const double top_sm = p.sm_percents().back();
+  double top_sm = 0;
+  for (const ProfilePoint& x : points) {
+    if (x.quota_percent == 100.0) {
+      top_sm = std::max(top_sm, x.sm_percent);
+      if (std::find(m.batches_.begin(), m.batches_.end(), x.batch) == m.batches_.end()) m.batches_.push_back(x.batch);
+    }
+  }
+  std::sort(m.batches_.begin(), m.batches_.end());
   for (int b : m.batches_) {
-    std::vector<double> ys;
-    for (double s : p.sm_percents()) ys.push_back(p.MeasuredMs(b, s, 100.0));
-    m.curves_.push_back(SmCurve::Fit(p.sm_percents(), ys));
-  }
-  // The quota sweep at the largest SM share: every quota measured there for all batches.
-  std::vector<double> quotas;
-  for (const ProfilePoint& x : p.Points()) {
-    if (x.sm_percent == top_sm) quotas.push_back(x.quota_percent);
-  }
-  std::sort(quotas.begin(), quotas.end());
-  quotas.erase(std::unique(quotas.begin(), quotas.end()), quotas.end());
-  for (double q : quotas) {
-    bool all = true;
-    for (int b : m.batches_) all = all && p.MeasuredMs(b, top_sm, q) > 0;
-    if (all) m.quotas_.push_back(q);
-  }
-  for (int b : m.batches_) {
-    std::vector<double> row;
-    for (double q : m.quotas_) row.push_back(p.MeasuredMs(b, top_sm, q));
+    std::vector<std::pair<double, double>> sweep, quota;  // (sm, L) at q = 100; (q, L) at top SM
+    for (const ProfilePoint& x : points) {
+      if (x.batch != b) continue;
+      if (x.quota_percent == 100.0) sweep.push_back({x.sm_percent, x.latency_ms});
+      if (x.sm_percent == top_sm) quota.push_back({x.quota_percent, x.latency_ms});
+    }
+    std::sort(sweep.begin(), sweep.end());
+    std::sort(quota.begin(), quota.end());
+    std::vector<double> xs, ys, qs, ls;
+    for (auto [sm, l] : sweep) xs.push_back(sm), ys.push_back(l);
+    for (auto [q, l] : quota) qs.push_back(q), ls.push_back(l);
+    m.curves_.push_back(SmCurve::Fit(xs, ys));
     // Latency never grows with the quota: smooth the measured noise away.
-    m.quota_rows_.push_back(NonIncreasing(row));
+    m.quotas_.push_back(qs);
+    m.quota_rows_.push_back(NonIncreasing(ls));
   }
   return m;
+}
+
+bool StructuralModel::has_quota() const {
+  for (const auto& q : quotas_) {
+    if (q.size() > 1) return true;
+  }
+  return false;
 }
 
 template <typename F>
@@ -125,8 +134,10 @@ double StructuralModel::SoloMs(double batch, double sm_percent) const {
 }
 
 double StructuralModel::QuotaMs(size_t b, double q) const {
-  if (q < quotas_.front()) return quota_rows_[b].front() * quotas_.front() / q;
-  return Interpolate(quotas_, quota_rows_[b], q);
+  const std::vector<double>& levels = quotas_[b];
+  if (levels.empty()) return 0.0;
+  if (q < levels.front()) return quota_rows_[b].front() * levels.front() / q;
+  return Interpolate(levels, quota_rows_[b], q);
 }
 
 double StructuralModel::PredictMs(double batch, double sm_percent, double quota_percent) const {

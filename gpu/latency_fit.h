@@ -33,12 +33,16 @@ class StructuralModel {
  public:
   // Uses only the q = 100 SM sweep and the quota sweep at the largest SM share.
   static StructuralModel Fit(const LatencyProfile& profile);
+  // The same from any set of points, complete grid or not (held-out fits): each batch uses
+  // the full-quota points it has and the quota points at the largest full-quota SM share.
+  // REQUIRES: at least one point at quota 100.
+  static StructuralModel FitPoints(const std::vector<ProfilePoint>& points);
 
   double SoloMs(double batch, double sm_percent) const;
   // Latency at a quota; without a measured quota sweep, quota 100 only (else the caller
   // applies its own quota rule). REQUIRES: 0 < quota_percent <= 100.
   double PredictMs(double batch, double sm_percent, double quota_percent) const;
-  bool has_quota() const { return quotas_.size() > 1; }
+  bool has_quota() const;
 
  private:
   // Linear interpolation between batch indices of per-batch values.
@@ -48,8 +52,8 @@ class StructuralModel {
 
   std::vector<int> batches_;
   std::vector<SmCurve> curves_;
-  std::vector<double> quotas_;
-  std::vector<std::vector<double>> quota_rows_;  // per batch, per quota (ascending)
+  std::vector<std::vector<double>> quotas_;      // per batch, ascending
+  std::vector<std::vector<double>> quota_rows_;  // per batch, latency at each of its quotas
 };
 
 // Pool-adjacent-violators: the closest non-increasing sequence (least squares).

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "gpu/fit.h"
 #include "gpu/perf_check.h"
 #include "gpu/perf_model.h"
 #include "tools/cli_util.h"
@@ -76,6 +77,22 @@ int ExecutePerfCheck(const PerfCommand& cmd) {
       std::cout << report.ToJson().dump(2) << "\n";
     } else {
       std::cout << report.ToText();
+    }
+    return 0;
+  });
+}
+
+int ExecuteFit(const PerfCommand& cmd) {
+  return GuardedCommand([&] {
+    if (!(cmd.holdout > 0 && cmd.holdout < 1)) throw InputError("--holdout must be in (0, 1)");
+    const Measurements m = ReadMeasurements(cmd.profiles);
+    const FitReport report = EvaluateFit(m, cmd.holdout, static_cast<uint64_t>(cmd.seed));
+    if (!cmd.output.empty()) WriteProfile(m, cmd.output);
+    if (cmd.json) {
+      std::cout << report.ToJson().dump(2) << "\n";
+    } else {
+      std::cout << report.ToText();
+      if (!cmd.output.empty()) std::cout << "wrote " << cmd.output << "\n";
     }
     return 0;
   });

@@ -17,10 +17,14 @@ struct PerfCommand {
   PredictorSpec predictor;
   double token_window_ms = 40;
   bool json = false;
+  std::string output;          // fit: the profile to write
+  double holdout = 0.2;        // fit: random hold-out fraction
+  long long seed = 1;          // fit: hold-out draw
 };
 
 int ExecutePerfPredict(const PerfCommand& cmd);
 int ExecutePerfCheck(const PerfCommand& cmd);
+int ExecuteFit(const PerfCommand& cmd);
 
 }  // namespace gpuslice
 

@@ -114,6 +114,16 @@ int main(int argc, char** argv) {
   check->add_flag("--json", perf_cmd.json, "Print JSON");
   check->footer("Example:\n  gpuslice perf check gpu/profiles/v100/mobilenet_v3_large.csv");
 
+  gpuslice::PerfCommand fit_cmd;
+  CLI::App* fit = app.add_subcommand("fit", "Measurements to a profile, with the model's held-out error");
+  fit->add_option("measurements", fit_cmd.profiles, "Measurements CSV (profile columns, one row per repetition)")
+      ->required();
+  fit->add_option("-o,--output", fit_cmd.output, "Profile CSV to write (medians, spread)");
+  fit->add_option("--holdout", fit_cmd.holdout, "Random fraction of points held out (default 0.2)");
+  fit->add_option("--seed", fit_cmd.seed, "Seed of the hold-out draw (default 1)");
+  fit->add_flag("--json", fit_cmd.json, "Print JSON");
+  fit->footer("Example:\n  gpuslice fit gpu/profiles/v100/resnet50.csv -o /tmp/resnet50-profile.csv");
+
   gpuslice::CapacityCommand capacity_cmd;
   CLI::App* capacity = app.add_subcommand("capacity", "The largest load scale at which a policy meets its SLO attainment");
   capacity->add_option("scenario", capacity_cmd.scenario_path, "Scenario JSON file")->required();
@@ -147,6 +157,7 @@ int main(int argc, char** argv) {
 
   if (validate->parsed()) return gpuslice::ExecuteValidate(validate_path, validate_sets);
   if (info->parsed()) return gpuslice::ExecuteTraceInfo(trace_cmd);
+  if (fit->parsed()) return gpuslice::ExecuteFit(fit_cmd);
   if (capacity->parsed()) return gpuslice::ExecuteCapacity(capacity_cmd, g_interrupted);
   if (predict->parsed()) return gpuslice::ExecutePerfPredict(perf_cmd);
   if (check->parsed()) return gpuslice::ExecutePerfCheck(perf_cmd);

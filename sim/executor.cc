@@ -26,7 +26,8 @@ Executor::Executor(const Scenario& scenario, Engine& engine, Cluster& cluster, M
       noise_rng_(scenario.seed, "noise/executor"),
       live_(scenario.models.size()),
       buffers_(scenario.models.size()),
-      inflight_(scenario.models.size(), 0) {
+      inflight_(scenario.models.size(), 0),
+      arrived_(scenario.models.size(), 0) {
   for (const ModelSpec& m : scenario.models) {
     queue_timeout_.push_back(SecondsToSim(m.queue_timeout_s));
     batch_timeout_.push_back(MillisToSim(m.batch_timeout_ms));
@@ -134,6 +135,7 @@ void Executor::ExpireQueue(RequestQueue& q, SimTime now, SimTime timeout, Kind t
 }
 
 void Executor::Admit(const Request& r) {
+  ++arrived_[static_cast<size_t>(r.model)];
   ++inflight_[static_cast<size_t>(r.model)];
   ++total_inflight_;
 }

@@ -92,6 +92,8 @@ class Executor final : public EventHandler {
     return metrics_.model(model).in_system.ValueAt(now);
   }
   int total_inflight() const { return total_inflight_; }
+  // Requests of a model admitted so far.
+  uint64_t arrived(int model) const { return arrived_[static_cast<size_t>(model)]; }
 
   // Once set, the engine stops as soon as no request is in flight.
   void SetArrivalsDone();
@@ -133,6 +135,7 @@ class Executor final : public EventHandler {
   std::vector<std::vector<int>> live_;
   std::vector<RequestQueue> buffers_;
   std::vector<int> inflight_;
+  std::vector<uint64_t> arrived_;
   std::vector<SimTime> queue_timeout_;
   std::vector<SimTime> batch_timeout_;
   int total_inflight_ = 0;

@@ -11,7 +11,7 @@ GPUSLICE_REGISTER_POLICY("fast-gshare", FastGSharePolicy);
 
 FastGSharePolicy::FastGSharePolicy(const JsonObject& c, const Scenario& scenario)
     : router_(static_cast<int>(c.IntegerIn("container_concurrency", 0, 0, 1'000'000)), 0),
-      arrivals_(scenario.models.size()) {
+      arrivals_(scenario.models.size(), ArrivalWindow(SecondsToSim(10))) {
   FastGShareConfig& k = config_;
   k.sm_percent = c.Positive("sm_percent", 30.0);
   if (k.sm_percent > 100) throw c.Error("sm_percent", "must be in (0, 100]");
@@ -26,6 +26,7 @@ FastGSharePolicy::FastGSharePolicy(const JsonObject& c, const Scenario& scenario
   k.initial_pods = static_cast<int>(c.IntegerIn("initial_pods", k.min_pods, 1, 1'000'000));
   k.warm_start = c.Bool("warm_start", false);
   k.predictor = ReadPredictorSpec(c, "oracle");
+  arrivals_.assign(scenario.models.size(), ArrivalWindow(SecondsToSim(k.rate_window_s)));
 }
 
 int FastGSharePolicy::Desired(const FastGShareConfig& c, int pods, double per_pod_rps, double rps) {
@@ -57,10 +58,7 @@ int FastGSharePolicy::Pods(int model) const {
   return n;
 }
 
-void FastGSharePolicy::OnArrival(const Request& r) {
-  arrivals_[static_cast<size_t>(r.model)].push_back(ctx_->engine.Now());
-  router_.Route(ctx_->executor, r);
-}
+void FastGSharePolicy::OnArrival(const Request& r) { router_.Route(ctx_->executor, r); }
 
 void FastGSharePolicy::OnInstanceReady(int instance) {
   router_.Dispatch(ctx_->executor, ctx_->executor.instance(instance).model);
@@ -71,11 +69,9 @@ void FastGSharePolicy::OnBatchDone(int instance) {
 }
 
 void FastGSharePolicy::OnEvent(SimTime now, uint64_t) {
-  const SimTime window = SecondsToSim(config_.rate_window_s);
   for (int m = 0; m < static_cast<int>(arrivals_.size()); ++m) {
-    auto& times = arrivals_[static_cast<size_t>(m)];
-    times.erase(times.begin(), std::lower_bound(times.begin(), times.end(), now - window));
-    const double rps = static_cast<double>(times.size()) / config_.rate_window_s;
+    const uint64_t recent = arrivals_[static_cast<size_t>(m)].Record(now, ctx_->executor.arrived(m));
+    const double rps = static_cast<double>(recent) / config_.rate_window_s;
     const int pods = Pods(m);
     const int want = Desired(config_, pods, per_pod_rps_[static_cast<size_t>(m)], rps);
     if (want == pods) continue;

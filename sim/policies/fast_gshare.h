@@ -20,6 +20,7 @@
 
 #include <vector>
 
+#include "sim/policies/arrival_window.h"
 #include "sim/policies/policy.h"
 #include "sim/policies/routing.h"
 
@@ -60,7 +61,7 @@ class FastGSharePolicy final : public Policy, public EventHandler {
   PolicyContext* ctx_ = nullptr;
   std::unique_ptr<Predictor> predictor_;
   std::vector<double> per_pod_rps_;
-  std::vector<std::vector<SimTime>> arrivals_;  // per model: recent arrival times, a window
+  std::vector<ArrivalWindow> arrivals_;  // per model
 };
 
 }  // namespace gpuslice

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <numeric>
 
 #include "sim/policies/placement.h"
 
@@ -21,8 +20,6 @@ double GpuletPlan::duty_ms() const {
 GpuletPolicy::GpuletPolicy(const JsonObject& c, const Scenario& scenario)
     : scenario_(scenario),
       router_(0, 0),
-      counts_(scenario.models.size(), 0),
-      recent_counts_(scenario.models.size()),
       window_rates_(scenario.models.size()),
       scheduled_target_(scenario.models.size(), 0.0),
       old_instances_(scenario.models.size()),
@@ -60,6 +57,7 @@ GpuletPolicy::GpuletPolicy(const JsonObject& c, const Scenario& scenario)
   if (!c.Has("predictor")) k.predictor = PredictorSpec{"profile", 1, 1};
   initial_rate_rps_ = c.NonNegative("initial_rate_rps", -1.0);
   if (c.Has("initial_rate_rps") && initial_rate_rps_ <= 0) throw c.Error("initial_rate_rps", "must be > 0");
+  recent_.assign(scenario.models.size(), ArrivalWindow(SecondsToSim(k.rate_average_s)));
 }
 
 std::vector<double> GpuletPolicy::InitialRates() const {
@@ -301,10 +299,7 @@ void GpuletPolicy::RetireOld(int model) {
   old_instances_[static_cast<size_t>(model)].clear();
 }
 
-void GpuletPolicy::OnArrival(const Request& r) {
-  ++counts_[static_cast<size_t>(r.model)];
-  router_.Route(ctx_->executor, r);
-}
+void GpuletPolicy::OnArrival(const Request& r) { router_.Route(ctx_->executor, r); }
 
 void GpuletPolicy::OnInstanceReady(int instance) {
   const int model = ctx_->executor.instance(instance).model;
@@ -318,22 +313,20 @@ void GpuletPolicy::OnBatchDone(int instance) {
 
 void GpuletPolicy::OnEvent(SimTime now, uint64_t) {
   // Request counts every sample interval; the rate averaged over rate_average_s.
-  const size_t average_samples = std::max<size_t>(1, static_cast<size_t>(std::lround(config_.rate_average_s / config_.sample_interval_s)));
   const size_t window_samples = std::max<size_t>(1, static_cast<size_t>(std::lround(config_.window_s / config_.sample_interval_s)));
-  for (size_t m = 0; m < counts_.size(); ++m) {
-    recent_counts_[m].push_back(counts_[m]);
-    counts_[m] = 0;
-    if (recent_counts_[m].size() > average_samples) recent_counts_[m].pop_front();
-    const double sum = static_cast<double>(std::accumulate(recent_counts_[m].begin(), recent_counts_[m].end(), 0L));
-    window_rates_[m].push_back(sum / (static_cast<double>(recent_counts_[m].size()) * config_.sample_interval_s));
+  const size_t models = recent_.size();
+  for (size_t m = 0; m < models; ++m) {
+    SimTime span = 0;
+    const uint64_t recent = recent_[m].Record(now, ctx_->executor.arrived(static_cast<int>(m)), &span);
+    window_rates_[m].push_back(span > 0 ? static_cast<double>(recent) / SimToSeconds(span) : 0.0);
     if (window_rates_[m].size() > window_samples) window_rates_[m].pop_front();
   }
   if (now >= next_epoch_) {
     next_epoch_ = now + SecondsToSim(config_.epoch_s);
     // Target = the window's peak rate with headroom (×1.5 below 125 rps, else ×1.2).
-    std::vector<double> targets(counts_.size(), 0.0);
+    std::vector<double> targets(models, 0.0);
     bool change = false;
-    for (size_t m = 0; m < counts_.size(); ++m) {
+    for (size_t m = 0; m < models; ++m) {
       const double peak = *std::max_element(window_rates_[m].begin(), window_rates_[m].end());
       targets[m] = peak * (peak < config_.headroom_threshold_rps ? config_.headroom_low : config_.headroom_high);
       const double old = scheduled_target_[m];

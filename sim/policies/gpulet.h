@@ -29,6 +29,7 @@
 #include <deque>
 #include <vector>
 
+#include "sim/policies/arrival_window.h"
 #include "sim/policies/policy.h"
 #include "sim/policies/routing.h"
 
@@ -99,8 +100,7 @@ class GpuletPolicy final : public Policy, public EventHandler {
   LeastLoadedRouter router_;
   PolicyContext* ctx_ = nullptr;
   std::unique_ptr<Predictor> predictor_;
-  std::vector<long> counts_;                     // arrivals since the last sample, per model
-  std::vector<std::deque<long>> recent_counts_;  // last samples for the rate average
+  std::vector<ArrivalWindow> recent_;            // per model: the rate average's window
   std::vector<std::deque<double>> window_rates_; // rate samples in the window
   std::vector<double> scheduled_target_;
   std::vector<std::vector<int>> old_instances_;  // per model: instances of the previous schedule

@@ -24,7 +24,7 @@ double KalmanRate::Update(double z) {
 }
 
 HasGpuPolicy::HasGpuPolicy(const JsonObject& c, const Scenario& scenario)
-    : scenario_(scenario), router_(0, 0), arrivals_(scenario.models.size()), last_down_(scenario.models.size(), -1) {
+    : scenario_(scenario), router_(0, 0), last_down_(scenario.models.size(), -1) {
   HasGpuConfig& k = config_;
   k.interval_s = c.Positive("interval_s", 2.0);
   k.rate_window_s = c.Positive("rate_window_s", 10.0);
@@ -55,6 +55,7 @@ HasGpuPolicy::HasGpuPolicy(const JsonObject& c, const Scenario& scenario)
   k.occupancy_integer_division = c.Bool("occupancy_integer_division", false);
   k.predictor = ReadPredictorSpec(c, "learned");
   for (size_t m = 0; m < scenario.models.size(); ++m) kalman_.emplace_back(k.kalman_q, k.kalman_r);
+  arrivals_.assign(scenario.models.size(), ArrivalWindow(SecondsToSim(k.rate_window_s)));
 }
 
 double HasGpuPolicy::PodThroughput(int model, double sm_percent, double quota) const {
@@ -287,10 +288,7 @@ void HasGpuPolicy::ScaleDown(int model, double prediction, SimTime now) {
   if (changed) last_down_[static_cast<size_t>(model)] = now;
 }
 
-void HasGpuPolicy::OnArrival(const Request& r) {
-  arrivals_[static_cast<size_t>(r.model)].push_back(ctx_->engine.Now());
-  router_.Route(ctx_->executor, r);
-}
+void HasGpuPolicy::OnArrival(const Request& r) { router_.Route(ctx_->executor, r); }
 
 void HasGpuPolicy::OnInstanceReady(int instance) {
   router_.Dispatch(ctx_->executor, ctx_->executor.instance(instance).model);
@@ -301,11 +299,9 @@ void HasGpuPolicy::OnBatchDone(int instance) {
 }
 
 void HasGpuPolicy::OnEvent(SimTime now, uint64_t) {
-  const SimTime window = SecondsToSim(config_.rate_window_s);
   for (int m = 0; m < static_cast<int>(arrivals_.size()); ++m) {
-    auto& times = arrivals_[static_cast<size_t>(m)];
-    while (!times.empty() && times.front() < now - window) times.pop_front();
-    const double rate = static_cast<double>(times.size()) / config_.rate_window_s;
+    const uint64_t recent = arrivals_[static_cast<size_t>(m)].Record(now, ctx_->executor.arrived(m));
+    const double rate = static_cast<double>(recent) / config_.rate_window_s;
     const double prediction = std::max(kalman_[static_cast<size_t>(m)].Update(rate), rate + config_.min_margin_rps);
     const double capacity = Capacity(m);
     if (prediction > config_.up_threshold * capacity) {

@@ -33,6 +33,7 @@
 #include <deque>
 #include <vector>
 
+#include "sim/policies/arrival_window.h"
 #include "sim/policies/policy.h"
 #include "sim/policies/routing.h"
 
@@ -117,7 +118,7 @@ class HasGpuPolicy final : public Policy, public EventHandler {
   PolicyContext* ctx_ = nullptr;
   std::unique_ptr<Predictor> predictor_;
   std::vector<KalmanRate> kalman_;
-  std::vector<std::deque<SimTime>> arrivals_;
+  std::vector<ArrivalWindow> arrivals_;  // per model
   std::vector<SimTime> last_down_;
 };
 

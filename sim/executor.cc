@@ -231,8 +231,7 @@ double Executor::InterferenceFactor(const Instance& inst) const {
     if (oid < 0 || !instances_[static_cast<size_t>(oid)].busy()) continue;
     const ModelSpec& o = scenario_.models[static_cast<size_t>(other.model)];
     const double f_other = static_cast<double>(other.sm_count) / gpu.spec->sm_count;
-    const double alpha = c[0] * self.l2_util * f_self + c[1] * o.l2_util * f_other + c[2] * self.dram_util * f_self +
-                         c[3] * o.dram_util * f_other + c[4];
+    const double alpha = GpuletAlpha(c, {self.l2_util, self.dram_util, f_self}, {o.l2_util, o.dram_util, f_other});
     worst = std::max(worst, alpha);
   }
   return worst;

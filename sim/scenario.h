@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "gpu/interference.h"
 #include "gpu/perf_model.h"
 #include "gpu/specs.h"
 #include "traces/workload.h"
@@ -71,7 +72,7 @@ struct Scenario {
   // gpu-lets' linear interference model: alpha = c0·L2_self + c1·L2_other + c2·DRAM_self +
   // c3·DRAM_other + c4, utilisations scaled by SM fraction; latency × max(1, alpha).
   bool interference = true;
-  std::array<double, 5> interference_coefficients{0.1129, 0.7160, 0.3549, 0.0882, 0.8954};
+  std::array<double, 5> interference_coefficients = kGpuletInterferenceCoefficients;
   std::vector<WorkloadSource> workload;
   double duration_s = 0;  // 0: until the workload ends
   double drain_s = 0;     // after the last arrival, at most this long to finish

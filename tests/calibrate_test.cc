@@ -1,0 +1,207 @@
+// The calibration loop on a simulated device (no GPU): what it measures, the files it
+// writes, and that the simulator reads them back.
+#include "gpu/calibrate/calibrator.h"
+
+#include <atomic>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "gpu/profile.h"
+#include "sim/util/csv.h"
+#include "sim/util/error.h"
+#include "sim/util/json_reader.h"
+#include "tests/test_util.h"
+
+namespace gpuslice {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::SourceDir;
+
+// A GPU of 16 SMs, partitions of 2: a unit takes work / SMs^0.8, plus 4 us of launch; while
+// the device's other partition is busy, everything takes 25% longer.
+class FakeDevice : public CalibrationDevice {
+ public:
+  FakeDevice() {
+    info_.name = "Fake GPU";
+    info_.profile_name = "";
+    info_.sm_count = 16;
+    info_.min_partition_sms = 2;
+    info_.partition_alignment_sms = 2;
+    info_.memory_gib = 16;
+    info_.memory_bandwidth_gbps = 900;
+  }
+  const DeviceInfo& info() const override { return info_; }
+  std::vector<int> PartitionSizes() const override {
+    std::vector<int> s;
+    for (int i = 2; i <= 16; i += 2) s.push_back(i);
+    return s;
+  }
+  std::unique_ptr<Partition> OpenPartition(int sm_count) override {
+    return std::make_unique<FakePartition>(this, (sm_count + 1) / 2 * 2);
+  }
+  std::pair<std::unique_ptr<Partition>, std::unique_ptr<Partition>> OpenPair(int sm_count) override {
+    return {OpenPartition(sm_count), OpenPartition(sm_count)};
+  }
+  std::atomic<int> running{0};
+
+ private:
+  class FakeInference : public Inference {
+   public:
+    FakeInference(FakeDevice* dev, int sms, const ZooModel& m, int batch) : dev_(dev) {
+      for (const ZooOp& op : m.ops()) {
+        if (op.kind == ZooOpKind::kSave || op.kind == ZooOpKind::kFlatten) continue;
+        const double work_ns = 2e-3 * op.macs_per_sample * batch + 5e-4 * op.activation_bytes_per_sample * batch + 2000;
+        unit_ns_.push_back(static_cast<int64_t>(work_ns / std::pow(sms / 16.0, 0.8)));
+      }
+    }
+    int units() const override { return static_cast<int>(unit_ns_.size()); }
+    std::vector<double> TimeFull(int count) override {
+      std::vector<double> out;
+      ++dev_->running;
+      for (int c = 0; c < count; ++c) {
+        for (int i = 0; i < units(); ++i) Launch(i);
+        Synchronize();
+        out.push_back(LastRunMs());
+      }
+      --dev_->running;
+      return out;
+    }
+    void RunInBackground(const std::atomic<bool>& stop, std::atomic<bool>& started) override {
+      ++dev_->running;
+      started = true;
+      while (!stop.load()) std::this_thread::yield();
+      --dev_->running;
+    }
+    std::vector<int64_t> TimeUnits(int) override { return unit_ns_; }
+    double LastRunMs() override { return (last_end_ - first_launch_) / 1e6; }
+    int64_t NowNs() override { return host_; }
+    void Launch(int i) override {
+      host_ += 4000;
+      if (i == 0) first_launch_ = host_;
+      const double slow = dev_->running.load() > 1 ? 1.25 : 1.0;
+      gpu_free_ = std::max(gpu_free_, host_) + static_cast<int64_t>(unit_ns_[static_cast<size_t>(i)] * slow);
+      if (i == units() - 1) last_end_ = gpu_free_;
+    }
+    int64_t Synchronize() override { return host_ = std::max(host_, gpu_free_); }
+    void SleepUntil(int64_t t) override { host_ = std::max(host_, t); }
+
+   private:
+    FakeDevice* dev_;
+    std::vector<int64_t> unit_ns_;
+    int64_t host_ = 0, gpu_free_ = 0, first_launch_ = 0, last_end_ = 0;
+  };
+  class FakePartition : public Partition {
+   public:
+    FakePartition(FakeDevice* dev, int sms) : dev_(dev), sms_(sms) {}
+    int sm_count() const override { return sms_; }
+    std::unique_ptr<Inference> Prepare(const ZooModel& m, int batch) override {
+      return std::make_unique<FakeInference>(dev_, sms_, m, batch);
+    }
+
+   private:
+    FakeDevice* dev_;
+    int sms_;
+  };
+  DeviceInfo info_;
+};
+
+CalibrationOptions SmallPlan(const std::string& out) {
+  CalibrationOptions o;
+  o.zoo_dir = SourceDir() + "/gpu/calibrate/zoo";
+  o.models = {"mobilenet_v3_large", "resnet50"};
+  o.batches = {1, 4, 8};
+  o.quotas = {0.2, 0.5, 1.0};
+  o.repetitions = 3;
+  o.warmup = 1;
+  o.pair_batch = 4;
+  o.output_dir = out;
+  return o;
+}
+
+long CountLines(const fs::path& p) {
+  std::ifstream in(p);
+  long n = 0;
+  for (std::string line; std::getline(in, line);) ++n;
+  return n;
+}
+
+TEST(Calibrate, WritesMeasurementsProfilesFitAndPairs) {
+  const std::string out = ::testing::TempDir() + "/calib_out";
+  fs::remove_all(out);
+  FakeDevice device;
+  std::ostringstream progress;
+  RunCalibration(SmallPlan(out), device, progress);
+  EXPECT_FALSE(fs::exists(out + ".partial"));
+  for (const char* f : {"metadata.json", "fit.json", "units.csv", "interference.csv", "measurements/resnet50.csv",
+                        "profiles/resnet50.csv", "profiles/mobilenet_v3_large.csv"}) {
+    EXPECT_TRUE(fs::exists(out + "/" + f)) << f;
+  }
+  // 8 partition sizes x 3 batches x 3 quotas x 3 repetitions, plus the header.
+  EXPECT_EQ(CountLines(out + "/measurements/resnet50.csv"), 8 * 3 * 3 * 3 + 1);
+  // The simulator reads the fitted profile: the whole grid, at every SM share and quota.
+  const LatencyProfile p = LatencyProfile::Load(out + "/profiles/resnet50.csv");
+  EXPECT_TRUE(p.has_quota_grid());
+  EXPECT_EQ(p.sm_percents().size(), 8u);
+  // Fewer SMs: slower; a long inference at quota 0.2 stretches over windows.
+  EXPECT_GT(p.GridMs(8, 12.5, 100), p.GridMs(8, 100, 100));
+  EXPECT_GT(p.GridMs(8, 12.5, 20), 2 * p.GridMs(8, 12.5, 100));
+
+  const nlohmann::ordered_json meta = ParseJsonFile(out + "/metadata.json");
+  EXPECT_EQ(meta["device"]["name"], "Fake GPU");
+  EXPECT_EQ(meta["measurements"], 2 * 8 * 3 * 3 * 3);
+  EXPECT_EQ(meta["plan"]["sm_counts"].size(), 8u);
+  const nlohmann::ordered_json fit = ParseJsonFile(out + "/fit.json");
+  EXPECT_TRUE(fit.contains("resnet50"));
+  // Every ordered pair measured, each slowed by the fake's 25%.
+  EXPECT_EQ(CountLines(out + "/interference.csv"), 4 + 1);
+  std::ifstream pairs(out + "/interference.csv");
+  std::string line;
+  std::getline(pairs, line);
+  while (std::getline(pairs, line)) {
+    std::vector<std::string> cols;
+    std::stringstream ss(line);
+    for (std::string c; std::getline(ss, c, ',');) cols.push_back(c);
+    ASSERT_EQ(cols.size(), 11u) << line;
+    EXPECT_NEAR(std::stod(cols[7]), 1.25, 0.01) << line;
+  }
+  EXPECT_NE(progress.str().find("calibrate: 16 SMs"), std::string::npos) << progress.str();
+}
+
+TEST(Calibrate, RefusesAnExistingFolderAndBadPlans) {
+  const std::string out = ::testing::TempDir() + "/calib_exists";
+  fs::create_directories(out);
+  FakeDevice device;
+  std::ostringstream progress;
+  EXPECT_THROW(RunCalibration(SmallPlan(out), device, progress), InputError);
+  CalibrationOptions o = SmallPlan(::testing::TempDir() + "/calib_new");
+  o.models = {"alexnet"};
+  try {
+    ValidateCalibrationOptions(o);
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("no model 'alexnet'"), std::string::npos) << e.what();
+  }
+  o = SmallPlan(::testing::TempDir() + "/calib_new");
+  o.quotas = {0.5};
+  EXPECT_THROW(ValidateCalibrationOptions(o), InputError);
+  o = SmallPlan(::testing::TempDir() + "/calib_new");
+  o.sm_counts = {64};
+  EXPECT_THROW(RunCalibration(o, device, progress), InputError);
+}
+
+TEST(Calibrate, DescribesThePlanWithoutAGpu) {
+  CalibrationOptions o = SmallPlan(::testing::TempDir() + "/calib_plan");
+  std::ostringstream out;
+  DescribePlan(o, out);
+  EXPECT_NE(out.str().find("resnet50: 72 launch units, 25.56 M parameters, 4.089 G multiply-adds"), std::string::npos)
+      << out.str();
+}
+
+}  // namespace
+}  // namespace gpuslice

@@ -106,3 +106,54 @@ TEST(Cli, HelpShowsExamples) {
 
 }  // namespace
 }  // namespace gpuslice
+
+namespace gpuslice {
+namespace {
+
+// Without a GPU (CI), calibrate says so on one line and exits 69, leaving nothing; with one,
+// a tiny plan writes the whole output folder.
+TEST(CliCalibrate, NoGpuIsOneLineAndADistinctExitCodeOrAGpuRunCompletes) {
+  const std::string dir = ::testing::TempDir() + "/calibrate_cli";
+  fs::remove_all(dir);
+  for (const std::string& binary : {std::string(GPUSLICE_BINARY) + " calibrate", std::string(GPUSLICE_CALIBRATE_BINARY)}) {
+    fs::remove_all(dir);
+    auto r = testing::RunCommand(binary + " --models mobilenet_v3_large --batches 1 --quotas 50,100 --repetitions 2 "
+                                          "--warmup 1 --no-pairs -o " + dir);
+    if (r.exit_code == 69) {
+      EXPECT_NE(r.output.find("no GPU: "), std::string::npos) << r.output;
+      EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+      EXPECT_FALSE(fs::exists(dir)) << binary;
+      EXPECT_FALSE(fs::exists(dir + ".partial")) << binary;
+    } else {
+      ASSERT_EQ(r.exit_code, 0) << r.output;
+      EXPECT_TRUE(fs::exists(dir + "/profiles/mobilenet_v3_large.csv")) << r.output;
+      EXPECT_TRUE(fs::exists(dir + "/metadata.json")) << r.output;
+    }
+  }
+}
+
+TEST(CliCalibrate, BadPlansAreInputErrorsBeforeAnyGpuWork) {
+  const std::string dir = ::testing::TempDir() + "/calibrate_bad";
+  fs::remove_all(dir);
+  struct Case {
+    std::string args, message;
+  } cases[] = {
+      {"--models resnet51", "--models: no model 'resnet51'"},
+      {"--batches 0", "--batches: 0 is not in 1..4096"},
+      {"--quotas 50,150", "--quotas: 1.500 is not in (0, 1]"},
+      {"--quotas 50", "--quotas: must include 1"},
+      {"--zoo /nonexistent", "/nonexistent: no such zoo folder"},
+  };
+  for (const Case& c : cases) {
+    auto r = testing::RunCommand(std::string(GPUSLICE_BINARY) + " calibrate " + c.args + " -o " + dir);
+    EXPECT_EQ(r.exit_code, 2) << c.args << ": " << r.output;
+    EXPECT_NE(r.output.find(c.message), std::string::npos) << c.args << ": " << r.output;
+    EXPECT_FALSE(fs::exists(dir));
+  }
+  auto plan = testing::RunCommand(std::string(GPUSLICE_BINARY) + " calibrate --plan --models vgg16");
+  EXPECT_EQ(plan.exit_code, 0) << plan.output;
+  EXPECT_NE(plan.output.find("vgg16: 21 launch units, 138.36 M parameters, 15.470 G"), std::string::npos) << plan.output;
+}
+
+}  // namespace
+}  // namespace gpuslice

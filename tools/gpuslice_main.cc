@@ -7,6 +7,7 @@
 
 #include "sim/policies/policy.h"
 #include "tools/cli_run.h"
+#include "tools/cli_calibrate.h"
 #include "tools/cli_capacity.h"
 #include "tools/cli_perf.h"
 #include "tools/cli_trace.h"
@@ -125,6 +126,12 @@ int main(int argc, char** argv) {
   fit->footer("Example:\n  gpuslice fit gpu/profiles/v100/resnet50.csv -o /tmp/resnet50-profile.csv");
 
   gpuslice::CapacityCommand capacity_cmd;
+  gpuslice::CalibrateCommand calibrate_cmd;
+  calibrate_cmd.argv0 = argv[0];
+  CLI::App* calibrate = app.add_subcommand(
+      "calibrate", "Measure the zoo's models on SM partitions and time quotas of the local GPU; fit profiles");
+  gpuslice::AddCalibrateOptions(calibrate, &calibrate_cmd);
+
   CLI::App* capacity = app.add_subcommand("capacity", "The largest load scale at which a policy meets its SLO attainment");
   capacity->add_option("scenario", capacity_cmd.scenario_path, "Scenario JSON file")->required();
   capacity->add_option("-p,--policy", capacity_cmd.policy, "Policy run of the scenario, or a registered policy name")
@@ -158,6 +165,7 @@ int main(int argc, char** argv) {
   if (validate->parsed()) return gpuslice::ExecuteValidate(validate_path, validate_sets);
   if (info->parsed()) return gpuslice::ExecuteTraceInfo(trace_cmd);
   if (fit->parsed()) return gpuslice::ExecuteFit(fit_cmd);
+  if (calibrate->parsed()) return gpuslice::ExecuteCalibrate(calibrate_cmd, g_interrupted);
   if (capacity->parsed()) return gpuslice::ExecuteCapacity(capacity_cmd, g_interrupted);
   if (predict->parsed()) return gpuslice::ExecutePerfPredict(perf_cmd);
   if (check->parsed()) return gpuslice::ExecutePerfCheck(perf_cmd);

@@ -160,6 +160,14 @@ void RunCalibration(const CalibrationOptions& o, CalibrationDevice& device, std:
   nlohmann::ordered_json partitions = nlohmann::ordered_json::array();
   long points = 0;
   const auto t_grid = std::chrono::steady_clock::now();
+  auto check_interrupt = [&] {
+    if (o.interrupted && o.interrupted->load()) {
+      measurement_files.clear();
+      units.close();
+      fs::remove_all(dir);
+      throw CalibrationInterrupted();
+    }
+  };
   for (int size : sizes) {
     const auto t_size = std::chrono::steady_clock::now();
     std::unique_ptr<Partition> part = device.OpenPartition(size);
@@ -182,6 +190,7 @@ void RunCalibration(const CalibrationOptions& o, CalibrationDevice& device, std:
           }
         }
         for (double q : o.quotas) {
+          check_interrupt();
           TokenGate gate(q, window_ns);
           std::vector<double> runs;
           for (int r = 0; r < o.repetitions; ++r) {
@@ -246,6 +255,7 @@ void RunCalibration(const CalibrationOptions& o, CalibrationDevice& device, std:
       int real_half = 0;
       for (const ZooModel& a : models) {
         for (const ZooModel& b : models) {
+          check_interrupt();
           auto [pa, pb_part] = device.OpenPair(half);
           real_half = pa->sm_count();
           std::unique_ptr<Inference> ia = pa->Prepare(a, pb);

@@ -19,7 +19,9 @@
 #ifndef GPUSLICE_GPU_CALIBRATE_CALIBRATOR_H_
 #define GPUSLICE_GPU_CALIBRATE_CALIBRATOR_H_
 
+#include <atomic>
 #include <cstdint>
+#include <stdexcept>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -43,6 +45,13 @@ struct CalibrationOptions {
   double holdout = 0.2;                      // fit: random hold-out fraction
   uint64_t seed = 1;
   std::string output_dir;
+  const std::atomic<bool>* interrupted = nullptr;  // set by a signal: stop, remove DIR.partial
+};
+
+// Thrown when `interrupted` is seen; nothing is left in the output folder's place.
+class CalibrationInterrupted : public std::runtime_error {
+ public:
+  CalibrationInterrupted() : std::runtime_error("calibration interrupted; no result folder written") {}
 };
 
 // Checks the options against the zoo (names, ranges); throws InputError.

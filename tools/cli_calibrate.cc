@@ -1,0 +1,102 @@
+#include "tools/cli_calibrate.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <iostream>
+
+#include "gpu/calibrate/local_gpu.h"
+#include "sim/util/error.h"
+
+namespace gpuslice {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string FindZoo(const std::string& argv0) {
+  std::vector<fs::path> candidates;
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) exe = fs::absolute(argv0, ec);
+  const fs::path dir = exe.parent_path();
+  candidates = {dir / "zoo", dir / "../../gpu/calibrate/zoo", dir / "../gpu/calibrate/zoo"};
+#ifdef GPUSLICE_SOURCE_ZOO
+  candidates.emplace_back(GPUSLICE_SOURCE_ZOO);
+#endif
+  for (const fs::path& c : candidates) {
+    if (fs::exists(c / "resnet50.json", ec)) return fs::weakly_canonical(c, ec).string();
+  }
+  throw InputError("cannot find the zoo folder (gpu/calibrate/zoo) beside the binary; give it with --zoo");
+}
+
+}  // namespace
+
+void AddCalibrateOptions(CLI::App* app, CalibrateCommand* cmd) {
+  CalibrationOptions& o = cmd->options;
+  cmd->quota_percents.clear();
+  for (double q : o.quotas) cmd->quota_percents.push_back(100 * q);
+  app->add_option("--models", o.models, "Zoo models (default: all of gpu/calibrate/zoo)")->delimiter(',');
+  app->add_option("--batches", o.batches, "Batch sizes (default 1,2,4,8,16,32)")->delimiter(',');
+  app->add_option("--sm-steps", o.sm_counts, "SM counts of the partitions (default: every size the GPU allows)")
+      ->delimiter(',');
+  app->add_option("--quotas", cmd->quota_percents, "Time quotas in percent (default 10,20,...,100)")->delimiter(',');
+  app->add_option("--repetitions", o.repetitions, "Timed runs per point (default 10)");
+  app->add_option("--warmup", o.warmup, "Untimed runs before each (partition, model, batch) (default 5)");
+  app->add_option("--window-ms", o.window_ms, "Token window of the quota gate (default 40)");
+  app->add_option("--sequence", o.sequence, "Tokens per sample for sequence models (default: the zoo's, 128)");
+  app->add_option("--pair-batch", o.pair_batch, "Batch of the co-located pairs (default 8)");
+  app->add_flag("--no-pairs", cmd->no_pairs, "Skip the co-located pairs");
+  app->add_option("--holdout", o.holdout, "Fit: random fraction of points held out (default 0.2)");
+  app->add_option("--seed", o.seed, "Fit: seed of the hold-out draw (default 1)");
+  app->add_option("--zoo", cmd->zoo, "Folder of zoo JSON files (default: found beside the binary)");
+  app->add_option("--device", cmd->device, "CUDA device index (default 0)");
+  app->add_flag("--plan", cmd->plan, "Print what would be measured and exit (no GPU needed)");
+  app->add_flag("--check", cmd->check, "Open the GPU and its libraries, print what was found, measure nothing");
+  app->add_option("-o,--output", o.output_dir, "Output folder (must not exist)");
+  app->footer(
+      "Writes DIR/measurements/<model>.csv (every repetition), DIR/profiles/<model>.csv (the simulator's format),\n"
+      "DIR/fit.json, DIR/interference.csv, DIR/units.csv and DIR/metadata.json. Exit code 69: no usable GPU.\n"
+      "Example:\n  gpuslice calibrate --models resnet50 --batches 1,8 --sm-steps 16,32,132 -o calib-h100");
+}
+
+int ExecuteCalibrate(CalibrateCommand& cmd, const std::atomic<bool>& interrupted) {
+  const char* prog = "gpuslice calibrate";
+  try {
+    CalibrationOptions& o = cmd.options;
+    o.quotas.clear();
+    for (double p : cmd.quota_percents) o.quotas.push_back(p / 100.0);
+    o.pairs = !cmd.no_pairs;
+    o.zoo_dir = cmd.zoo.empty() ? FindZoo(cmd.argv0) : cmd.zoo;
+    o.interrupted = &interrupted;
+    if (cmd.plan) {
+      if (o.output_dir.empty()) o.output_dir = "(none)";
+      DescribePlan(o, std::cout);
+      return 0;
+    }
+    if (!cmd.check) ValidateCalibrationOptions(o);
+    std::unique_ptr<CalibrationDevice> device = OpenLocalGpu(cmd.device);
+    const DeviceInfo& info = device->info();
+    std::cout << prog << ": " << info.name << ", " << info.sm_count << " SMs, partitions from " << info.min_partition_sms
+              << " SMs in steps of " << info.partition_alignment_sms << ", " << info.details.dump() << "\n";
+    if (cmd.check) return 0;
+    RunCalibration(o, *device, std::cout);
+    return 0;
+  } catch (const NoGpuError& e) {
+    std::cerr << prog << ": no GPU: " << e.what() << "\n";
+    return kExitNoGpu;
+  } catch (const CalibrationInterrupted& e) {
+    std::cerr << prog << ": " << e.what() << "\n";
+    return 130;
+  } catch (const InputError& e) {
+    std::cerr << prog << ": error: " << e.what() << "\n";
+    return 2;
+  } catch (const GpuError& e) {
+    std::cerr << prog << ": GPU error: " << e.what() << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << prog << ": internal error: " << e.what() << "\n";
+    return 3;
+  }
+}
+
+}  // namespace gpuslice

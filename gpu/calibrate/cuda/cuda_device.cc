@@ -336,7 +336,9 @@ class CudaInference : public Inference {
     cudnnConvolutionFwdAlgo_t algo{};
   };
   __half* Alloc(int64_t elements) {
-    buffers_.push_back(std::make_unique<DeviceBuffer>(static_cast<size_t>(std::max<int64_t>(elements, 1)) * sizeof(__half)));
+    const size_t bytes = static_cast<size_t>(std::max<int64_t>(elements, 1)) * sizeof(__half);
+    buffers_.push_back(std::make_unique<DeviceBuffer>(bytes));
+    GS_CUDA(cudaMemsetAsync(buffers_.back()->as<void>(), 0, bytes, part_.stream()));
     return buffers_.back()->as<__half>();
   }
   __half* Weights(int64_t elements, float scale) {

@@ -53,7 +53,7 @@ class FakeDevice : public CalibrationDevice {
  private:
   class FakeInference : public Inference {
    public:
-    FakeInference(FakeDevice* dev, int sms, const ZooModel& m, int batch) : dev_(dev) {
+    FakeInference(FakeDevice* dev, int sms, const ZooModel& m, int batch) : dev_(dev), model_(m.name()) {
       for (const ZooOp& op : m.ops()) {
         if (op.kind == ZooOpKind::kSave || op.kind == ZooOpKind::kFlatten) continue;
         const double work_ns = 2e-3 * op.macs_per_sample * batch + 5e-4 * op.activation_bytes_per_sample * batch + 2000;
@@ -79,6 +79,7 @@ class FakeDevice : public CalibrationDevice {
       --dev_->running;
     }
     std::vector<int64_t> TimeUnits(int) override { return unit_ns_; }
+    std::string CheckOutput() override { return model_ == "mobilenet_v3_large" ? "every output is zero" : ""; }
     double LastRunMs() override { return (last_end_ - first_launch_) / 1e6; }
     int64_t NowNs() override { return host_; }
     void Launch(int i) override {
@@ -93,6 +94,7 @@ class FakeDevice : public CalibrationDevice {
 
    private:
     FakeDevice* dev_;
+    std::string model_;
     std::vector<int64_t> unit_ns_;
     int64_t host_ = 0, gpu_free_ = 0, first_launch_ = 0, last_end_ = 0;
   };
@@ -156,6 +158,10 @@ TEST(Calibrate, WritesMeasurementsProfilesFitAndPairs) {
   EXPECT_EQ(meta["device"]["name"], "Fake GPU");
   EXPECT_EQ(meta["measurements"], 2 * 8 * 3 * 3 * 3);
   EXPECT_EQ(meta["plan"]["sm_counts"].size(), 8u);
+  // A model whose output is not sane is reported, once per batch, on the whole GPU.
+  ASSERT_EQ(meta["warnings"].size(), 3u);
+  EXPECT_EQ(meta["warnings"][0], "mobilenet_v3_large batch 1: every output is zero");
+  EXPECT_TRUE(meta["gpu_state"].contains("start"));
   const nlohmann::ordered_json fit = ParseJsonFile(out + "/fit.json");
   EXPECT_TRUE(fit.contains("resnet50"));
   // Every ordered pair measured, each slowed by the fake's 25%.

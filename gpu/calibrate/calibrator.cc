@@ -129,6 +129,8 @@ void RunCalibration(const CalibrationOptions& o, CalibrationDevice& device, std:
   const std::string started = UtcNow();
   const DeviceInfo& info = device.info();
   const std::vector<ZooModel> models = LoadModels(o);
+  const nlohmann::ordered_json state_at_start = device.Snapshot();
+  nlohmann::ordered_json warnings = nlohmann::ordered_json::array();
 
   std::vector<int> sizes = o.sm_counts.empty() ? device.PartitionSizes() : o.sm_counts;
   std::sort(sizes.begin(), sizes.end());
@@ -181,6 +183,11 @@ void RunCalibration(const CalibrationOptions& o, CalibrationDevice& device, std:
         if (o.warmup > 0) inf->TimeFull(o.warmup);
         const std::vector<int64_t> unit_ns = inf->TimeUnits(3);
         if (whole) {
+          if (const std::string problem = inf->CheckOutput(); !problem.empty()) {
+            const std::string w = m.name() + " batch " + std::to_string(batch) + ": " + problem;
+            progress << "calibrate: warning: " << w << "\n";
+            warnings.push_back(w);
+          }
           int u = 0;
           for (const ZooOp& op : m.ops()) {
             if (op.kind == ZooOpKind::kSave || op.kind == ZooOpKind::kFlatten) continue;
@@ -345,6 +352,8 @@ void RunCalibration(const CalibrationOptions& o, CalibrationDevice& device, std:
                   {"latency", "GPU time (CUDA events) of one batch started on a fresh token window"},
                   {"precision", "fp16 storage, fp32 accumulation"}};
   meta["measurements"] = points;
+  meta["gpu_state"] = {{"start", state_at_start}, {"end", device.Snapshot()}};
+  meta["warnings"] = warnings;
   meta["timing_s"] = {{"total", SecondsSince(t_start)}, {"grid", grid_seconds}, {"partitions", partitions},
                       {"pairs", pair_meta}};
   {

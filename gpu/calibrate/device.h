@@ -59,6 +59,8 @@ class Inference : public GatedStream {
   // The elapsed GPU time in ms from the first unit launched to the last finished, of the
   // latest run driven through Launch() (by GatedRun).
   virtual double LastRunMs() = 0;
+  // After a run: "" if the model's output is sane (finite, not all zero), else what is wrong.
+  virtual std::string CheckOutput() { return ""; }
   // Runs the inference back to back until `stop`, setting `started` once work is on the
   // GPU: the load beside a co-located measurement. Called on its own thread.
   virtual void RunInBackground(const std::atomic<bool>& stop, std::atomic<bool>& started) {
@@ -86,6 +88,8 @@ class CalibrationDevice {
   virtual std::unique_ptr<Partition> OpenPartition(int sm_count) = 0;
   // Two disjoint partitions of `sm_count` SMs each, to run side by side.
   virtual std::pair<std::unique_ptr<Partition>, std::unique_ptr<Partition>> OpenPair(int sm_count) = 0;
+  // The GPU's state now (current clocks, temperature, power), for the record; {} if unknown.
+  virtual nlohmann::ordered_json Snapshot() { return nlohmann::ordered_json::object(); }
 };
 
 }  // namespace gpuslice

@@ -173,6 +173,43 @@ struct Dnn {
     if (gs_st != CUBLAS_STATUS_SUCCESS) throw GpuError(Where(__FILE__, __LINE__) + #expr + ": cuBLAS status " + std::to_string(gs_st)); \
   } while (0)
 
+// NVML, if the driver has it: the clocks, temperature and power at the start and end of a run.
+// Declared here from NVML's stable C interface (its header is not in every CUDA toolkit).
+struct Nvml {
+  using Device = void*;
+  int (*Init)() = nullptr;
+  int (*HandleByPciBusId)(const char*, Device*) = nullptr;
+  int (*ClockInfo)(Device, int, unsigned*) = nullptr;
+  int (*Temperature)(Device, int, unsigned*) = nullptr;
+  int (*PowerUsage)(Device, unsigned*) = nullptr;
+  Device device = nullptr;
+
+  void Open(const std::string& pci_bus_id) {
+    void* lib = dlopen("libnvidia-ml.so.1", RTLD_NOW | RTLD_GLOBAL);
+    if (!lib) return;
+    Init = reinterpret_cast<int (*)()>(dlsym(lib, "nvmlInit_v2"));
+    HandleByPciBusId = reinterpret_cast<int (*)(const char*, Device*)>(dlsym(lib, "nvmlDeviceGetHandleByPciBusId_v2"));
+    ClockInfo = reinterpret_cast<int (*)(Device, int, unsigned*)>(dlsym(lib, "nvmlDeviceGetClockInfo"));
+    Temperature = reinterpret_cast<int (*)(Device, int, unsigned*)>(dlsym(lib, "nvmlDeviceGetTemperature"));
+    PowerUsage = reinterpret_cast<int (*)(Device, unsigned*)>(dlsym(lib, "nvmlDeviceGetPowerUsage"));
+    if (!Init || !HandleByPciBusId || !ClockInfo || !Temperature || !PowerUsage || Init() != 0 ||
+        HandleByPciBusId(pci_bus_id.c_str(), &device) != 0) {
+      device = nullptr;
+    }
+  }
+  nlohmann::ordered_json Snapshot() const {
+    nlohmann::ordered_json j = nlohmann::ordered_json::object();
+    if (!device) return j;
+    unsigned v = 0;
+    constexpr int kClockSm = 1, kClockMem = 2, kTemperatureGpu = 0;
+    if (ClockInfo(device, kClockSm, &v) == 0) j["sm_clock_mhz"] = v;
+    if (ClockInfo(device, kClockMem, &v) == 0) j["memory_clock_mhz"] = v;
+    if (Temperature(device, kTemperatureGpu, &v) == 0) j["temperature_c"] = v;
+    if (PowerUsage(device, &v) == 0) j["power_w"] = v / 1000.0;
+    return j;
+  }
+};
+
 struct Libraries {
   Driver driver;
   Blas blas;
@@ -303,6 +340,21 @@ class CudaInference : public Inference {
     }
     return ns;
   }
+  std::string CheckOutput() override {
+    part_.MakeCurrent();
+    GS_CUDA(cudaStreamSynchronize(part_.stream()));
+    std::vector<__half> host(static_cast<size_t>(output_elements_));
+    GS_CUDA(cudaMemcpy(host.data(), output_, host.size() * sizeof(__half), cudaMemcpyDeviceToHost));
+    size_t bad = 0, zero = 0;
+    for (__half h : host) {
+      const float v = __half2float(h);
+      bad += !std::isfinite(v);
+      zero += v == 0.f;
+    }
+    if (bad > 0) return std::to_string(bad) + " of " + std::to_string(host.size()) + " outputs are not finite";
+    if (zero == host.size()) return "every output is zero";
+    return "";
+  }
   double LastRunMs() override {
     float ms = 0;
     GS_CUDA(cudaEventElapsedTime(&ms, events_[0], events_[1]));
@@ -357,6 +409,8 @@ class CudaInference : public Inference {
   std::vector<std::function<void()>> units_;
   std::vector<cudaEvent_t> events_;
   std::vector<Conv> convs_;
+  __half* output_ = nullptr;
+  int64_t output_elements_ = 0;
 };
 
 int ActCode(Activation a) { return static_cast<int>(a); }
@@ -377,7 +431,10 @@ void CudaInference::AddConv(const ZooOp& op, __half* x, __half* y) {
                                              CUDNN_DATA_FLOAT));
   GS_DNN(dnn, dnn.SetConvolutionGroupCount(c.conv, op.groups));
   GS_DNN(dnn, dnn.SetConvolutionMathType(c.conv, CUDNN_TENSOR_OP_MATH));
-  __half* w = Weights(static_cast<int64_t>(op.kernel) * op.kernel * (op.in.c / op.groups) * op.out, 0.05f);
+  // Variance-preserving uniform weights (bound sqrt(3 / fan-in)): realistic magnitudes keep
+  // activations away from zeros (which tensor cores run faster) and from fp16 overflow.
+  const int64_t fan_in = static_cast<int64_t>(op.kernel) * op.kernel * (op.in.c / op.groups);
+  __half* w = Weights(fan_in * op.out, std::sqrt(3.f / static_cast<float>(fan_in)));
   // The fastest algorithm on this partition, as frameworks' benchmark mode picks it.
   constexpr int kMaxAlgos = 16;
   cudnnConvolutionFwdAlgoPerf_t perf[kMaxAlgos];
@@ -421,7 +478,7 @@ void CudaInference::AddConv(const ZooOp& op, __half* x, __half* y) {
 
 void CudaInference::AddLinear(const ZooOp& op, __half* x, __half* y, int64_t rows) {
   const int in = static_cast<int>(op.in.c), out = op.out;
-  __half* w = Weights(static_cast<int64_t>(in) * out, 0.05f);
+  __half* w = Weights(static_cast<int64_t>(in) * out, std::sqrt(3.f / static_cast<float>(in)));
   __half* bias = op.bias ? Weights(out, 0.05f) : nullptr;
   const int act = ActCode(op.act);
   units_.push_back([this, x, y, w, bias, rows, in, out, act] {
@@ -529,7 +586,7 @@ CudaInference::CudaInference(CudaPartition& part, const ZooModel& model, int bat
       }
       case ZooOpKind::kLayerNorm: {
         out = Alloc(out_elems);
-        __half* gamma = Weights(op.in.c, 1.f);
+        __half* gamma = Weights(op.in.c, 1.f);  // in [-1, 1]
         __half* beta = Weights(op.in.c, 0.1f);
         const int64_t rows = static_cast<int64_t>(batch) * op.in.h * op.in.w;
         const int c = static_cast<int>(op.in.c);
@@ -570,6 +627,8 @@ CudaInference::CudaInference(CudaPartition& part, const ZooModel& model, int bat
       named[op.output] = out;
     }
   }
+  output_ = current;
+  output_elements_ = static_cast<int64_t>(batch) * model.ops().back().out_shape.elements();
   events_.resize(static_cast<size_t>(units()) + 3);
   for (cudaEvent_t& e : events_) GS_CUDA(cudaEventCreate(&e));
   GS_CUDA(cudaStreamSynchronize(s));
@@ -636,6 +695,8 @@ class CudaDevice : public CalibrationDevice {
         info_.memory_bandwidth_gbps = spec->mem_bandwidth_gbps;
       }
     }
+    char pci[32] = {0};
+    if (cudaDeviceGetPCIBusId(pci, sizeof pci, index) == cudaSuccess) nvml_.Open(pci);
     int driver = 0, runtime = 0;
     cudaDriverGetVersion(&driver);
     cudaRuntimeGetVersion(&runtime);
@@ -658,10 +719,13 @@ class CudaDevice : public CalibrationDevice {
                      {"memory_clock_max_mhz", mem_clock_khz / 1000.0},
                      {"memory_bus_bits", bus_bits},
                      {"l2_bytes", attr(cudaDevAttrL2CacheSize)},
-                     {"device_index", index}};
+                     {"device_index", index},
+                     {"pci_bus_id", pci},
+                     {"nvml", nvml_.device != nullptr}};
   }
 
   const DeviceInfo& info() const override { return info_; }
+  nlohmann::ordered_json Snapshot() override { return nvml_.Snapshot(); }
 
   std::vector<int> PartitionSizes() const override {
     std::vector<int> sizes;
@@ -723,6 +787,7 @@ class CudaDevice : public CalibrationDevice {
   CUdevice dev_ = 0;
   CUdevResource sm_resource_{};
   DeviceInfo info_;
+  Nvml nvml_;
 };
 
 }  // namespace

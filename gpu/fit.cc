@@ -8,6 +8,7 @@
 #include <tuple>
 
 #include "gpu/latency_fit.h"
+#include "gpu/perf_model.h"
 #include "gpu/specs.h"
 #include "sim/engine/rng.h"
 #include "sim/util/csv.h"
@@ -106,7 +107,7 @@ void WriteProfile(const Measurements& m, const std::string& path) {
   std::filesystem::rename(temp, path);
 }
 
-FitReport EvaluateFit(const Measurements& m, double holdout_fraction, uint64_t seed) {
+FitReport EvaluateFit(const Measurements& m, double holdout_fraction, uint64_t seed, double token_window_ms) {
   FitReport r;
   r.model = m.model;
   r.gpu = m.gpu;
@@ -116,17 +117,22 @@ FitReport EvaluateFit(const Measurements& m, double holdout_fraction, uint64_t s
   RngStream rng(seed, "fit/holdout");
   std::vector<ProfilePoint> train, test;
   for (const AggregatedPoint& a : m.points) (rng.Uniform() < holdout_fraction ? test : train).push_back(a.point);
-  auto predict_all = [](const std::vector<ProfilePoint>& fit_on, const std::vector<ProfilePoint>& targets,
-                        std::vector<std::pair<ProfilePoint, double>>* out) {
+  using Predictions = std::vector<std::pair<ProfilePoint, double>>;
+  auto predict_all = [token_window_ms](const std::vector<ProfilePoint>& fit_on, const std::vector<ProfilePoint>& targets,
+                                       Predictions* structural, Predictions* token_rule) {
     if (fit_on.empty()) return;
     bool any_full = false;
     for (const ProfilePoint& x : fit_on) any_full = any_full || x.quota_percent == 100.0;
     if (!any_full) return;
     const StructuralModel model = StructuralModel::FitPoints(fit_on);
-    for (const ProfilePoint& x : targets) out->push_back({x, model.PredictMs(x.batch, x.sm_percent, x.quota_percent)});
+    for (const ProfilePoint& x : targets) {
+      structural->push_back({x, model.PredictMs(x.batch, x.sm_percent, x.quota_percent)});
+      const double solo_ms = model.PredictMs(x.batch, x.sm_percent, 100);
+      token_rule->push_back({x, TokenWindowLatencyMs(solo_ms, x.quota_percent / 100, token_window_ms)});
+    }
   };
-  std::vector<std::pair<ProfilePoint, double>> random_predictions, sm_predictions;
-  predict_all(train, test, &random_predictions);
+  Predictions random_predictions, sm_predictions, random_token, sm_token;
+  predict_all(train, test, &random_predictions, &random_token);
   r.random_holdout = Score("random " + std::to_string(static_cast<int>(std::lround(100 * holdout_fraction))) +
                                "% of the points held out",
                            random_predictions);
@@ -138,9 +144,11 @@ FitReport EvaluateFit(const Measurements& m, double holdout_fraction, uint64_t s
   for (double held : sms) {
     std::vector<ProfilePoint> keep, out;
     for (const AggregatedPoint& a : m.points) (a.point.sm_percent == held ? out : keep).push_back(a.point);
-    predict_all(keep, out, &sm_predictions);
+    predict_all(keep, out, &sm_predictions, &sm_token);
   }
   r.sm_holdout = Score("each SM share held out in turn", sm_predictions);
+  r.token_rule_random_holdout = Score(r.random_holdout.method + ", token rule", random_token);
+  r.token_rule_sm_holdout = Score("each SM share held out, token rule", sm_token);
   return r;
 }
 
@@ -150,14 +158,16 @@ nlohmann::ordered_json FitReport::ToJson() const {
                                   {"worst_percent", s.worst_percent}, {"worst_point", s.worst_point}, {"points", s.points}};
   };
   return {{"model", model}, {"gpu", gpu}, {"rows", rows}, {"points", points},
-          {"random_holdout", e(random_holdout)}, {"sm_holdout", e(sm_holdout)}};
+          {"random_holdout", e(random_holdout)}, {"sm_holdout", e(sm_holdout)},
+          {"token_rule_random_holdout", e(token_rule_random_holdout)},
+          {"token_rule_sm_holdout", e(token_rule_sm_holdout)}};
 }
 
 std::string FitReport::ToText() const {
   char buf[512];
   std::snprintf(buf, sizeof buf, "%s on %s: %ld measurements, %zu points\n", model.c_str(), gpu.c_str(), rows, points);
   std::string out = buf;
-  for (const ErrorStats* s : {&random_holdout, &sm_holdout}) {
+  for (const ErrorStats* s : {&random_holdout, &sm_holdout, &token_rule_random_holdout, &token_rule_sm_holdout}) {
     std::snprintf(buf, sizeof buf, "  %-40s MAPE %6.2f%%  worst %7.1f%%  (%zu points; worst at %s)\n", s->method.c_str(),
                   s->mape_percent, s->worst_percent, s->points, s->worst_point.c_str());
     out += buf;

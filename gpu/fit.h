@@ -4,8 +4,9 @@
 // Measurements are rows in the profile format (model, gpu, batch, sm_percent or sm_count,
 // quota_percent, latency_ms), one row per repetition: a point may appear many times. The
 // profile holds each point's median and, as `spread_ms`, half its interquartile range.
-// The held-out error is that of the structural model (gpu/latency_fit.h) fitted on the
-// points kept, in two tests: a random fraction of the points held out (seeded), and each
+// The held-out error is that of two models fitted on the points kept: the structural model
+// (gpu/latency_fit.h), and its SM curve with the plain token-window rule for the quota. Two
+// tests each: a random fraction of the points held out (seeded), and each
 // measured SM share held out in turn (all its points, every batch and quota).
 #ifndef GPUSLICE_GPU_FIT_H_
 #define GPUSLICE_GPU_FIT_H_
@@ -42,14 +43,20 @@ struct FitReport {
   std::string model, gpu;
   long rows = 0;
   size_t points = 0;
+  // The structural model: the SM curve at full quota and the quota curve measured at the
+  // largest SM share (FaST-GShare's measured behaviour, docs/perf-model.md).
   ErrorStats random_holdout;  // a random fraction of the points
   ErrorStats sm_holdout;      // each SM share in turn
+  // The SM curve at full quota and the plain token-window rule for the quota: the exact
+  // behaviour of a strict token gate such as gpuslice calibrate's.
+  ErrorStats token_rule_random_holdout;
+  ErrorStats token_rule_sm_holdout;
   nlohmann::ordered_json ToJson() const;
   std::string ToText() const;
 };
 
-// REQUIRES: 0 < holdout_fraction < 1.
-FitReport EvaluateFit(const Measurements& m, double holdout_fraction, uint64_t seed);
+// REQUIRES: 0 < holdout_fraction < 1; token_window_ms > 0.
+FitReport EvaluateFit(const Measurements& m, double holdout_fraction, uint64_t seed, double token_window_ms = 40);
 
 }  // namespace gpuslice
 

@@ -162,8 +162,16 @@ TEST(Calibrate, WritesMeasurementsProfilesFitAndPairs) {
   ASSERT_EQ(meta["warnings"].size(), 3u);
   EXPECT_EQ(meta["warnings"][0], "mobilenet_v3_large batch 1: every output is zero");
   EXPECT_TRUE(meta["gpu_state"].contains("start"));
+  EXPECT_EQ(meta["timing_s"]["pairs"]["pairs"], 4);
+  EXPECT_NEAR(meta["timing_s"]["pairs"]["mean_measured_slowdown"].get<double>(), 1.25, 0.01);
   const nlohmann::ordered_json fit = ParseJsonFile(out + "/fit.json");
-  EXPECT_TRUE(fit.contains("resnet50"));
+  ASSERT_TRUE(fit.contains("resnet50"));
+  // Measured through the strict token gate, the quota effect is the plain token rule's: the
+  // fit report tells it from the structural model's FaST-GShare-like quota curve.
+  for (const char* model : {"resnet50", "mobilenet_v3_large"}) {
+    EXPECT_LT(fit[model]["token_rule_random_holdout"]["mape_percent"].get<double>(),
+              fit[model]["random_holdout"]["mape_percent"].get<double>()) << model;
+  }
   // Every ordered pair measured, each slowed by the fake's 25%.
   EXPECT_EQ(CountLines(out + "/interference.csv"), 4 + 1);
   std::ifstream pairs(out + "/interference.csv");

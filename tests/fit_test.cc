@@ -51,6 +51,9 @@ TEST(Fit, HeldOutErrorOnTheRecordedV100Grids) {
     EXPECT_EQ(r.sm_holdout.points, 800u) << model;
     EXPECT_LT(r.random_holdout.mape_percent, random_max) << model;
     EXPECT_LT(r.sm_holdout.mape_percent, sm_max) << model;
+    // FaST-GShare's scheduler launches ahead of its tokens: the plain token rule, which a
+    // strict gate follows, is far off on these grids (docs/perf-model.md).
+    EXPECT_GT(r.token_rule_random_holdout.mape_percent, 2 * r.random_holdout.mape_percent) << model;
     // Another seed holds out other points: a different, similar error.
     FitReport other = EvaluateFit(m, 0.2, 2);
     EXPECT_NE(other.random_holdout.points + other.random_holdout.mape_percent,

@@ -260,6 +260,8 @@ void RunCalibration(const CalibrationOptions& o, CalibrationDevice& device, std:
         }
       }
       int real_half = 0;
+      double sum_measured = 0, sum_modelled = 0, sum_abs_error = 0;
+      int pair_count = 0;
       for (const ZooModel& a : models) {
         for (const ZooModel& b : models) {
           check_interrupt();
@@ -298,14 +300,29 @@ void RunCalibration(const CalibrationOptions& o, CalibrationDevice& device, std:
           const double ua = dram_util[a.name()], ub = dram_util[b.name()];
           // L2 utilisation is not measured here; it is taken equal to the DRAM utilisation.
           const double predicted = GpuletSlowdown(kGpuletInterferenceCoefficients, {ua, ua, f}, {ub, ub, f});
+          sum_measured += colocated / solo;
+          sum_modelled += predicted;
+          sum_abs_error += std::abs(colocated / solo - predicted);
+          ++pair_count;
           pairs << a.name() << ',' << pb << ',' << b.name() << ',' << pb << ',' << real_half << ',' << Fixed(solo, 5) << ','
                 << Fixed(colocated, 5) << ',' << Fixed(colocated / solo, 4) << ',' << Fixed(ua, 4) << ',' << Fixed(ub, 4)
                 << ',' << Fixed(predicted, 4) << '\n';
         }
       }
       pairs.close();
-      pair_meta = {{"partition_sms", real_half}, {"batch", pb}, {"seconds", SecondsSince(t_pairs)}};
-      progress << "calibrate: co-located pairs done in " << Fixed(SecondsSince(t_pairs), 1) << " s\n" << std::flush;
+      const double n = std::max(1, pair_count);
+      pair_meta = {{"partition_sms", real_half},
+                   {"batch", pb},
+                   {"pairs", pair_count},
+                   {"mean_measured_slowdown", sum_measured / n},
+                   {"mean_model_slowdown", sum_modelled / n},
+                   {"mean_abs_error", sum_abs_error / n},
+                   {"seconds", SecondsSince(t_pairs)}};
+      progress << "calibrate: " << pair_count << " co-located pairs on " << real_half << " + " << real_half
+               << " SMs: mean slowdown " << Fixed(sum_measured / n, 3) << " measured, " << Fixed(sum_modelled / n, 3)
+               << " by the gpu-lets model (mean |error| " << Fixed(sum_abs_error / n, 3) << "), "
+               << Fixed(SecondsSince(t_pairs), 1) << " s\n"
+               << std::flush;
     }
   }
 
@@ -315,7 +332,7 @@ void RunCalibration(const CalibrationOptions& o, CalibrationDevice& device, std:
     const Measurements meas = ReadMeasurements((dir / "measurements" / (m.name() + ".csv")).string());
     WriteProfile(meas, (dir / "profiles" / (m.name() + ".csv")).string());
     if (meas.points.size() >= 3) {
-      const FitReport report = EvaluateFit(meas, o.holdout, o.seed);
+      const FitReport report = EvaluateFit(meas, o.holdout, o.seed, o.window_ms);
       fits[m.name()] = report.ToJson();
       progress << report.ToText();
     }

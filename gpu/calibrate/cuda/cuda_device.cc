@@ -48,29 +48,30 @@ struct Driver {
   decltype(&cuStreamDestroy) StreamDestroy = nullptr;
   decltype(&cuGetErrorString) GetErrorString = nullptr;
 
+  // Each function in the version of the headers we were built with (their signatures).
   template <typename F>
-  void Load(F& fn, const char* name, unsigned version) {
+  void Load(F& fn, const char* name) {
     cudaDriverEntryPointQueryResult status{};
     void* p = nullptr;
-    const cudaError_t err = cudaGetDriverEntryPointByVersion(name, &p, version, cudaEnableDefault, &status);
+    const cudaError_t err = cudaGetDriverEntryPointByVersion(name, &p, CUDART_VERSION, cudaEnableDefault, &status);
     if (err != cudaSuccess || status != cudaDriverEntryPointSuccess || !p) {
-      throw GpuError(std::string("the driver has no ") + name + " (green contexts need CUDA 12.4+ drivers)");
+      throw GpuError(std::string("the driver has no ") + name + " (green contexts need a CUDA 12.5 or newer driver)");
     }
     fn = reinterpret_cast<F>(p);
   }
   void LoadAll() {
-    Load(DeviceGet, "cuDeviceGet", 2000);
-    Load(DeviceGetDevResource, "cuDeviceGetDevResource", 12040);
-    Load(DevSmResourceSplitByCount, "cuDevSmResourceSplitByCount", 12040);
-    Load(DevResourceGenerateDesc, "cuDevResourceGenerateDesc", 12040);
-    Load(GreenCtxCreate, "cuGreenCtxCreate", 12040);
-    Load(GreenCtxDestroy, "cuGreenCtxDestroy", 12040);
-    Load(CtxFromGreenCtx, "cuCtxFromGreenCtx", 12040);
-    Load(GreenCtxStreamCreate, "cuGreenCtxStreamCreate", 12040);
-    Load(CtxSetCurrent, "cuCtxSetCurrent", 4000);
-    Load(CtxGetCurrent, "cuCtxGetCurrent", 4000);
-    Load(StreamDestroy, "cuStreamDestroy", 4000);
-    Load(GetErrorString, "cuGetErrorString", 6000);
+    Load(DeviceGet, "cuDeviceGet");
+    Load(DeviceGetDevResource, "cuDeviceGetDevResource");
+    Load(DevSmResourceSplitByCount, "cuDevSmResourceSplitByCount");
+    Load(DevResourceGenerateDesc, "cuDevResourceGenerateDesc");
+    Load(GreenCtxCreate, "cuGreenCtxCreate");
+    Load(GreenCtxDestroy, "cuGreenCtxDestroy");
+    Load(CtxFromGreenCtx, "cuCtxFromGreenCtx");
+    Load(GreenCtxStreamCreate, "cuGreenCtxStreamCreate");
+    Load(CtxSetCurrent, "cuCtxSetCurrent");
+    Load(CtxGetCurrent, "cuCtxGetCurrent");
+    Load(StreamDestroy, "cuStreamDestroy");
+    Load(GetErrorString, "cuGetErrorString");
   }
   void Check(CUresult r, const char* what, const char* file, int line) const {
     if (r == CUDA_SUCCESS) return;
@@ -648,6 +649,13 @@ class CudaDevice : public CalibrationDevice {
     }
     int count = 0;
     const cudaError_t err = cudaGetDeviceCount(&count);
+    if (err == cudaErrorInsufficientDriver) {
+      int driver = 0;
+      cudaDriverGetVersion(&driver);
+      throw NoGpuError("the NVIDIA driver (CUDA " + std::to_string(driver / 1000) + "." + std::to_string(driver % 1000 / 10) +
+                       ") is older than this binary's CUDA runtime (" + std::to_string(CUDART_VERSION / 1000) + "." +
+                       std::to_string(CUDART_VERSION % 1000 / 10) + "); update the driver or build with an older toolkit");
+    }
     if (err != cudaSuccess || count == 0) {
       throw NoGpuError(std::string("no CUDA GPU here (") + (err != cudaSuccess ? cudaGetErrorString(err) : "no devices") + ")");
     }

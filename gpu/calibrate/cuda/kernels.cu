@@ -64,15 +64,25 @@ __global__ void ScaleChannelsKernel(__half* x, const __half* s, int64_t position
   }
 }
 
-// One thread per (sample, channel): strided over positions, coalesced across channels.
-__global__ void GlobalAvgPoolKernel(const __half* x, __half* y, int batch, int64_t positions, int channels) {
-  const int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
-  if (i >= (int64_t)batch * channels) return;
-  const int64_t sample = i / channels, c = i % channels;
-  const __half* base = x + sample * positions * channels + c;
+// Block (32 channels x 8 position lanes) per (sample, 32 channels): coalesced across
+// channels, 8 lanes of positions summed in parallel, then reduced in shared memory.
+__global__ void GlobalAvgPoolKernel(const __half* x, __half* y, int64_t positions, int channels) {
+  __shared__ float partial[8][33];
+  const int c = blockIdx.y * 32 + threadIdx.x;
+  const int64_t sample = blockIdx.x;
   float sum = 0;
-  for (int64_t p = 0; p < positions; ++p) sum += __half2float(base[p * channels]);
-  y[i] = __float2half(sum / positions);
+  if (c < channels) {
+    const __half* base = x + sample * positions * channels + c;
+#pragma unroll 4
+    for (int64_t p = threadIdx.y; p < positions; p += 8) sum += __half2float(base[p * channels]);
+  }
+  partial[threadIdx.y][threadIdx.x] = sum;
+  __syncthreads();
+  if (threadIdx.y == 0 && c < channels) {
+    float total = 0;
+    for (int i = 0; i < 8; ++i) total += partial[i][threadIdx.x];
+    y[sample * channels + c] = __float2half(total / positions);
+  }
 }
 
 __global__ void MaxPoolKernel(const __half* x, __half* y, int batch, int h, int w, int c, int kernel, int stride, int pad,
@@ -219,7 +229,8 @@ cudaError_t ScaleChannels(__half* x, const __half* s, int batch, int64_t positio
   return cudaGetLastError();
 }
 cudaError_t GlobalAvgPool(const __half* x, __half* y, int batch, int64_t positions, int channels, cudaStream_t stream) {
-  GlobalAvgPoolKernel<<<Blocks((int64_t)batch * channels), kThreads, 0, stream>>>(x, y, batch, positions, channels);
+  const dim3 grid(static_cast<unsigned>(batch), static_cast<unsigned>((channels + 31) / 32));
+  GlobalAvgPoolKernel<<<grid, dim3(32, 8), 0, stream>>>(x, y, positions, channels);
   return cudaGetLastError();
 }
 cudaError_t MaxPool(const __half* x, __half* y, int batch, int h, int w, int c, int kernel, int stride, int pad, int out_h,

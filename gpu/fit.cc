@@ -9,6 +9,7 @@
 
 #include "gpu/latency_fit.h"
 #include "gpu/perf_model.h"
+#include "gpu/sample_stats.h"
 #include "gpu/specs.h"
 #include "sim/engine/rng.h"
 #include "sim/util/csv.h"
@@ -16,14 +17,6 @@
 
 namespace gpuslice {
 namespace {
-
-double Quantile(std::vector<double> v, double q) {
-  std::sort(v.begin(), v.end());
-  const double pos = q * static_cast<double>(v.size() - 1);
-  const size_t lo = static_cast<size_t>(std::floor(pos));
-  const size_t hi = std::min(v.size() - 1, lo + 1);
-  return v[lo] + (v[hi] - v[lo]) * (pos - static_cast<double>(lo));
-}
 
 ErrorStats Score(const std::string& method, const std::vector<std::pair<ProfilePoint, double>>& predictions) {
   ErrorStats e;

@@ -3,14 +3,10 @@
 #include <algorithm>
 #include <cmath>
 
+#include "gpu/sample_stats.h"
+
 namespace gpuslice {
 namespace {
-
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 double Interpolate(const std::vector<double>& xs, const std::vector<double>& ys, double x) {
   if (xs.size() == 1 || x <= xs.front()) return ys.front();

@@ -14,18 +14,13 @@
 
 #include "gpu/fit.h"
 #include "gpu/interference.h"
+#include "gpu/sample_stats.h"
 #include "sim/util/error.h"
 
 namespace gpuslice {
 namespace {
 
 namespace fs = std::filesystem;
-
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n == 0 ? 0 : (n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]));
-}
 
 std::string Fixed(double v, int digits) {
   char buf[64];

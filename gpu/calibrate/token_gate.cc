@@ -28,13 +28,9 @@ int64_t TokenGate::NextAdmission(int64_t now_ns, int64_t need_ns) const {
   };
   if (admits(now_ns)) return now_ns;
   // Past the last charge the usage only falls, so the first admitting time is found by
-  // bisection; by end + W the window is empty.
+  // bisection between a time that does not admit (lo) and end + W, when the window is empty.
   int64_t lo = std::max(now_ns, charges_.empty() ? now_ns : charges_.back().end);
-  if (admits(lo)) {
-    // Usage can still fall before the last charge ends only if `now` is inside it: a
-    // charge is recorded after its work ran, so now >= its end in practice.
-    return lo;
-  }
+  if (admits(lo)) return lo;
   int64_t hi = charges_.back().end + window_ns_;
   while (hi - lo > 1) {
     const int64_t mid = lo + (hi - lo) / 2;

@@ -128,7 +128,7 @@ ZooModel ZooModel::Read(const std::string& path, int sequence_override) {
         op.pad = static_cast<int>(obj.IntegerIn("pad", 0, 0, 64));
         op.groups = static_cast<int>(obj.IntegerIn("groups", 1, 1, 1 << 16));
         op.bias = obj.Bool("bias", false);
-        const bool bn = obj.Bool("bn", false);
+        op.bn = obj.Bool("bn", false);
         op.act = ParseActivation(obj);
         if (in.c % op.groups != 0 || op.out % op.groups != 0) {
           throw obj.Error("groups", std::to_string(op.groups) + " groups do not divide " + std::to_string(in.c) +
@@ -137,7 +137,7 @@ ZooModel ZooModel::Read(const std::string& path, int sequence_override) {
         out = {op.out, Window(in.h, op.kernel, op.stride, op.pad), Window(in.w, op.kernel, op.stride, op.pad)};
         if (out.h < 1 || out.w < 1) throw obj.Error("kernel", "larger than its padded input " + in.ToString());
         const long weights = static_cast<long>(op.kernel) * op.kernel * (in.c / op.groups) * op.out;
-        op.params = weights + (op.bias ? op.out : 0) + (bn ? 2L * op.out : 0);
+        op.params = weights + (op.bias ? op.out : 0) + (op.bn ? 2L * op.out : 0);
         op.macs_per_sample = static_cast<double>(out.h) * out.w * weights;
         break;
       }

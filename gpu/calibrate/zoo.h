@@ -50,6 +50,7 @@ struct ZooOp {
   Activation act = Activation::kNone;
   int out = 0, kernel = 1, stride = 1, pad = 0, groups = 1;  // conv, linear, pooling
   bool bias = false;
+  bool bn = false;             // conv: a batch norm folded in (a per-channel bias at inference)
   int heads = 0;               // attention
   std::vector<long> tables;    // embedding: rows of each table
   std::string input, output;   // tensors read and written ("" = the current tensor)

@@ -414,6 +414,11 @@ class CudaInference : public Inference {
   int64_t output_elements_ = 0;
 };
 
+static_assert(static_cast<int>(Activation::kNone) == cuda::kActNone && static_cast<int>(Activation::kRelu) == cuda::kActRelu &&
+              static_cast<int>(Activation::kHardSwish) == cuda::kActHardSwish &&
+              static_cast<int>(Activation::kHardSigmoid) == cuda::kActHardSigmoid &&
+              static_cast<int>(Activation::kGelu) == cuda::kActGelu && static_cast<int>(Activation::kTanh) == cuda::kActTanh,
+              "the kernels' activation codes follow gpuslice::Activation");
 int ActCode(Activation a) { return static_cast<int>(a); }
 
 void CudaInference::AddConv(const ZooOp& op, __half* x, __half* y) {
@@ -462,8 +467,7 @@ void CudaInference::AddConv(const ZooOp& op, __half* x, __half* y) {
   }
   if (!chosen) throw GpuError("cuDNN has no algorithm for a " + op.in.ToString() + " convolution to " + op.out_shape.ToString());
   convs_.push_back(c);
-  const bool epilogue = op.bias || op.params > static_cast<long>(op.kernel) * op.kernel * (op.in.c / op.groups) * op.out ||
-                        op.act != Activation::kNone;
+  const bool epilogue = op.bias || op.bn || op.act != Activation::kNone;
   __half* bias = epilogue ? Weights(op.out, 0.05f) : nullptr;
   const int64_t rows = static_cast<int64_t>(batch_) * op.out_shape.h * op.out_shape.w;
   const int act = ActCode(op.act);

@@ -12,7 +12,12 @@
 //  3. a profile without a quota sweep, a constant-latency model or a roofline estimate
 //     (gpu/roofline.h) gets the quota effect from the plain token-window rule
 //     (ceil(L / qW) windows).
-// Interference between co-running slices and noise are applied by the executor.
+// The executor does not apply these latencies directly: it runs every batch through the
+// token scheduler's windows (sim/executor.h). BatchWork turns a measured latency into what
+// that schedule needs, the GPU work of the batch and the work queued past a token's end,
+// such that one batch on an idle slice takes exactly the measured latency (docs/model.md,
+// "Time quotas"). Interference between co-running slices and noise are applied by the
+// executor.
 //
 // Thread-compatible: const methods may be called concurrently.
 #ifndef GPUSLICE_GPU_PERF_MODEL_H_
@@ -61,6 +66,32 @@ struct SliceShape {
   double sm_percent() const { return 100.0 * sm_count / gpu_sm_count; }
 };
 
+// How a batch occupies its slice under the token scheduler.
+struct BatchWork {
+  double work_ms = 0;          // GPU time the batch needs while it holds the SMs
+  double launch_ahead_ms = 0;  // work already queued on the GPU when a token runs out
+};
+
+// The window at which the measured quota grids were taken (FaST-GShare's default, and
+// `gpuslice calibrate`'s).
+inline constexpr double kGridTokenWindowMs = 40.0;
+
+// Splits a measured latency `measured_ms` of one batch on an idle slice of quota `quota`
+// (window `window_ms`) into the work and launch-ahead that reproduce it under the token
+// schedule: with n = k + 1 token periods of quota·W + launch-ahead each, separated by waits
+// of W - quota·W, latency = work + k·(W - quota·W). k is the number of waits closest to
+// explaining the gap between the measured and the solo latency `solo_ms`.
+// REQUIRES: measured_ms > 0, solo_ms > 0, 0 < quota < 1, window_ms > 0.
+BatchWork SplitThrottledLatency(double measured_ms, double solo_ms, double quota, double window_ms);
+
+// The steady-state time between batch completions of a slice that always has a next batch
+// waiting, under the token schedule (the executor's rules): tokens of quota·W, the batch in
+// progress at a token's end runs on for up to its launch-ahead, and the next token comes
+// when the window's usage falls below quota·W, i.e. W + (period - quota·W) after the last
+// one began. A saturated slice's throughput is batch / this interval.
+// REQUIRES: work.work_ms > 0, 0 < quota <= 1, window_ms > 0.
+double SaturatedBatchIntervalMs(const BatchWork& work, double quota, double window_ms);
+
 class PerfModel {
  public:
   // `curves[m]` is model m's latency surface; `token_window_ms` is W of the token scheduler.
@@ -71,6 +102,12 @@ class PerfModel {
   double BatchLatencyMs(int model, int batch, const SliceShape& slice) const {
     return curves_[static_cast<size_t>(model)].LatencyMs(batch, slice.sm_percent(), slice.quota, token_window_ms_);
   }
+
+  // The batch's GPU work and launch-ahead under the token schedule. Quota 1 and curves
+  // without a measured quota grid: the solo latency with no launch-ahead (the plain token
+  // rule); a measured grid: SplitThrottledLatency of the grid's latency at W = 40 ms.
+  // REQUIRES: as BatchLatencyMs.
+  BatchWork BatchWorkMs(int model, int batch, const SliceShape& slice) const;
 
   double token_window_ms() const { return token_window_ms_; }
   const std::vector<LatencyCurve>& curves() const { return curves_; }

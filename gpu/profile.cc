@@ -38,6 +38,9 @@ LatencyProfile LatencyProfile::Load(const std::string& path) {
       throw LineError(path, csv.line_number(), std::string("missing column '") + required[i] + "'");
     }
   }
+  // Optional: half the interquartile range of repeated measurements (gpuslice fit's output).
+  const int spread_col = CsvReader::FindColumn(header, "spread_ms");
+  std::vector<double> relative_spreads;
   const GpuSpec* gpu_spec = nullptr;
   const size_t min_fields = static_cast<size_t>(*std::max_element(col, col + 6)) + 1;
   while (csv.Next()) {
@@ -73,12 +76,24 @@ LatencyProfile LatencyProfile::Load(const std::string& path) {
     if (!(sm > 0 && sm <= 100)) throw LineError(path, csv.line_number(), "sm_percent must be in (0, 100]");
     if (!(quota > 0 && quota <= 100)) throw LineError(path, csv.line_number(), "quota_percent must be in (0, 100]");
     if (!(latency > 0)) throw LineError(path, csv.line_number(), "latency_ms must be > 0");
+    if (spread_col >= 0) {
+      csv.RequireFields(static_cast<size_t>(spread_col) + 1);
+      const double spread = csv.Double(spread_col, "spread_ms");
+      if (!(spread >= 0)) throw LineError(path, csv.line_number(), "spread_ms must be >= 0");
+      relative_spreads.push_back(spread / latency);
+    }
     auto key = std::make_tuple(static_cast<int>(batch), sm, quota);
     if (!p.points_.emplace(key, latency).second) {
       throw LineError(path, csv.line_number(), "duplicate point (batch, sm_percent, quota_percent)");
     }
   }
   p.Index(path);
+  if (!relative_spreads.empty()) {
+    // Half the IQR of a normal is 0.6745 sigma; the median over points resists outliers.
+    std::nth_element(relative_spreads.begin(), relative_spreads.begin() + static_cast<long>(relative_spreads.size() / 2),
+                     relative_spreads.end());
+    p.measured_cv_ = relative_spreads[relative_spreads.size() / 2] / 0.6745;
+  }
   return p;
 }
 

@@ -4,8 +4,9 @@
 //   model, gpu, batch, sm_percent, quota_percent, latency_ms
 // Every row is one (batch, SM share, time quota) point, latency in milliseconds. Instead of
 // sm_percent a file may give `sm_count`, SMs of the GPU named in the gpu column (a catalog
-// name, gpu/specs.h), as calibration on partitions of whole SMs measures them. Other columns
-// (a measurement's spread, say) are ignored. A profile must hold the full (batch ×
+// name, gpu/specs.h), as calibration on partitions of whole SMs measures them. An optional
+// `spread_ms` column (half the interquartile range of repeated measurements, as `gpuslice
+// fit` writes it) gives the profile's measured noise. Other columns are ignored. A profile must hold the full (batch ×
 // sm_percent) grid at quota_percent = 100; when it also holds that grid at every measured
 // quota (a full cube, as the V100 profiles do), GridMs interpolates in all three. Loading
 // validates every row and raises InputError with "file:line: problem".
@@ -60,6 +61,10 @@ class LatencyProfile {
   // REQUIRES: batch >= 1, sm_percent > 0.
   double LatencyFullQuotaMs(double batch, double sm_percent) const;
 
+  // The run-to-run coefficient of variation the profile measured: the median over points of
+  // spread_ms / latency_ms / 0.6745 (half the IQR of a normal); 0 when it has no spread_ms.
+  double measured_cv() const { return measured_cv_; }
+
   // The measured point, or a negative value if it was not measured.
   double MeasuredMs(int batch, double sm_percent, double quota_percent) const;
 
@@ -77,6 +82,7 @@ class LatencyProfile {
   std::vector<double> full_quota_grid_;  // [batch_index * sm_count + sm_index]
   std::vector<double> cube_;             // [(quota_index * batches + batch_index) * sms + sm_index]
   std::map<std::tuple<int, double, double>, double> points_;
+  double measured_cv_ = 0;
 };
 
 }  // namespace gpuslice

@@ -23,7 +23,7 @@ Executor::Executor(const Scenario& scenario, Engine& engine, Cluster& cluster, M
       metrics_(metrics),
       actions_(actions),
       perf_(CurvesOf(scenario), scenario.token_window_ms),
-      noise_rng_(scenario.seed, "noise/executor"),
+      window_(MillisToSim(scenario.token_window_ms)),
       live_(scenario.models.size()),
       buffers_(scenario.models.size()),
       inflight_(scenario.models.size(), 0),
@@ -32,6 +32,10 @@ Executor::Executor(const Scenario& scenario, Engine& engine, Cluster& cluster, M
     queue_timeout_.push_back(SecondsToSim(m.queue_timeout_s));
     batch_timeout_.push_back(MillisToSim(m.batch_timeout_ms));
   }
+  noise_rng_.reserve(static_cast<size_t>(cluster.gpu_count()));
+  for (int g = 0; g < cluster.gpu_count(); ++g) noise_rng_.emplace_back(scenario.seed, "noise/gpu/" + std::to_string(g));
+  partition_key_.resize(static_cast<size_t>(cluster.gpu_count()));
+  running_on_gpu_.resize(static_cast<size_t>(cluster.gpu_count()));
 }
 
 void Executor::Log(const char* kind, const Instance& inst, std::string detail) {
@@ -204,34 +208,200 @@ void Executor::TryStartBatch(Instance& inst) {
   inst.batch_started_at = now;
   const Slice& slice = cluster_.slice(inst.slice);
   const SliceShape shape{slice.sm_count, cluster_.gpu(inst.gpu).spec->sm_count, slice.quota};
-  double ms = perf_.BatchLatencyMs(inst.model, static_cast<int>(n), shape);
-  if (scenario_.interference) ms *= InterferenceFactor(inst);
+  BatchWork work = perf_.BatchWorkMs(inst.model, static_cast<int>(n), shape);
+  RngStream& rng = noise_rng_[static_cast<size_t>(inst.gpu)];
   switch (scenario_.noise) {
     case NoiseKind::kNone: break;
-    case NoiseKind::kLogNormal: ms *= noise_rng_.LogNormalMeanOne(scenario_.noise_cv); break;
-    case NoiseKind::kExponential: ms = noise_rng_.Exponential(ms); break;
+    case NoiseKind::kLogNormal: work.work_ms *= rng.LogNormalMeanOne(scenario_.models[model].noise_cv); break;
+    case NoiseKind::kExponential: work.work_ms = rng.Exponential(work.work_ms); break;
   }
-  const SimTime service = std::max<SimTime>(1, MillisToSim(ms));
-  metrics_.OnBatchStart(inst.model, static_cast<int>(n), slice.sm_count * slice.quota * SimToSeconds(service));
-  engine_.Schedule(now + service, this, Tag(kBatchDone, static_cast<uint64_t>(inst.id), 0));
+  inst.work_left_ms = std::max(work.work_ms, 1e-6);
+  inst.launch_ahead_ms = work.launch_ahead_ms;
+  inst.overrunning = false;
+  metrics_.OnBatchStart(inst.model, static_cast<int>(n), 0.0);
+  PartitionRun& p = PartitionOf(inst);
+  if (p.holder == inst.id) {
+    // The previous batch ended inside this slice's token: the next one runs on in it (a
+    // slice whose quota was cut below 1 since its unlimited grant takes a new token).
+    if (now < p.token_end && (p.token_end != kForever || slice.quota >= 1.0)) {
+      StartRunning(inst);
+      return;
+    }
+    EndPeriod(p);
+  }
+  p.waiting.push_back(inst.id);
+  Dispatch(p);
 }
 
-double Executor::InterferenceFactor(const Instance& inst) const {
+Executor::PartitionRun& Executor::PartitionOf(const Instance& inst) {
+  const Slice& slice = cluster_.slice(inst.slice);
+  std::vector<int>& keys = partition_key_[static_cast<size_t>(inst.gpu)];
+  if (keys.size() <= static_cast<size_t>(slice.partition)) keys.resize(static_cast<size_t>(slice.partition) + 1, -1);
+  int& key = keys[static_cast<size_t>(slice.partition)];
+  if (key < 0) {
+    key = static_cast<int>(partition_runs_.size());
+    partition_runs_.emplace_back();
+    partition_runs_.back().gpu = inst.gpu;
+    partition_runs_.back().key = key;
+  }
+  return partition_runs_[static_cast<size_t>(key)];
+}
+
+static TokenWindow& UsageOf(std::vector<TokenWindow>& usage, int slice) {
+  if (usage.size() <= static_cast<size_t>(slice)) usage.resize(static_cast<size_t>(slice) + 1);
+  return usage[static_cast<size_t>(slice)];
+}
+
+void Executor::Dispatch(PartitionRun& p) {
+  if (p.holder >= 0 || p.waiting.empty()) return;
+  const SimTime now = engine_.Now();
+  // "A pod may get a token while its usage inside [now - W, now] is below quota_limit x W
+  // ... Among runnable pods, those below their request go first (larger unmet share
+  // first), then the least used." Request = limit = the slice's quota here, so every
+  // runnable slice is below its request; ties go to the earlier waiter.
+  size_t best = p.waiting.size();
+  SimTime best_unmet = 0, best_used = 0;
+  SimTime first_runnable = kForever;
+  for (size_t i = 0; i < p.waiting.size(); ++i) {
+    const Instance& w = instances_[static_cast<size_t>(p.waiting[i])];
+    const Slice& slice = cluster_.slice(w.slice);
+    TokenWindow& usage = UsageOf(usage_, w.slice);
+    usage.Prune(now, window_);
+    const SimTime used = usage.UsageIn(now, window_);
+    if (slice.quota < 1.0 && !usage.MayRun(now, window_, slice.quota)) {
+      first_runnable = std::min(first_runnable, usage.RunnableAt(now, window_, slice.quota));
+      continue;
+    }
+    const SimTime unmet = QuotaBudget(slice.quota, window_) - used;
+    if (best == p.waiting.size() || unmet > best_unmet || (unmet == best_unmet && used < best_used)) {
+      best = i;
+      best_unmet = unmet;
+      best_used = used;
+    }
+  }
+  if (best == p.waiting.size()) {
+    // "When no pod may run, it sleeps until the earliest record could free enough."
+    if (p.wake_at != first_runnable) {
+      p.wake_at = first_runnable;
+      ++p.wake_generation;
+      engine_.Schedule(first_runnable, this, Tag(kPartitionWake, static_cast<uint64_t>(p.key), p.wake_generation));
+    }
+    return;
+  }
+  Instance& inst = instances_[static_cast<size_t>(p.waiting[best])];
+  p.waiting.erase(p.waiting.begin() + static_cast<long>(best));
+  const double quota = cluster_.slice(inst.slice).quota;
+  // "A token lasts quota_request x W." A slice of quota 1 owns its partition outright.
+  p.holder = inst.id;
+  p.period_start = now;
+  p.token_end = quota >= 1.0 ? kForever : now + QuotaBudget(quota, window_);
+  StartRunning(inst);
+}
+
+void Executor::EndPeriod(PartitionRun& p) {
+  const SimTime now = engine_.Now();
+  const Instance& holder = instances_[static_cast<size_t>(p.holder)];
+  // "The overrun is charged to the pod's usage record afterwards": the record spans the
+  // whole period, from the grant to the synchronisation that ended it.
+  UsageOf(usage_, holder.slice).Charge(p.period_start, now);
+  const Slice& slice = cluster_.slice(holder.slice);
+  metrics_.OnGpuBusy(holder.model, slice.sm_count * SimToSeconds(now - p.period_start));
+  p.holder = -1;
+  p.token_end = kForever;
+  Dispatch(p);
+}
+
+void Executor::StartRunning(Instance& inst) {
+  inst.running = true;
+  inst.progressed_at = engine_.Now();
+  inst.rate = 1.0;
+  running_on_gpu_[static_cast<size_t>(inst.gpu)].push_back(inst.id);
+  UpdateRates(inst.gpu);
+}
+
+void Executor::StopRunning(Instance& inst) {
+  Advance(inst, engine_.Now());
+  inst.running = false;
+  ++inst.run_generation;
+  auto& running = running_on_gpu_[static_cast<size_t>(inst.gpu)];
+  running.erase(std::find(running.begin(), running.end(), inst.id));
+  UpdateRates(inst.gpu);
+}
+
+void Executor::Advance(Instance& inst, SimTime now) {
+  const double done_ms = SimToMillis(now - inst.progressed_at) * inst.rate;
+  inst.work_left_ms -= done_ms;
+  if (inst.overrunning) inst.overrun_left_ms -= done_ms;
+  inst.progressed_at = now;
+}
+
+void Executor::UpdateRates(int gpu) {
+  const SimTime now = engine_.Now();
+  const auto& running = running_on_gpu_[static_cast<size_t>(gpu)];
+  for (int id : running) Advance(instances_[static_cast<size_t>(id)], now);
+  for (int id : running) {
+    Instance& inst = instances_[static_cast<size_t>(id)];
+    inst.rate = scenario_.interference ? 1.0 / Slowdown(inst) : 1.0;
+    ScheduleStep(inst, now);
+  }
+}
+
+void Executor::ScheduleStep(Instance& inst, SimTime now) {
+  const PartitionRun& p = PartitionOf(inst);
+  double until_ms = std::max(0.0, inst.work_left_ms);
+  if (inst.overrunning) until_ms = std::min(until_ms, std::max(0.0, inst.overrun_left_ms));
+  SimTime at = now + static_cast<SimTime>(std::ceil(until_ms / inst.rate * 1e6));
+  if (!inst.overrunning) at = std::min(at, p.token_end);
+  ++inst.run_generation;
+  engine_.Schedule(std::max(at, now), this, Tag(kRunStep, static_cast<uint64_t>(inst.id), inst.run_generation));
+}
+
+void Executor::OnRunStep(Instance& inst, SimTime now) {
+  Advance(inst, now);
+  constexpr double kDoneMs = 1e-6;  // 1 ns of work
+  PartitionRun& p = PartitionOf(inst);
+  if (inst.work_left_ms <= kDoneMs) {
+    StopRunning(inst);
+    FinishBatch(inst);
+    return;
+  }
+  if (!inst.overrunning && now >= p.token_end) {
+    // "The pod's CUDA hook checks at every kernel launch whether the token has run out; if
+    // so, it synchronizes the context": the work already queued still runs.
+    inst.overrunning = true;
+    inst.overrun_left_ms = std::min(inst.work_left_ms, inst.launch_ahead_ms);
+  }
+  if (inst.overrunning && inst.overrun_left_ms <= kDoneMs) {
+    // Synchronised: the period ends and the batch waits for its next token.
+    inst.overrunning = false;
+    StopRunning(inst);
+    EndPeriod(p);
+    Instance& after = instances_[static_cast<size_t>(inst.id)];
+    PartitionRun& again = PartitionOf(after);
+    again.waiting.push_back(after.id);
+    Dispatch(again);
+    return;
+  }
+  ScheduleStep(inst, now);
+}
+
+double Executor::Slowdown(const Instance& inst) const {
   const Slice& mine = cluster_.slice(inst.slice);
   const Gpu& gpu = cluster_.gpu(inst.gpu);
-  if (gpu.slices.size() < 2) return 1.0;
   const auto& c = scenario_.interference_coefficients;
   const ModelSpec& self = scenario_.models[static_cast<size_t>(inst.model)];
+  const int self_batch = static_cast<int>(inst.batch.size());
   const double f_self = static_cast<double>(mine.sm_count) / gpu.spec->sm_count;
   double worst = 1.0;
-  for (int sid : gpu.slices) {
-    const Slice& other = cluster_.slice(sid);
+  for (int oid : running_on_gpu_[static_cast<size_t>(inst.gpu)]) {
+    const Instance& o = instances_[static_cast<size_t>(oid)];
+    const Slice& other = cluster_.slice(o.slice);
     if (other.partition == mine.partition) continue;  // time-shares with us: never at once
-    const int oid = instance_of_slice_[static_cast<size_t>(sid)];
-    if (oid < 0 || !instances_[static_cast<size_t>(oid)].busy()) continue;
-    const ModelSpec& o = scenario_.models[static_cast<size_t>(other.model)];
+    const ModelSpec& om = scenario_.models[static_cast<size_t>(o.model)];
+    const int other_batch = static_cast<int>(o.batch.size());
     const double f_other = static_cast<double>(other.sm_count) / gpu.spec->sm_count;
-    const double alpha = GpuletAlpha(c, {self.l2_util, self.dram_util, f_self}, {o.l2_util, o.dram_util, f_other});
+    const double alpha = GpuletAlpha(c, {self.L2Util(self_batch), self.DramUtil(self_batch), f_self},
+                                     {om.L2Util(other_batch), om.DramUtil(other_batch), f_other});
     worst = std::max(worst, alpha);
   }
   return worst;
@@ -251,7 +421,10 @@ void Executor::FinishBatch(Instance& inst) {
   if (listener_ != nullptr) listener_->OnBatchDone(id);
   Instance& after = instances_[static_cast<size_t>(id)];  // the listener may have grown the vector
   TryStartBatch(after);
-  MaybeRetire(after);
+  // No next batch: the token is given back at once rather than held idle to its end.
+  PartitionRun& p = PartitionOf(after);
+  if (p.holder == id && !after.running && !after.busy()) EndPeriod(p);
+  MaybeRetire(instances_[static_cast<size_t>(id)]);
   if (arrivals_done_ && total_inflight_ == 0) engine_.Stop();
 }
 
@@ -272,9 +445,19 @@ void Executor::OnEvent(SimTime now, uint64_t tag) {
       MaybeRetire(after);
       break;
     }
-    case kBatchDone:
-      FinishBatch(instances_[target]);
+    case kRunStep: {
+      Instance& inst = instances_[target];
+      if (!inst.running || generation != inst.run_generation) break;
+      OnRunStep(inst, now);
       break;
+    }
+    case kPartitionWake: {
+      PartitionRun& p = partition_runs_[target];
+      if (generation != p.wake_generation) break;
+      p.wake_at = kForever;
+      Dispatch(p);
+      break;
+    }
     case kInstanceTimeout: {
       Instance& inst = instances_[target];
       if (generation != inst.queue.timer_generation) break;

@@ -8,8 +8,21 @@
 //  - an idle ready instance with waiting requests starts a batch of up to max_batch at once,
 //    or, with a batch timeout, once the batch is full or its oldest request has waited
 //    batch_timeout_ms;
-//  - a batch's time is PerfModel's latency × noise; each request's latency adds the model's
-//    fixed overhead (pre-processing, network) after the GPU work, outside the instance;
+//  - a batch needs the GPU work PerfModel::BatchWorkMs gives (× noise, drawn from its GPU's
+//    own stream) and gets it through its SM partition's token scheduler, FaST-GShare's rules
+//    (reference/PAPERS.md): a slice may take the partition's token while its usage in the
+//    sliding window [now - W, now] is below quota·W; a token lasts quota·W; work queued when
+//    it runs out (the batch's launch-ahead) still runs and is charged; waiting slices with
+//    the larger unmet share go first, then the least used; one token holder per partition
+//    (the SM gate: slices of one partition hold all its SMs, so they take turns). A quota
+//    change applies from the slice's next token. A saturated slice therefore never serves
+//    more than its quota plus one launch-ahead per token, and a partition never more than
+//    its whole time;
+//  - while it runs, a batch is slowed by gpu-lets' interference from the batches running in
+//    the GPU's other partitions at the same time, recomputed for every runner whenever one
+//    starts or stops;
+//  - each request's latency adds the model's fixed overhead (network) after the GPU work,
+//    outside the instance;
 //  - instances pass Loading -> Ready -> Draining -> Gone; a slice is freed only when its
 //    instance is Gone, and slices are allocated through the Cluster, which enforces the
 //    invariants.
@@ -18,6 +31,7 @@
 #ifndef GPUSLICE_SIM_EXECUTOR_H_
 #define GPUSLICE_SIM_EXECUTOR_H_
 
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -30,6 +44,7 @@
 #include "sim/engine/rng.h"
 #include "sim/metrics.h"
 #include "sim/scenario.h"
+#include "sim/token_window.h"
 
 namespace gpuslice {
 
@@ -105,15 +120,41 @@ class Executor final : public EventHandler {
   const std::vector<Instance>& all_instances() const { return instances_; }
 
  private:
-  enum Kind : uint64_t { kReady = 1, kBatchDone = 2, kInstanceTimeout = 3, kBufferTimeout = 4, kBatchTimer = 5 };
+  enum Kind : uint64_t {
+    kReady = 1, kRunStep = 2, kInstanceTimeout = 3, kBufferTimeout = 4, kBatchTimer = 5, kPartitionWake = 6
+  };
+  // The token scheduler of one SM partition.
+  struct PartitionRun {
+    int key = 0;                 // index in partition_runs_
+    int gpu = 0;
+    int holder = -1;             // instance holding the token, or -1
+    SimTime period_start = 0;    // when the holder's token was granted
+    SimTime token_end = kForever;
+    std::vector<int> waiting;    // instances with a batch, waiting for the token
+    uint32_t wake_generation = 0;
+    SimTime wake_at = kForever;
+  };
   static uint64_t Tag(Kind kind, uint64_t target, uint32_t generation) {
     return (static_cast<uint64_t>(kind) << 60) | (target << 32) | generation;
   }
 
   void TryStartBatch(Instance& inst);
-  // gpu-lets' interference factor for a batch of `inst` starting now: max(1, max over the
-  // busy instances in the GPU's other partitions of alpha).
-  double InterferenceFactor(const Instance& inst) const;
+  PartitionRun& PartitionOf(const Instance& inst);
+  // Grants the partition's token to the waiting slice the scheduler's rules pick, or arms
+  // a wake-up for when the first becomes runnable.
+  void Dispatch(PartitionRun& p);
+  // Ends the holder's token period at now, charging it, and dispatches the next.
+  void EndPeriod(PartitionRun& p);
+  void StartRunning(Instance& inst);
+  void StopRunning(Instance& inst);
+  // Brings every running batch on the GPU up to now, recomputes their interference
+  // slowdowns and re-arms their next step.
+  void UpdateRates(int gpu);
+  void Advance(Instance& inst, SimTime now);
+  void ScheduleStep(Instance& inst, SimTime now);
+  void OnRunStep(Instance& inst, SimTime now);
+  // gpu-lets' slowdown of `inst` from the batches now running in its GPU's other partitions.
+  double Slowdown(const Instance& inst) const;
   void FinishBatch(Instance& inst);
   void MaybeRetire(Instance& inst);
   void Enqueue(RequestQueue& q, const Request& r, Kind timer_kind, uint64_t target);
@@ -129,8 +170,13 @@ class Executor final : public EventHandler {
   ActionLog& actions_;
   PerfModel perf_;
   ExecutorListener* listener_ = nullptr;
-  RngStream noise_rng_;
+  std::vector<RngStream> noise_rng_;  // one stream per GPU
+  SimTime window_;
   std::vector<Instance> instances_;
+  std::vector<TokenWindow> usage_;             // slice id -> its usage records
+  std::deque<PartitionRun> partition_runs_;  // stable references
+  std::vector<std::vector<int>> partition_key_;  // [gpu][partition] -> partition_runs_ index
+  std::vector<std::vector<int>> running_on_gpu_;
   std::vector<int> instance_of_slice_;  // slice id -> instance id
   std::vector<std::vector<int>> live_;
   std::vector<RequestQueue> buffers_;

@@ -99,6 +99,10 @@ void Metrics::OnBatchStart(int model, int batch, double sm_busy_s) {
   m.sm_busy_s += sm_busy_s;
 }
 
+void Metrics::OnGpuBusy(int model, double sm_busy_s) {
+  models_[static_cast<size_t>(model)].sm_busy_s += sm_busy_s;
+}
+
 void Metrics::OnInstanceCount(int model, int live, int total) {
   ModelCounters& m = models_[static_cast<size_t>(model)];
   if (live > m.peak_instances) m.peak_instances = live;

@@ -94,6 +94,8 @@ class Metrics {
   void OnComplete(const Request& r, SimTime batch_start, SimTime gpu_done, int instance, int batch);
   void OnDrop(const Request& r, SimTime now, DropReason reason);
   void OnBatchStart(int model, int batch, double sm_busy_s);
+  // SM-seconds a model's slice held the GPU's SMs (one token period).
+  void OnGpuBusy(int model, double sm_busy_s);
   void OnColdStart(int model) { ++models_[static_cast<size_t>(model)].cold_starts; }
   // `live` instances of the model, `total` of all models, after a start.
   void OnInstanceCount(int model, int live, int total);

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <functional>
 #include <limits>
 
+#include "gpu/calibrate/zoo.h"
 #include "sim/engine/rng.h"
 #include "sim/policies/policy.h"
 #include "sim/util/json_reader.h"
@@ -92,12 +94,56 @@ ModelSpec ParseModel(const JsonObject& m, const std::string& name, const std::st
   spec.max_batch = static_cast<int>(m.IntegerIn("max_batch", 1, 1, 4096));
   spec.batch_timeout_ms = m.NonNegative("batch_timeout_ms", 0.0);
   spec.queue_timeout_s = m.Positive("queue_timeout_s", 300.0);
-  spec.l2_util = m.NonNegative("l2_util", 0.0);
-  spec.dram_util = m.NonNegative("dram_util", 0.0);
-  if (spec.l2_util > 1) throw m.Error("l2_util", "must be in [0, 1]");
-  if (spec.dram_util > 1) throw m.Error("dram_util", "must be in [0, 1]");
+  if (m.Has("l2_util") != m.Has("dram_util")) {
+    throw m.Error(m.Has("l2_util") ? "l2_util" : "dram_util",
+                  "give both l2_util and dram_util (the measured interference load), or neither (estimated)");
+  }
+  if (m.Has("l2_util")) {
+    spec.l2_util = m.NonNegative("l2_util", 0.0);
+    spec.dram_util = m.NonNegative("dram_util", 0.0);
+    if (spec.l2_util > 1) throw m.Error("l2_util", "must be in [0, 1]");
+    if (spec.dram_util > 1) throw m.Error("dram_util", "must be in [0, 1]");
+    spec.l2_util_by_batch = {spec.l2_util};
+    spec.dram_util_by_batch = {spec.dram_util};
+    spec.interference_source = "scenario";
+  }
+  if (m.Has("interference_estimate")) m.Value("interference_estimate");  // the resolved echo's; informational
   m.RejectUnknownKeys();
   return spec;
+}
+
+// Estimates a model's interference load when the scenario gives none: the DRAM traffic of a
+// batch (the zoo's layer list, or the roofline's weights and activations) over its solo
+// latency on the whole GPU × peak bandwidth. No L2 counters are published, so L2 takes the
+// DRAM figure (every DRAM byte passes L2: a lower bound). Batches 1..max(max_batch, 32).
+void EstimateInterferenceLoad(ModelSpec& spec, const GpuSpec& gpu) {
+  if (!spec.interference_source.empty()) return;
+  std::function<double(int)> bytes;
+  std::string source;
+  if (spec.roofline) {
+    const RooflineSpec r = spec.roofline_spec;
+    bytes = [r](int b) { return 1e6 * (r.weights_mb + b * r.activations_mb_per_sample); };
+    source = "roofline estimate";
+  } else if (spec.curve.profile() != nullptr) {
+    const std::string zoo_file = std::string(GPUSLICE_SOURCE_ZOO) + "/" + spec.curve.profile()->model() + ".json";
+    if (std::filesystem::exists(zoo_file)) {
+      auto zoo = std::make_shared<ZooModel>(ZooModel::Read(zoo_file));
+      bytes = [zoo](int b) { return zoo->BytesMoved(b); };
+      source = "zoo estimate";
+    }
+  }
+  if (!bytes) {
+    spec.interference_source = "none";
+    return;
+  }
+  spec.interference_source = source;
+  const int batches = std::max(spec.max_batch, 32);
+  for (int b = 1; b <= batches; ++b) {
+    const double seconds = spec.curve.SoloMs(b, 100.0) * 1e-3;
+    const double util = std::min(1.0, bytes(b) / (seconds * gpu.mem_bandwidth_gbps * 1e9));
+    spec.dram_util_by_batch.push_back(util);
+    spec.l2_util_by_batch.push_back(util);
+  }
 }
 
 }  // namespace
@@ -186,6 +232,7 @@ Scenario ParseScenario(const nlohmann::ordered_json& root_json, const std::strin
       throw m.Error("memory_mb", "model needs " + std::to_string(spec.memory_mb) +
                                      " MB, more than any GPU of the cluster has");
     }
+    EstimateInterferenceLoad(spec, *s.node_groups.front().gpu);
     s.models.push_back(std::move(spec));
   }
 
@@ -282,6 +329,31 @@ Scenario ParseScenario(const nlohmann::ordered_json& root_json, const std::strin
     if (ex.Has("noise")) s.noise = ParseNoise(ex.Object("noise"), &s.noise_cv);
     ex.RejectUnknownKeys();
   }
+  // Noise CV: a profile's measured spread wins over the scenario's constant.
+  size_t measured_noise = 0;
+  for (ModelSpec& m : s.models) {
+    const LatencyProfile* p = m.curve.profile();
+    m.noise_cv = (p != nullptr && p->measured_cv() > 0) ? p->measured_cv() : s.noise_cv;
+    if (p != nullptr && p->measured_cv() > 0) ++measured_noise;
+  }
+  if (s.noise == NoiseKind::kLogNormal && measured_noise == s.models.size() &&
+      root_json.contains("executor") && root_json["executor"].contains("noise") &&
+      root_json["executor"]["noise"].contains("cv")) {
+    s.warnings.push_back("/executor/noise/cv: every model's profile has a measured spread, which is used instead");
+  }
+  for (const ModelSpec& m : s.models) {
+    if (s.interference && m.interference_source == "none") {
+      s.warnings.push_back("/models/" + m.name + ": no L2/DRAM utilisation given or estimable (no zoo model or "
+                           "roofline); it neither causes nor suffers interference");
+    }
+    if (m.batch_timeout_ms > 0 && m.max_batch == 1) {
+      s.warnings.push_back("/models/" + m.name + "/batch_timeout_ms: has no effect with max_batch 1");
+    }
+  }
+  if (!s.interference && root_json.contains("cluster") && root_json["cluster"].contains("interference") &&
+      root_json["cluster"]["interference"].contains("coefficients")) {
+    s.warnings.push_back("/cluster/interference/coefficients: interference is disabled; they have no effect");
+  }
   if (root.Has("output")) {
     JsonObject out = root.Object("output");
     s.interval_s = out.Positive("interval_s", 1.0);
@@ -327,7 +399,15 @@ nlohmann::ordered_json Scenario::ToJson(const PolicyRunSpec* run) const {
     nlohmann::ordered_json mj{{"slo_ms", m.slo_ms}, {"memory_mb", m.memory_mb}, {"load_time_s", m.load_time_s},
                       {"overhead_ms", m.overhead_ms}, {"max_batch", m.max_batch},
                       {"batch_timeout_ms", m.batch_timeout_ms}, {"queue_timeout_s", m.queue_timeout_s},
-                      {"l2_util", m.l2_util}, {"dram_util", m.dram_util}};
+                      };
+    if (m.interference_source == "scenario") {
+      mj["l2_util"] = m.l2_util;
+      mj["dram_util"] = m.dram_util;
+    } else {
+      mj["interference_estimate"] = {{"source", m.interference_source},
+                                     {"dram_util_batch_1", m.DramUtil(1)},
+                                     {"l2_util_batch_1", m.L2Util(1)}};
+    }
     if (m.roofline) {
       const RooflineSpec& r = m.roofline_spec;
       mj["roofline"] = {{"gflops_per_sample", r.gflops_per_sample}, {"weights_mb", r.weights_mb},

@@ -6,6 +6,7 @@
 #ifndef GPUSLICE_SIM_SCENARIO_H_
 #define GPUSLICE_SIM_SCENARIO_H_
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <memory>
@@ -36,8 +37,25 @@ struct ModelSpec {
   double batch_timeout_ms = 0;  // wait this long for a full batch; 0 = dispatch at once
   double queue_timeout_s = 0;   // a request still waiting this long after arrival is dropped
   double l2_util = 0;           // solo L2 and DRAM bandwidth utilisation on the whole GPU, [0, 1],
-  double dram_util = 0;         // for the interference model (gpu-lets)
+  double dram_util = 0;         // for the interference model (gpu-lets), when the scenario gives them
+  // The interference load used by the executor, per batch size (index batch - 1; larger
+  // batches take the last): the scenario's l2_util/dram_util when given, else estimated
+  // as bytes moved per batch (the calibration zoo's layer list, or the roofline inputs)
+  // over solo latency × the GPU's peak bandwidth. Empty: none known (no interference).
+  std::vector<double> l2_util_by_batch, dram_util_by_batch;
+  std::string interference_source;  // "scenario", "zoo estimate", "roofline estimate", "none"
+  double noise_cv = 0;              // log-normal CV: the profile's measured spread, else the scenario's
   LatencyCurve curve;
+
+  double L2Util(int batch) const { return UtilAt(l2_util_by_batch, batch); }
+  double DramUtil(int batch) const { return UtilAt(dram_util_by_batch, batch); }
+
+ private:
+  static double UtilAt(const std::vector<double>& by_batch, int batch) {
+    if (by_batch.empty()) return 0;
+    const size_t i = static_cast<size_t>(std::max(1, batch) - 1);
+    return by_batch[std::min(i, by_batch.size() - 1)];
+  }
 };
 
 struct NodeGroup {
@@ -82,6 +100,9 @@ struct Scenario {
   bool per_request = false;
   bool per_model_timeseries = true;
   std::vector<PolicyRunSpec> policies;
+  // Options that have no effect on this scenario's models, as "JSON path: why"; the
+  // command line prints them as warnings.
+  std::vector<std::string> warnings;
 
   int model_index(const std::string& model) const;
   int total_gpus() const;

@@ -15,6 +15,7 @@ int ExecuteCapacity(const CapacityCommand& cmd, const std::atomic<bool>& interru
     std::vector<std::string> sets = cmd.sets;
     if (cmd.seed >= 0) sets.push_back("seed=" + std::to_string(cmd.seed));
     const Scenario scenario = LoadScenario(cmd.scenario_path, sets);
+    PrintWarnings(scenario);
     std::vector<PolicyRunSpec> runs = SelectPolicyRuns(scenario, cmd.policy);
     if (runs.size() != 1) throw InputError("gpuslice capacity takes one policy (--policy)");
     const CapacityResult r = FindCapacity(scenario, runs.front(), cmd.options, &interrupted);

@@ -41,6 +41,7 @@ std::vector<std::string> Overrides(const RunCommand& cmd) {
 int ExecuteRun(const RunCommand& cmd, const std::atomic<bool>& interrupted) {
   return GuardedCommand([&] {
     const Scenario scenario = LoadScenario(cmd.scenario_path, Overrides(cmd), cmd.skip_bad_rows);
+    PrintWarnings(scenario);
     std::vector<PolicyRunSpec> runs = SelectPolicyRuns(scenario, cmd.policies);
     if (!cmd.compare && runs.size() > 1) {
       if (cmd.policies.empty()) {
@@ -87,6 +88,7 @@ int ExecuteRun(const RunCommand& cmd, const std::atomic<bool>& interrupted) {
 int ExecuteValidate(const std::string& scenario_path, const std::vector<std::string>& sets) {
   return GuardedCommand([&] {
     const Scenario scenario = LoadScenario(scenario_path, sets);
+    PrintWarnings(scenario);
     std::cout << scenario_path << ": valid: " << scenario.models.size() << " models, "
               << scenario.function_names.size() << " functions, " << scenario.total_gpus() << " GPUs, "
               << scenario.workload.size() << " workload sources, " << scenario.policies.size() << " policy runs\n";

@@ -9,6 +9,11 @@
 
 namespace gpuslice {
 
+// Prints a scenario's warnings (options with no effect) on stderr, one line each.
+inline void PrintWarnings(const Scenario& scenario) {
+  for (const std::string& w : scenario.warnings) std::cerr << "gpuslice: warning: " << scenario.file << ": " << w << "\n";
+}
+
 // Runs `body`; maps exceptions to exit codes: 2 for the user's input, 3 for our bugs, 130
 // for an interruption. Every message is one line on stderr.
 template <typename Body>

@@ -52,6 +52,15 @@ struct Instance {
   SimTime batch_started_at = 0;
   uint32_t batch_timer_generation = 0;
   SimTime batch_timer_at = kForever;
+  // The batch's progress under its partition's token scheduler (sim/executor.cc).
+  double work_left_ms = 0;       // GPU work still to do, at full speed
+  double launch_ahead_ms = 0;    // work queued on the GPU when a token runs out
+  bool overrunning = false;      // its token ran out; the work already queued still runs
+  double overrun_left_ms = 0;    // of that queued work, what is left
+  double rate = 1;               // work done per unit of time: 1 / interference slowdown
+  SimTime progressed_at = 0;
+  bool running = false;          // holds its partition's token and executes
+  uint32_t run_generation = 0;
 
   bool busy() const { return !batch.empty(); }
   int inflight() const { return static_cast<int>(queue.items.size() + batch.size()); }

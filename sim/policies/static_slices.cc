@@ -41,7 +41,12 @@ int StaticSlicesPolicy::SizePods(const PodSpec& pod, const Predictor& predictor,
   const int batch = scenario.models[static_cast<size_t>(pod.model)].max_batch;
   const int sm = std::max(1, static_cast<int>(std::lround(pod.sm_percent / 100.0 * gpu_sm_count)));
   const double latency_ms = predictor.PredictMs(pod.model, batch, SliceShape{sm, gpu_sm_count, pod.quota});
-  const double throughput = batch / (latency_ms / 1000.0);
+  // Back-to-back batches are held to the quota (the token schedule): the sustained interval
+  // between batches, from the same belief split as the executor splits the truth.
+  BatchWork work{predictor.PredictMs(pod.model, batch, SliceShape{sm, gpu_sm_count, 1.0}), 0.0};
+  if (pod.quota < 1.0) work = SplitThrottledLatency(latency_ms, work.work_ms, pod.quota, kGridTokenWindowMs);
+  const double interval_ms = std::max(latency_ms, SaturatedBatchIntervalMs(work, pod.quota, scenario.token_window_ms));
+  const double throughput = batch / (interval_ms / 1000.0);
   return std::max(1, static_cast<int>(std::ceil(pod.rate_rps / (throughput * pod.target_utilization) - 1e-9)));
 }
 

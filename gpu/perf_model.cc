@@ -60,9 +60,10 @@ BatchWork PerfModel::BatchWorkMs(int model, int batch, const SliceShape& slice) 
 BatchWork SplitThrottledLatency(double measured_ms, double solo_ms, double quota, double window_ms) {
   const double token_ms = quota * window_ms;
   const double wait_ms = window_ms - token_ms;
-  // k waits explain the measured latency best; at most floor((G - T) / W), so that k + 1
-  // periods of at least one token each fit the remaining work.
-  const double k_best = std::round((measured_ms - solo_ms) / wait_ms);
+  // k waits explain the measured latency: as many as fit without the work falling below
+  // the solo latency (the batch never needs less GPU time than it takes alone), and at
+  // most floor((G - T) / W), so that k + 1 periods of at least one token each hold it.
+  const double k_best = std::floor((measured_ms - solo_ms) / wait_ms);
   const double k_max = measured_ms > token_ms ? std::floor((measured_ms - token_ms) / window_ms) : 0.0;
   const double k = std::clamp(k_best, 0.0, std::max(0.0, k_max));
   BatchWork w;

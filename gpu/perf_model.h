@@ -79,8 +79,10 @@ inline constexpr double kGridTokenWindowMs = 40.0;
 // Splits a measured latency `measured_ms` of one batch on an idle slice of quota `quota`
 // (window `window_ms`) into the work and launch-ahead that reproduce it under the token
 // schedule: with n = k + 1 token periods of quota·W + launch-ahead each, separated by waits
-// of W - quota·W, latency = work + k·(W - quota·W). k is the number of waits closest to
-// explaining the gap between the measured and the solo latency `solo_ms`.
+// of W - quota·W, latency = work + k·(W - quota·W). k is the largest number of waits that
+// leaves work >= the solo latency `solo_ms` (and fits), so work is in [solo, solo + W - q·W):
+// the excess over solo is the token mechanism's own cost (synchronisation, host gaps) that
+// the measurement holds.
 // REQUIRES: measured_ms > 0, solo_ms > 0, 0 < quota < 1, window_ms > 0.
 BatchWork SplitThrottledLatency(double measured_ms, double solo_ms, double quota, double window_ms);
 

@@ -218,7 +218,7 @@ void Executor::TryStartBatch(Instance& inst) {
   inst.work_left_ms = std::max(work.work_ms, 1e-6);
   inst.launch_ahead_ms = work.launch_ahead_ms;
   inst.overrunning = false;
-  metrics_.OnBatchStart(inst.model, static_cast<int>(n), 0.0);
+  metrics_.OnBatchStart(inst.model, static_cast<int>(n));
   PartitionRun& p = PartitionOf(inst);
   if (p.holder == inst.id) {
     // The previous batch ended inside this slice's token: the next one runs on in it (a
@@ -241,7 +241,6 @@ Executor::PartitionRun& Executor::PartitionOf(const Instance& inst) {
   if (key < 0) {
     key = static_cast<int>(partition_runs_.size());
     partition_runs_.emplace_back();
-    partition_runs_.back().gpu = inst.gpu;
     partition_runs_.back().key = key;
   }
   return partition_runs_[static_cast<size_t>(key)];
@@ -268,7 +267,7 @@ void Executor::Dispatch(PartitionRun& p) {
     TokenWindow& usage = UsageOf(usage_, w.slice);
     usage.Prune(now, window_);
     const SimTime used = usage.UsageIn(now, window_);
-    if (slice.quota < 1.0 && !usage.MayRun(now, window_, slice.quota)) {
+    if (slice.quota < 1.0 && used >= QuotaBudget(slice.quota, window_)) {
       first_runnable = std::min(first_runnable, usage.RunnableAt(now, window_, slice.quota));
       continue;
     }

@@ -126,7 +126,6 @@ class Executor final : public EventHandler {
   // The token scheduler of one SM partition.
   struct PartitionRun {
     int key = 0;                 // index in partition_runs_
-    int gpu = 0;
     int holder = -1;             // instance holding the token, or -1
     SimTime period_start = 0;    // when the holder's token was granted
     SimTime token_end = kForever;

@@ -92,11 +92,10 @@ void Metrics::OnDrop(const Request& r, SimTime now, DropReason reason) {
   }
 }
 
-void Metrics::OnBatchStart(int model, int batch, double sm_busy_s) {
+void Metrics::OnBatchStart(int model, int batch) {
   ModelCounters& m = models_[static_cast<size_t>(model)];
   ++m.batches;
   m.batched_requests += static_cast<uint64_t>(batch);
-  m.sm_busy_s += sm_busy_s;
 }
 
 void Metrics::OnGpuBusy(int model, double sm_busy_s) {

@@ -93,7 +93,7 @@ class Metrics {
   // `gpu_done` is when the batch finished; the request's latency adds the model's overhead.
   void OnComplete(const Request& r, SimTime batch_start, SimTime gpu_done, int instance, int batch);
   void OnDrop(const Request& r, SimTime now, DropReason reason);
-  void OnBatchStart(int model, int batch, double sm_busy_s);
+  void OnBatchStart(int model, int batch);
   // SM-seconds a model's slice held the GPU's SMs (one token period).
   void OnGpuBusy(int model, double sm_busy_s);
   void OnColdStart(int model) { ++models_[static_cast<size_t>(model)].cold_starts; }

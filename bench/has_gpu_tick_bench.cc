@@ -23,7 +23,7 @@ int main() {
     char name[16];
     std::snprintf(name, sizeof name, "fn%04d", f);
     j["models"][name] = {{"profile", profiles + (f % 2 ? "mobilenet_v3_large.csv" : "resnet50.csv")},
-                         {"slo_ms", 200}, {"memory_mb", 2000}, {"overhead_ms", 60}, {"max_batch", 4},
+                         {"slo_ms", 200}, {"memory_mb", 2000}, {"network_ms", 60}, {"max_batch", 4},
                          {"queue_timeout_s", 30}};
   }
   j["workload"] = {{{"type", "population"}, {"functions", functions}, {"total_rps", 5000}, {"end_s", duration_s}}};

@@ -101,6 +101,7 @@ void Executor::MaybeRetire(Instance& inst) {
     TryStartBatch(inst);
     return;
   }
+  if (!inst.cpu_idle()) return;  // its CPU tasks end by their own events
   inst.state = InstanceState::kGone;
   cluster_.FreeSlice(inst.slice, engine_.Now());
   auto& live = live_[static_cast<size_t>(inst.model)];
@@ -130,10 +131,15 @@ void Executor::Enqueue(RequestQueue& q, const Request& r, Kind timer_kind, uint6
 
 void Executor::ExpireQueue(RequestQueue& q, SimTime now, SimTime timeout, Kind timer_kind, uint64_t target) {
   q.timer_at = kForever;
+  const bool at_instance = timer_kind != kBufferTimeout;
   while (!q.items.empty() && q.items.front().arrival + timeout <= now) {
     Request r = q.items.front();
     q.items.pop_front();
-    Drop(r, DropReason::kQueueTimeout);
+    if (at_instance) {
+      DropAtInstance(r, instances_[static_cast<size_t>(target)]);
+    } else {
+      Drop(r, DropReason::kQueueTimeout);
+    }
   }
   ArmTimeout(q, timer_kind, target, timeout);
 }
@@ -146,6 +152,12 @@ void Executor::Admit(const Request& r) {
 
 void Executor::Route(const Request& r, int id) {
   Instance& inst = instances_[static_cast<size_t>(id)];
+  if (scenario_.models[static_cast<size_t>(r.model)].preprocess_ms > 0) {
+    PodTask t;
+    t.request = r;
+    StartCpuTask(inst, t);
+    return;
+  }
   Enqueue(inst.queue, r, kInstanceTimeout, static_cast<uint64_t>(id));
   if (!inst.busy()) TryStartBatch(inst);
 }
@@ -186,7 +198,7 @@ void Executor::TryStartBatch(Instance& inst) {
   while (!inst.queue.items.empty() && inst.queue.items.front().arrival + queue_timeout_[model] <= now) {
     Request r = inst.queue.items.front();
     inst.queue.items.pop_front();
-    Drop(r, DropReason::kQueueTimeout);
+    DropAtInstance(r, inst);
   }
   if (inst.queue.items.empty()) return;
   const size_t max_batch = static_cast<size_t>(inst.max_batch);
@@ -406,23 +418,106 @@ double Executor::Slowdown(const Instance& inst) const {
   return worst;
 }
 
+void Executor::Complete(const Request& r, SimTime batch_started_at, SimTime left_pod_at, int instance, int batch) {
+  metrics_.OnComplete(r, batch_started_at, left_pod_at, instance, batch);
+  --inflight_[static_cast<size_t>(r.model)];
+  --total_inflight_;
+}
+
 void Executor::FinishBatch(Instance& inst) {
   const SimTime now = engine_.Now();
   const int n = static_cast<int>(inst.batch.size());
+  const bool post = scenario_.models[static_cast<size_t>(inst.model)].postprocess_ms > 0;
   for (const Request& r : inst.batch) {
-    metrics_.OnComplete(r, inst.batch_started_at, now, inst.id, n);
+    if (post) {
+      StartCpuTask(inst, PodTask{r, true, inst.batch_started_at, n, 0});
+    } else {
+      Complete(r, inst.batch_started_at, now, inst.id, n);
+    }
   }
-  const int model = inst.model;
-  inflight_[static_cast<size_t>(model)] -= n;
-  total_inflight_ -= n;
   inst.batch.clear();
   const int id = inst.id;
-  if (listener_ != nullptr) listener_->OnBatchDone(id);
+  if (!post && listener_ != nullptr) listener_->OnSlotsFreed(id);
   Instance& after = instances_[static_cast<size_t>(id)];  // the listener may have grown the vector
   TryStartBatch(after);
   // No next batch: the token is given back at once rather than held idle to its end.
   PartitionRun& p = PartitionOf(after);
   if (p.holder == id && !after.running && !after.busy()) EndPeriod(p);
+  MaybeRetire(instances_[static_cast<size_t>(id)]);
+  if (arrivals_done_ && total_inflight_ == 0) engine_.Stop();
+}
+
+void Executor::DropAtInstance(const Request& r, Instance& inst) {
+  metrics_.OnDrop(r, engine_.Now(), DropReason::kQueueTimeout, inst.id);
+  EndRequest(r.model);
+  NoteSlotsFreed(inst);
+}
+
+void Executor::NoteSlotsFreed(Instance& inst) {
+  if (inst.slots_notice_armed || listener_ == nullptr) return;
+  inst.slots_notice_armed = true;
+  engine_.Schedule(engine_.Now(), this, Tag(kSlotsFreed, static_cast<uint64_t>(inst.id), 0));
+}
+
+void Executor::StartCpuTask(Instance& inst, PodTask task) {
+  const SimTime now = engine_.Now();
+  const ModelSpec& m = scenario_.models[static_cast<size_t>(inst.model)];
+  AdvanceCpu(inst, now);
+  task.work_left_ms = task.post ? m.postprocess_ms : m.preprocess_ms;
+  inst.on_cpu.push_back(task);
+  // A loading pod takes requests but starts on them once it is ready.
+  if (now < inst.ready_at) inst.cpu_progressed_at = inst.ready_at;
+  ScheduleCpu(inst, now);
+}
+
+// Processor sharing: n tasks on `cores` each progress at min(1, cores / n).
+static double CpuRate(double cores, size_t tasks) {
+  if (cores <= 0 || tasks == 0) return 1.0;
+  return std::min(1.0, cores / static_cast<double>(tasks));
+}
+
+void Executor::AdvanceCpu(Instance& inst, SimTime now) {
+  if (now > inst.cpu_progressed_at && !inst.on_cpu.empty()) {
+    const double rate = CpuRate(scenario_.models[static_cast<size_t>(inst.model)].pod_cpu_cores, inst.on_cpu.size());
+    const double done_ms = SimToMillis(now - inst.cpu_progressed_at) * rate;
+    for (PodTask& t : inst.on_cpu) t.work_left_ms -= done_ms;
+  }
+  inst.cpu_progressed_at = std::max(inst.cpu_progressed_at, now);
+}
+
+void Executor::ScheduleCpu(Instance& inst, SimTime now) {
+  ++inst.cpu_generation;
+  if (inst.on_cpu.empty()) return;
+  double least_ms = inst.on_cpu.front().work_left_ms;
+  for (const PodTask& t : inst.on_cpu) least_ms = std::min(least_ms, t.work_left_ms);
+  const double rate = CpuRate(scenario_.models[static_cast<size_t>(inst.model)].pod_cpu_cores, inst.on_cpu.size());
+  const SimTime from = std::max(now, inst.cpu_progressed_at);
+  const SimTime at = from + static_cast<SimTime>(std::ceil(std::max(0.0, least_ms) / rate * 1e6));
+  engine_.Schedule(at, this, Tag(kCpuDone, static_cast<uint64_t>(inst.id), inst.cpu_generation));
+}
+
+void Executor::OnCpuDone(Instance& inst, SimTime now) {
+  constexpr double kDoneMs = 1e-6;  // 1 ns of work
+  const int id = inst.id;
+  AdvanceCpu(inst, now);
+  auto due = std::stable_partition(inst.on_cpu.begin(), inst.on_cpu.end(),
+                                   [](const PodTask& t) { return t.work_left_ms > kDoneMs; });
+  std::vector<PodTask> done(due, inst.on_cpu.end());
+  inst.on_cpu.erase(due, inst.on_cpu.end());
+  ScheduleCpu(inst, now);
+  bool left = false;
+  for (const PodTask& t : done) {
+    Instance& at = instances_[static_cast<size_t>(id)];
+    if (t.post) {
+      Complete(t.request, t.batch_started_at, now, id, t.batch);
+      left = true;
+    } else {
+      Enqueue(at.queue, t.request, kInstanceTimeout, static_cast<uint64_t>(id));
+    }
+  }
+  Instance& after = instances_[static_cast<size_t>(id)];
+  if (!after.busy()) TryStartBatch(after);
+  if (left && listener_ != nullptr) listener_->OnSlotsFreed(id);
   MaybeRetire(instances_[static_cast<size_t>(id)]);
   if (arrivals_done_ && total_inflight_ == 0) engine_.Stop();
 }
@@ -444,6 +539,12 @@ void Executor::OnEvent(SimTime now, uint64_t tag) {
       MaybeRetire(after);
       break;
     }
+    case kCpuDone: {
+      Instance& inst = instances_[target];
+      if (generation != inst.cpu_generation) break;
+      OnCpuDone(inst, now);
+      break;
+    }
     case kRunStep: {
       Instance& inst = instances_[target];
       if (!inst.running || generation != inst.run_generation) break;
@@ -462,6 +563,12 @@ void Executor::OnEvent(SimTime now, uint64_t tag) {
       if (generation != inst.queue.timer_generation) break;
       ExpireQueue(inst.queue, now, queue_timeout_[static_cast<size_t>(inst.model)], kInstanceTimeout, target);
       MaybeRetire(inst);
+      break;
+    }
+    case kSlotsFreed: {
+      Instance& inst = instances_[target];
+      inst.slots_notice_armed = false;
+      if (listener_ != nullptr) listener_->OnSlotsFreed(inst.id);
       break;
     }
     case kBufferTimeout: {

@@ -21,8 +21,14 @@
 //  - while it runs, a batch is slowed by gpu-lets' interference from the batches running in
 //    the GPU's other partitions at the same time, recomputed for every runner whenever one
 //    starts or stops;
-//  - each request's latency adds the model's fixed overhead (network) after the GPU work,
-//    outside the instance;
+//  - time outside the GPU is split as DESIGN.md says: a routed request is first
+//    pre-processed in its pod (preprocess_ms of CPU), then queues for the GPU, and after its
+//    batch is post-processed in the pod (postprocess_ms); both hold a slot of the pod
+//    (Instance::inflight) but not the GPU. The pod's pre/post-processing share its
+//    pod_cpu_cores by processor sharing (n tasks each progress at min(1, cores / n); 0 = no
+//    limit): an OS scheduler, or a Python server's GIL at 1 core. The request's latency
+//    then adds network_ms, outside the pod, holding nothing.
+//    Requests that time out at an instance free their slots for the policy's routing;
 //  - instances pass Loading -> Ready -> Draining -> Gone; a slice is freed only when its
 //    instance is Gone, and slices are allocated through the Cluster, which enforces the
 //    invariants.
@@ -52,7 +58,8 @@ namespace gpuslice {
 class ExecutorListener {
  public:
   virtual void OnInstanceReady(int /*instance*/) {}
-  virtual void OnBatchDone(int /*instance*/) {}
+  // Requests left the instance (a batch ended, or post-processing did): it may take more.
+  virtual void OnSlotsFreed(int /*instance*/) {}
   virtual void OnInstanceGone(int /*instance*/) {}
 
  protected:
@@ -121,7 +128,8 @@ class Executor final : public EventHandler {
 
  private:
   enum Kind : uint64_t {
-    kReady = 1, kRunStep = 2, kInstanceTimeout = 3, kBufferTimeout = 4, kBatchTimer = 5, kPartitionWake = 6
+    kReady = 1, kRunStep = 2, kInstanceTimeout = 3, kBufferTimeout = 4, kBatchTimer = 5, kPartitionWake = 6,
+    kCpuDone = 7, kSlotsFreed = 8
   };
   // The token scheduler of one SM partition.
   struct PartitionRun {
@@ -155,6 +163,21 @@ class Executor final : public EventHandler {
   // gpu-lets' slowdown of `inst` from the batches now running in its GPU's other partitions.
   double Slowdown(const Instance& inst) const;
   void FinishBatch(Instance& inst);
+  // Starts pre- or post-processing of `task` on the pod's shared CPU.
+  void StartCpuTask(Instance& inst, PodTask task);
+  // Brings the pod's CPU tasks up to now, and re-arms the event of the next to finish.
+  void AdvanceCpu(Instance& inst, SimTime now);
+  void ScheduleCpu(Instance& inst, SimTime now);
+  // Ends the CPU tasks done by now: pre-processed requests join the GPU queue,
+  // post-processed ones complete.
+  void OnCpuDone(Instance& inst, SimTime now);
+  // Requests timed out at the instance: tells the listener at once, after the current event
+  // (so that its routing never re-enters a batch start).
+  void NoteSlotsFreed(Instance& inst);
+  // Drops a timed-out request waiting at an instance, and tells the policy its slot is free.
+  void DropAtInstance(const Request& r, Instance& inst);
+  // A request leaves its pod: completed at `left_pod_at`.
+  void Complete(const Request& r, SimTime batch_started_at, SimTime left_pod_at, int instance, int batch);
   void MaybeRetire(Instance& inst);
   void Enqueue(RequestQueue& q, const Request& r, Kind timer_kind, uint64_t target);
   void ArmTimeout(RequestQueue& q, Kind timer_kind, uint64_t target, SimTime timeout);

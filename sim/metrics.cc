@@ -32,7 +32,7 @@ Metrics::Metrics(const Scenario& scenario, RequestSink* sink)
       model_samples_(scenario.per_model_timeseries ? scenario.models.size() : 0) {
   for (const ModelSpec& m : scenario.models) {
     slo_.push_back(MillisToSim(m.slo_ms));
-    overhead_.push_back(MillisToSim(m.overhead_ms));
+    network_.push_back(MillisToSim(m.network_ms));
   }
 }
 
@@ -60,26 +60,26 @@ void Metrics::OnArrival(const Request& r, SimTime now) {
   CountEvent(r.model, now, &IntervalCounts::arrivals);
 }
 
-void Metrics::OnComplete(const Request& r, SimTime batch_start, SimTime gpu_done, int instance, int batch) {
+void Metrics::OnComplete(const Request& r, SimTime batch_start, SimTime left_pod, int instance, int batch) {
   ModelCounters& m = models_[static_cast<size_t>(r.model)];
-  const SimTime end = gpu_done + overhead_[static_cast<size_t>(r.model)];
+  const SimTime end = left_pod + network_[static_cast<size_t>(r.model)];
   const SimTime latency = end - r.arrival;
   ++m.completed;
   const bool late = latency > slo_[static_cast<size_t>(r.model)];
   if (late) ++m.completed_late;
   m.latency.Add(latency);
   m.queue_wait.Add(batch_start - r.arrival);
-  m.in_system.AddRate(gpu_done, -1.0);
-  m.ended_system_time_s += SimToSeconds(gpu_done - r.arrival);
-  CountEvent(r.model, gpu_done, &IntervalCounts::completions, SimToMillis(latency));
-  if (late) CountEvent(r.model, gpu_done, &IntervalCounts::violations);
+  m.in_system.AddRate(left_pod, -1.0);
+  m.ended_system_time_s += SimToSeconds(left_pod - r.arrival);
+  CountEvent(r.model, left_pod, &IntervalCounts::completions, SimToMillis(latency));
+  if (late) CountEvent(r.model, left_pod, &IntervalCounts::violations);
   if (sink_ != nullptr) {
     sink_->Write(RequestRecord{r.id, r.function, r.model, r.arrival, batch_start, end, instance, batch, 0,
                                r.input_tokens, r.output_tokens});
   }
 }
 
-void Metrics::OnDrop(const Request& r, SimTime now, DropReason reason) {
+void Metrics::OnDrop(const Request& r, SimTime now, DropReason reason, int instance) {
   ModelCounters& m = models_[static_cast<size_t>(r.model)];
   ++m.dropped[static_cast<size_t>(reason) - 1];
   m.in_system.AddRate(now, -1.0);
@@ -87,7 +87,7 @@ void Metrics::OnDrop(const Request& r, SimTime now, DropReason reason) {
   CountEvent(r.model, now, &IntervalCounts::drops);
   CountEvent(r.model, now, &IntervalCounts::violations);
   if (sink_ != nullptr) {
-    sink_->Write(RequestRecord{r.id, r.function, r.model, r.arrival, -1, now, -1, 0,
+    sink_->Write(RequestRecord{r.id, r.function, r.model, r.arrival, -1, now, instance, 0,
                                static_cast<uint8_t>(reason), r.input_tokens, r.output_tokens});
   }
 }

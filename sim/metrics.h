@@ -90,9 +90,11 @@ class Metrics {
   Metrics& operator=(const Metrics&) = delete;
 
   void OnArrival(const Request& r, SimTime now);
-  // `gpu_done` is when the batch finished; the request's latency adds the model's overhead.
-  void OnComplete(const Request& r, SimTime batch_start, SimTime gpu_done, int instance, int batch);
-  void OnDrop(const Request& r, SimTime now, DropReason reason);
+  // `left_pod` is when the request left its pod (its batch, then any post-processing, done);
+  // its latency adds the model's network time.
+  void OnComplete(const Request& r, SimTime batch_start, SimTime left_pod, int instance, int batch);
+  // `instance`: where it was dropped; -1 outside any instance (the model's buffer).
+  void OnDrop(const Request& r, SimTime now, DropReason reason, int instance = -1);
   void OnBatchStart(int model, int batch);
   // SM-seconds a model's slice held the GPU's SMs (one token period).
   void OnGpuBusy(int model, double sm_busy_s);
@@ -120,7 +122,7 @@ class Metrics {
 
   std::vector<ModelCounters> models_;
   std::vector<SimTime> slo_;
-  std::vector<SimTime> overhead_;
+  std::vector<SimTime> network_;
   SimTime interval_;
   bool per_model_series_;
   RequestSink* sink_;

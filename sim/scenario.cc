@@ -90,7 +90,14 @@ ModelSpec ParseModel(const JsonObject& m, const std::string& name, const std::st
   spec.slo_ms = m.Positive("slo_ms");
   spec.memory_mb = static_cast<long>(m.Positive("memory_mb"));
   spec.load_time_s = m.NonNegative("load_time_s", 0.0);
-  spec.overhead_ms = m.NonNegative("overhead_ms", 0.0);
+  if (m.Has("overhead_ms") && m.Has("network_ms")) {
+    throw m.Error("overhead_ms", "give network_ms (overhead_ms is its old name), not both");
+  }
+  spec.overhead_alias = m.Has("overhead_ms");
+  spec.network_ms = m.NonNegative(spec.overhead_alias ? "overhead_ms" : "network_ms", 0.0);
+  spec.preprocess_ms = m.NonNegative("preprocess_ms", 0.0);
+  spec.postprocess_ms = m.NonNegative("postprocess_ms", 0.0);
+  spec.pod_cpu_cores = m.NonNegative("pod_cpu_cores", 0.0);
   spec.max_batch = static_cast<int>(m.IntegerIn("max_batch", 1, 1, 4096));
   spec.batch_timeout_ms = m.NonNegative("batch_timeout_ms", 0.0);
   spec.queue_timeout_s = m.Positive("queue_timeout_s", 300.0);
@@ -346,6 +353,13 @@ Scenario ParseScenario(const nlohmann::ordered_json& root_json, const std::strin
       s.warnings.push_back("/models/" + m.name + ": no L2/DRAM utilisation given or estimable (no zoo model or "
                            "roofline); it neither causes nor suffers interference");
     }
+    if (m.overhead_alias) {
+      s.warnings.push_back("/models/" + m.name + "/overhead_ms: read as network_ms (latency outside the pod, holding "
+                           "nothing); in-pod pre/post-processing is preprocess_ms/postprocess_ms");
+    }
+    if (m.pod_cpu_cores > 0 && m.in_pod_ms() <= 0) {
+      s.warnings.push_back("/models/" + m.name + "/pod_cpu_cores: has no effect without preprocess_ms or postprocess_ms");
+    }
     if (m.batch_timeout_ms > 0 && m.max_batch == 1) {
       s.warnings.push_back("/models/" + m.name + "/batch_timeout_ms: has no effect with max_batch 1");
     }
@@ -397,7 +411,9 @@ nlohmann::ordered_json Scenario::ToJson(const PolicyRunSpec* run) const {
                   {"interference", {{"enabled", interference}, {"coefficients", interference_coefficients}}}};
   for (const ModelSpec& m : models) {
     nlohmann::ordered_json mj{{"slo_ms", m.slo_ms}, {"memory_mb", m.memory_mb}, {"load_time_s", m.load_time_s},
-                      {"overhead_ms", m.overhead_ms}, {"max_batch", m.max_batch},
+                      {"network_ms", m.network_ms}, {"preprocess_ms", m.preprocess_ms},
+                      {"postprocess_ms", m.postprocess_ms}, {"pod_cpu_cores", m.pod_cpu_cores},
+                      {"max_batch", m.max_batch},
                       {"batch_timeout_ms", m.batch_timeout_ms}, {"queue_timeout_s", m.queue_timeout_s},
                       };
     if (m.interference_source == "scenario") {

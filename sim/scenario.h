@@ -32,7 +32,12 @@ struct ModelSpec {
   double slo_ms = 0;
   long memory_mb = 0;
   double load_time_s = 0;
-  double overhead_ms = 0;       // added to every request's latency, outside the GPU
+  // Per-request time outside the GPU (docs/model.md "Time outside the GPU"):
+  double network_ms = 0;        // outside the pod (client, ingress): latency only
+  double preprocess_ms = 0;     // inside the pod before the GPU queue: holds a slot of the pod
+  double postprocess_ms = 0;    // inside the pod after the batch: holds a slot of the pod
+  double pod_cpu_cores = 0;     // CPU the pod's pre/post-processing shares; 0 = no limit
+  bool overhead_alias = false;  // the scenario said overhead_ms (read as network_ms)
   int max_batch = 1;
   double batch_timeout_ms = 0;  // wait this long for a full batch; 0 = dispatch at once
   double queue_timeout_s = 0;   // a request still waiting this long after arrival is dropped
@@ -46,6 +51,16 @@ struct ModelSpec {
   std::string interference_source;  // "scenario", "zoo estimate", "roofline estimate", "none"
   double noise_cv = 0;              // log-normal CV: the profile's measured spread, else the scenario's
   LatencyCurve curve;
+
+  // In-pod time per request, and all of a request's time outside the GPU.
+  double in_pod_ms() const { return preprocess_ms + postprocess_ms; }
+  double outside_gpu_ms() const { return network_ms + in_pod_ms(); }
+  // Requests per second one pod serves at most, given what its GPU work allows: its CPU
+  // stage completes at most pod_cpu_cores × 1000 / in_pod_ms() per second.
+  double PodRps(double gpu_rps) const {
+    if (pod_cpu_cores <= 0 || in_pod_ms() <= 0) return gpu_rps;
+    return std::min(gpu_rps, pod_cpu_cores * 1000.0 / in_pod_ms());
+  }
 
   double L2Util(int batch) const { return UtilAt(l2_util_by_batch, batch); }
   double DramUtil(int batch) const { return UtilAt(dram_util_by_batch, batch); }

@@ -216,6 +216,7 @@ RunResult RunSimulation(const Scenario& scenario, const PolicyRunSpec& run, cons
   for (const Instance& inst : executor.all_instances()) {
     for (const Request& r : inst.queue.items) count(r);
     for (const Request& r : inst.batch) count(r);
+    for (const PodTask& t : inst.on_cpu) count(t.request);
   }
   for (size_t m = 0; m < scenario.models.size(); ++m) {
     Request r;

@@ -27,7 +27,7 @@ Json Step(Json policy) {
       {"name", "step"},
       {"cluster", {{"nodes", {{{"count", 4}, {"gpu", "V100-16GB"}}}}}},
       {"models", {{"resnet50", {{"profile", "gpu/profiles/v100/resnet50.csv"}, {"slo_ms", 200}, {"memory_mb", 2700},
-                                {"load_time_s", 4}, {"overhead_ms", 60}, {"max_batch", 4}, {"queue_timeout_s", 30}}}}},
+                                {"load_time_s", 4}, {"network_ms", 60}, {"max_batch", 4}, {"queue_timeout_s", 30}}}}},
       {"workload", {{{"type", "stages"}, {"function", "resnet50"}, {"rates_rps", {5, 5, 80, 80, 80, 80, 2, 2, 2, 2, 2, 2}},
                      {"stage_s", 10}}}},
       {"policies", {{"has", policy}}},

@@ -126,7 +126,7 @@ TEST(WholeGpu, BatchTimeoutHoldsALoneRequest) {
 TEST(WholeGpu, OverheadAddsToLatencyNotToServerTime) {
   nlohmann::ordered_json load = {{{"type", "stages"}, {"function", "m"}, {"rates_rps", {10}}, {"stage_s", 10}}};
   auto j = OneModel(20, load, {{"policy", "whole-gpu"}, {"warm_start", true}, {"autoscaling", false}});
-  j["models"]["m"]["overhead_ms"] = 60;
+  j["models"]["m"]["network_ms"] = 60;
   j["models"]["m"]["slo_ms"] = 79.5;
   RunResult r = testing::RunInline(j);
   EXPECT_DOUBLE_EQ(r.overall.latency_mean_ms, 80.0);

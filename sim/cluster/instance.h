@@ -35,6 +35,16 @@ struct RequestQueue {
   uint32_t timer_generation = 0;
 };
 
+// A request in its pod's CPU stage: pre-processing before the GPU queue, or
+// post-processing after its batch.
+struct PodTask {
+  Request request;
+  bool post = false;
+  SimTime batch_started_at = 0;  // post only: its batch's start and size, for the metrics
+  int batch = 0;
+  double work_left_ms = 0;        // CPU time still to do, at one core's speed
+};
+
 enum class InstanceState : uint8_t { kLoading, kReady, kDraining, kGone };
 const char* InstanceStateName(InstanceState state);
 
@@ -62,8 +72,18 @@ struct Instance {
   bool running = false;          // holds its partition's token and executes
   uint32_t run_generation = 0;
 
+  // The pod's CPU stage (sim/executor.cc): requests here hold a slot of the pod, not the GPU.
+  std::vector<PodTask> on_cpu;      // pre- or post-processing, sharing the pod's CPU
+  SimTime cpu_progressed_at = 0;
+  uint32_t cpu_generation = 0;
+  bool slots_notice_armed = false;  // a same-time event will tell the policy slots freed
+
   bool busy() const { return !batch.empty(); }
-  int inflight() const { return static_cast<int>(queue.items.size() + batch.size()); }
+  // Requests the pod holds: in its CPU stage, queued for the GPU or in its batch.
+  int inflight() const {
+    return static_cast<int>(queue.items.size() + batch.size() + on_cpu.size());
+  }
+  bool cpu_idle() const { return on_cpu.empty(); }
   bool accepting() const { return state == InstanceState::kReady || state == InstanceState::kLoading; }
 };
 

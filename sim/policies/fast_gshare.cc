@@ -44,7 +44,7 @@ void FastGSharePolicy::Start(PolicyContext& ctx) {
   for (int m = 0; m < static_cast<int>(ctx.scenario.models.size()); ++m) {
     const double ms = predictor_->PredictMs(
         m, config_.batch, SliceShape{SmCountFor(gpu, config_.sm_percent), gpu.spec->sm_count, config_.quota});
-    per_pod_rps_.push_back(config_.batch / (ms / 1000.0));
+    per_pod_rps_.push_back(ctx.scenario.models[static_cast<size_t>(m)].PodRps(config_.batch / (ms / 1000.0)));
     for (int i = 0; i < config_.initial_pods; ++i) {
       PlaceSlice(ctx, m, config_.sm_percent, config_.quota, config_.warm_start, config_.batch, "initial pod");
     }
@@ -64,7 +64,7 @@ void FastGSharePolicy::OnInstanceReady(int instance) {
   router_.Dispatch(ctx_->executor, ctx_->executor.instance(instance).model);
 }
 
-void FastGSharePolicy::OnBatchDone(int instance) {
+void FastGSharePolicy::OnSlotsFreed(int instance) {
   router_.Dispatch(ctx_->executor, ctx_->executor.instance(instance).model);
 }
 

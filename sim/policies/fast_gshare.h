@@ -47,7 +47,7 @@ class FastGSharePolicy final : public Policy, public EventHandler {
   void Start(PolicyContext& ctx) override;
   void OnArrival(const Request& request) override;
   void OnInstanceReady(int instance) override;
-  void OnBatchDone(int instance) override;
+  void OnSlotsFreed(int instance) override;
   void OnEvent(SimTime now, uint64_t tag) override;
 
   // The pod count the heuristic wants for `rps` given `pods` of `per_pod_rps` each.

@@ -19,7 +19,7 @@ double GpuletPlan::duty_ms() const {
 
 GpuletPolicy::GpuletPolicy(const JsonObject& c, const Scenario& scenario)
     : scenario_(scenario),
-      router_(0, 0),
+      router_(static_cast<int>(c.IntegerIn("container_concurrency", 0, 0, 1'000'000)), 0),
       window_rates_(scenario.models.size()),
       scheduled_target_(scenario.models.size(), 0.0),
       old_instances_(scenario.models.size()),
@@ -98,7 +98,7 @@ std::vector<GpuletPlan> GpuletPolicy::Partition(const std::vector<double>& rates
   });
   for (int m : order) {
     const ModelSpec& spec = scenario_.models[static_cast<size_t>(m)];
-    const double budget = spec.slo_ms - spec.overhead_ms;  // the GPU's share of the SLO
+    const double budget = spec.slo_ms - spec.outside_gpu_ms();  // the GPU's share of the SLO
     double remaining = rates[static_cast<size_t>(m)];
     // Rule 2: the saturated partition, batch the largest b with 2·L(b, p) <= SLO; a larger
     // partition only if its throughput per % of SMs is at least 5% better.
@@ -108,7 +108,7 @@ std::vector<GpuletPlan> GpuletPolicy::Partition(const std::vector<double>& rates
       for (int b = spec.max_batch; b >= 1; --b) {
         const double l = LatencyMs(m, p, b, slowdown, gpu_sms);
         if (2 * l > budget) continue;
-        const double tput = 1000.0 * b / l;
+        const double tput = spec.PodRps(1000.0 * b / l);  // a pod's CPU stage may bound it
         if (best_p < 0 || tput / p > best_tput / best_p * (1 + config_.marginal_gain)) {
           best_p = p, best_tput = tput, best_b = b, best_latency = l;
         }
@@ -171,7 +171,7 @@ std::vector<GpuletPlan> GpuletPolicy::Partition(const std::vector<double>& rates
         bool ok = sum <= duty;
         for (const GpuletShare& s : trial.shares) {
           const ModelSpec& ms = scenario_.models[static_cast<size_t>(s.model)];
-          ok = ok && duty + sum <= ms.slo_ms - ms.overhead_ms;
+          ok = ok && duty + sum <= ms.slo_ms - ms.outside_gpu_ms();
         }
         if (!ok) continue;
         host = trial;
@@ -307,7 +307,7 @@ void GpuletPolicy::OnInstanceReady(int instance) {
   router_.Dispatch(ctx_->executor, model);
 }
 
-void GpuletPolicy::OnBatchDone(int instance) {
+void GpuletPolicy::OnSlotsFreed(int instance) {
   router_.Dispatch(ctx_->executor, ctx_->executor.instance(instance).model);
 }
 

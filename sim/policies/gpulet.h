@@ -78,7 +78,7 @@ class GpuletPolicy final : public Policy, public EventHandler {
   void Start(PolicyContext& ctx) override;
   void OnArrival(const Request& request) override;
   void OnInstanceReady(int instance) override;
-  void OnBatchDone(int instance) override;
+  void OnSlotsFreed(int instance) override;
   void OnEvent(SimTime now, uint64_t tag) override;
 
   // The elastic partitioning of `rates` (per model) onto `gpus` empty GPUs of `gpu_sms` SMs

@@ -24,7 +24,10 @@ double KalmanRate::Update(double z) {
 }
 
 HasGpuPolicy::HasGpuPolicy(const JsonObject& c, const Scenario& scenario)
-    : scenario_(scenario), router_(0, 0), last_down_(scenario.models.size(), -1) {
+    : scenario_(scenario),
+      // The platform's limit of requests in flight per pod (0 = none), as for every policy.
+      router_(static_cast<int>(c.IntegerIn("container_concurrency", 0, 0, 1'000'000)), 0),
+      last_down_(scenario.models.size(), -1) {
   HasGpuConfig& k = config_;
   k.interval_s = c.Positive("interval_s", 2.0);
   k.rate_window_s = c.Positive("rate_window_s", 10.0);
@@ -70,7 +73,7 @@ bool HasGpuPolicy::MeetsSlo(int model, double sm_percent, double quota) const {
   const Gpu& gpu = ctx_->cluster.gpu(0);
   const ModelSpec& m = scenario_.models[static_cast<size_t>(model)];
   const double l = predictor_->PredictMs(model, config_.batch, SliceShape{SmCountFor(gpu, sm_percent), gpu.spec->sm_count, quota});
-  return l + m.overhead_ms <= m.slo_ms;
+  return l + m.outside_gpu_ms() <= m.slo_ms;
 }
 
 double HasGpuPolicy::Capacity(int model) const {
@@ -294,7 +297,7 @@ void HasGpuPolicy::OnInstanceReady(int instance) {
   router_.Dispatch(ctx_->executor, ctx_->executor.instance(instance).model);
 }
 
-void HasGpuPolicy::OnBatchDone(int instance) {
+void HasGpuPolicy::OnSlotsFreed(int instance) {
   router_.Dispatch(ctx_->executor, ctx_->executor.instance(instance).model);
 }
 

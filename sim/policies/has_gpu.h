@@ -20,7 +20,7 @@
 //               (floor 5%), then remove the smallest pods while the rest keep 0.9 × the
 //               prediction covered; never the last pod.
 // Every configuration chosen (a new pod's quota, a lowered quota, a new GPU's shape) must
-// keep the predicted latency + the model's overhead within its SLO when one can.
+// keep the predicted latency + the model's time outside the GPU within its SLO when one can.
 // Where the public code differs from the paper (has_autoscaling.go): the code computes GPU
 // occupancy with an integer division (option occupancy_integer_division), and does not check
 // that two rows' SM shares fit in 100% (here the cluster refuses such a slice and the refusal
@@ -93,7 +93,7 @@ class HasGpuPolicy final : public Policy, public EventHandler {
   void Start(PolicyContext& ctx) override;
   void OnArrival(const Request& request) override;
   void OnInstanceReady(int instance) override;
-  void OnBatchDone(int instance) override;
+  void OnSlotsFreed(int instance) override;
   void OnEvent(SimTime now, uint64_t tag) override;
 
   // The scaler's throughput model of one pod (rps).
@@ -109,7 +109,7 @@ class HasGpuPolicy final : public Policy, public EventHandler {
   bool AddPodOnGpu(int model, int gpu, double shortfall, bool warm = false);
   bool AddPodOnNewGpu(int model);
   double Occupancy(int gpu) const;
-  // Predicted batch latency + overhead within the model's SLO.
+  // Predicted batch latency + the model's time outside the GPU within its SLO.
   bool MeetsSlo(int model, double sm_percent, double quota) const;
 
   HasGpuConfig config_;

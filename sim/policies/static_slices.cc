@@ -46,7 +46,7 @@ int StaticSlicesPolicy::SizePods(const PodSpec& pod, const Predictor& predictor,
   BatchWork work{predictor.PredictMs(pod.model, batch, SliceShape{sm, gpu_sm_count, 1.0}), 0.0};
   if (pod.quota < 1.0) work = SplitThrottledLatency(latency_ms, work.work_ms, pod.quota, kGridTokenWindowMs);
   const double interval_ms = std::max(latency_ms, SaturatedBatchIntervalMs(work, pod.quota, scenario.token_window_ms));
-  const double throughput = batch / (interval_ms / 1000.0);
+  const double throughput = scenario.models[static_cast<size_t>(pod.model)].PodRps(batch / (interval_ms / 1000.0));
   return std::max(1, static_cast<int>(std::ceil(pod.rate_rps / (throughput * pod.target_utilization) - 1e-9)));
 }
 
@@ -69,7 +69,7 @@ void StaticSlicesPolicy::OnInstanceReady(int instance) {
   router_.Dispatch(ctx_->executor, ctx_->executor.instance(instance).model);
 }
 
-void StaticSlicesPolicy::OnBatchDone(int instance) {
+void StaticSlicesPolicy::OnSlotsFreed(int instance) {
   router_.Dispatch(ctx_->executor, ctx_->executor.instance(instance).model);
 }
 

@@ -40,7 +40,7 @@ class StaticSlicesPolicy final : public Policy {
   void Start(PolicyContext& ctx) override;
   void OnArrival(const Request& request) override;
   void OnInstanceReady(int instance) override;
-  void OnBatchDone(int instance) override;
+  void OnSlotsFreed(int instance) override;
 
   // The number of pods an entry asks for under `predictor`.
   static int SizePods(const PodSpec& pod, const Predictor& predictor, const Scenario& scenario, int gpu_sm_count);

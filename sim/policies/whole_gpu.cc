@@ -107,7 +107,7 @@ void WholeGpuPolicy::OnInstanceReady(int instance) {
   router_.Dispatch(ctx_->executor, ctx_->executor.instance(instance).model);
 }
 
-void WholeGpuPolicy::OnBatchDone(int instance) {
+void WholeGpuPolicy::OnSlotsFreed(int instance) {
   router_.Dispatch(ctx_->executor, ctx_->executor.instance(instance).model);
 }
 

@@ -63,7 +63,7 @@ class WholeGpuPolicy final : public Policy, public EventHandler {
   void Start(PolicyContext& ctx) override;
   void OnArrival(const Request& request) override;
   void OnInstanceReady(int instance) override;
-  void OnBatchDone(int instance) override;
+  void OnSlotsFreed(int instance) override;
   void OnEvent(SimTime now, uint64_t tag) override;
 
   const WholeGpuConfig& config() const { return config_; }

@@ -26,11 +26,11 @@ int main(int argc, char** argv) {
       {"cluster", {{"nodes", {{{"count", 16}, {"gpus_per_node", 4}, {"gpu", "V100-16GB"}}}}}},
       {"models",
        {{"resnet50", {{"profile", profiles + "resnet50.csv"}, {"slo_ms", 200}, {"memory_mb", 2700},
-                      {"load_time_s", 4}, {"overhead_ms", 60}, {"max_batch", 8}, {"queue_timeout_s", 30}}},
+                      {"load_time_s", 4}, {"network_ms", 10}, {"preprocess_ms", 52}, {"postprocess_ms", 2}, {"max_batch", 8}, {"queue_timeout_s", 30}}},
         {"mobilenet", {{"profile", profiles + "mobilenet_v3_large.csv"}, {"slo_ms", 150}, {"memory_mb", 2700},
-                       {"load_time_s", 3}, {"overhead_ms", 60}, {"max_batch", 8}, {"queue_timeout_s", 30}}}}},
+                       {"load_time_s", 3}, {"network_ms", 10}, {"preprocess_ms", 52}, {"postprocess_ms", 2}, {"max_batch", 8}, {"queue_timeout_s", 30}}}}},
       {"executor", {{"noise", {{"kind", "lognormal"}, {"cv", 0.05}}}}},
-      {"policies", {{"kserve", {{"policy", "whole-gpu"}, {"container_concurrency", 16}, {"initial_replicas", 24}}}}},
+      {"policies", {{"kserve", {{"policy", "whole-gpu"}, {"container_concurrency", 32}, {"initial_replicas", 24}}}}},
   };
   for (int f = 0; f < functions; ++f) {
     const std::string name = "fn" + std::to_string(f);

@@ -75,6 +75,58 @@ TEST(WholeGpu, ScalesOutUnderLoadUpToMaxReplicas) {
   EXPECT_EQ(capped.overall.peak_instances, 2);
 }
 
+// Knative's autoscaler.go on hand-built states. One warm replica, target 1 (HAS-GPU's
+// `scaleTarget: 1`) at 70% utilisation: TargetValue 0.7. Requests of 100 ms arrive evenly
+// at 8 rps, so exactly 0.8 are in flight at every instant (no queueing: one at a time).
+TEST(WholeGpu, KpaPanicsOnTheRoundedPodCount) {
+  // dppc = ceil(0.8 / 0.7) = 2, and "isOverPanicThreshold := dppc/readyPodsCount >=
+  // spec.PanicThreshold" is 2 / 1 >= 2: panic at the first tick with data. (The unrounded
+  // ratio, 1.14, would never panic.) In panic the count is max(dspc, dppc) = 2.
+  auto j = OneModel(100, {{{"type", "stages"}, {"function", "m"}, {"rates_rps", {8}}, {"stage_s", 20}, {"spacing", "even"}}},
+                    {{"policy", "whole-gpu"}, {"target", 1}, {"warm_start", true}});
+  RunResult r = testing::RunInline(j);
+  double panic_at = -1;
+  bool scaled_to_two = false;
+  for (const Action& a : r.actions.actions()) {
+    if (a.kind == "panic" && a.detail.rfind("enter", 0) == 0 && panic_at < 0) panic_at = SimToSeconds(a.time);
+    if (a.kind == "scale" && a.detail.rfind("1 -> 2", 0) == 0) scaled_to_two = true;
+  }
+  EXPECT_DOUBLE_EQ(panic_at, 2.0);  // the first 2 s tick
+  EXPECT_TRUE(scaled_to_two);
+}
+
+TEST(WholeGpu, KpaInPanicNeverScalesDownAndLeavesAStableWindowAfterTheLastSurge) {
+  // The same 0.8 in flight for 20 s, then nothing. Panic starts at 2 s (above) and asks for
+  // a second pod; while it loads, dppc / ready = 2 / 1 keeps panic going, and once it is
+  // ready 2 / 2 = 1 does not. "a.panicTime.Add(spec.StableWindow).Before(now)" then ends
+  // panic at the first tick strictly more than 60 s after the last tick over the threshold,
+  // and "We do not scale down while in panic mode": no 2 -> 1 before the exit.
+  std::vector<double> rates(12, 0.0);
+  rates[0] = 8;
+  rates[1] = 8;
+  rates[11] = 0.1;  // one late request keeps the run going past the exit
+  auto j = OneModel(100, {{{"type", "stages"}, {"function", "m"}, {"rates_rps", rates}, {"stage_s", 10}, {"spacing", "even"}}},
+                    {{"policy", "whole-gpu"}, {"target", 1}, {"warm_start", true}, {"min_replicas", 1}});
+  RunResult r = testing::RunInline(j);
+  double second_ready = -1, exit_at = -1, first_down = -1;
+  int panics = 0;
+  for (const Action& a : r.actions.actions()) {
+    if (a.kind == "ready" && a.instance == 1) second_ready = SimToSeconds(a.time);
+    if (a.kind == "panic" && a.detail == "exit") exit_at = SimToSeconds(a.time);
+    if (a.kind == "panic" && a.detail.rfind("enter", 0) == 0) ++panics;
+    if (a.kind == "scale" && a.detail.rfind("2 -> 1", 0) == 0 && first_down < 0) first_down = SimToSeconds(a.time);
+  }
+  ASSERT_GT(second_ready, 0);
+  ASSERT_GT(exit_at, 0);
+  EXPECT_EQ(panics, 1);
+  // The last tick over the threshold is the last 2 s tick at or before the second pod's
+  // ready time (2 s container start + 4 s load after the 2 s tick: 8 s).
+  EXPECT_DOUBLE_EQ(second_ready, 8.0);
+  EXPECT_GT(exit_at, 6.0 + 60.0);
+  EXPECT_LE(exit_at, 8.0 + 60.0 + 2.0);
+  EXPECT_GE(first_down, exit_at);
+}
+
 TEST(WholeGpu, ContainerConcurrencyBoundsTheBatch) {
   nlohmann::ordered_json load = {{{"type", "poisson"}, {"function", "m"}, {"rate_rps", 300}, {"end_s", 30}}};
   auto j = OneModel(10, load, {{"policy", "whole-gpu"}, {"container_concurrency", 2}, {"warm_start", true},

@@ -141,33 +141,40 @@ void WholeGpuPolicy::ScaleModel(int model, SimTime now) {
 
   int ready = 0;
   const int scale = Scale(model, &ready);
+  // Knative's autoscaler.go, Scale(), rule by rule:
+  // "readyPodsCount := math.Max(1, float64(originalReadyPodsCount))"
   const double ready_for_rates = std::max(1, ready);
-  const int up_limit = static_cast<int>(std::ceil(config_.max_scale_up_rate * ready_for_rates));
-  const int down_limit = static_cast<int>(std::floor(ready_for_rates / config_.max_scale_down_rate));
-  auto rate_limited = [&](double pods) {
-    int p = static_cast<int>(std::ceil(pods - 1e-9));
-    return std::clamp(p, std::min(down_limit, up_limit), up_limit);
-  };
-  const int desired_stable = rate_limited(stable / target_per_pod_);
-  const int desired_panic = rate_limited(panic / target_per_pod_);
-
-  const bool over_panic = panic / target_per_pod_ / ready_for_rates >= config_.panic_threshold_percent / 100.0;
+  // "maxScaleUp := math.Ceil(spec.MaxScaleUpRate * readyPodsCount)"
+  // "maxScaleDown = math.Floor(readyPodsCount / spec.MaxScaleDownRate)"
+  const double max_up = std::ceil(config_.max_scale_up_rate * ready_for_rates);
+  const double max_down = std::floor(ready_for_rates / config_.max_scale_down_rate);
+  // "dspc := math.Ceil(observedStableValue / spec.TargetValue)", and dppc for panic
+  const double dspc = std::ceil(stable / target_per_pod_ - 1e-9);
+  const double dppc = std::ceil(panic / target_per_pod_ - 1e-9);
+  // "desiredStablePodCount := int32(math.Min(math.Max(dspc, maxScaleDown), maxScaleUp))"
+  const int desired_stable = static_cast<int>(std::min(std::max(dspc, max_down), max_up));
+  const int desired_panic = static_cast<int>(std::min(std::max(dppc, max_down), max_up));
+  // "isOverPanicThreshold := dppc/readyPodsCount >= spec.PanicThreshold": the rounded count.
+  const bool over_panic = dppc / ready_for_rates >= config_.panic_threshold_percent / 100.0;
   if (over_panic) {
-    if (s.panic_since < 0) {
-      ctx_->actions.Add(Action{now, "panic", model, -1, -1, 0, 0, "enter"});
-      s.panic_max = scale;
-    }
+    // "Begin panicking when we cross the threshold"; "still over: extend the panic window".
+    if (s.panic_since < 0) ctx_->actions.Add(Action{now, "panic", model, -1, -1, 0, 0,
+                                                    "enter: panic concurrency " + std::to_string(panic) + ", " +
+                                                        std::to_string(static_cast<int>(dppc)) + " pods for " +
+                                                        std::to_string(ready) + " ready"});
     s.panic_since = now;
-  } else if (s.panic_since >= 0 && now - s.panic_since >= SecondsToSim(config_.stable_window_s)) {
+  } else if (s.panic_since >= 0 && s.panic_since + SecondsToSim(config_.stable_window_s) < now) {
+    // "Stop panicking after the surge has made its way into the stable metric."
     s.panic_since = -1;
+    s.panic_max = 0;
     ctx_->actions.Add(Action{now, "panic", model, -1, -1, 0, 0, "exit"});
   }
-  int desired;
+  int desired = desired_stable;
   if (s.panic_since >= 0) {
-    desired = std::max({desired_panic, s.panic_max, scale});
-    s.panic_max = desired;
-  } else {
-    desired = desired_stable;
+    // "pick the larger of the two"; "We do not scale down while in panic mode."
+    desired = std::max(desired, desired_panic);
+    s.panic_max = std::max(s.panic_max, desired);
+    desired = s.panic_max;
   }
   desired = std::max(desired, config_.min_replicas);
   if (config_.max_replicas > 0) desired = std::min(desired, config_.max_replicas);

@@ -3,18 +3,20 @@
 // Each instance owns one whole GPU (all SMs, quota 1). Requests go to the ready instance
 // with the fewest in flight, never past `container_concurrency`; what no instance can take
 // waits in the activator's buffer. Knative's Pod Autoscaler (KPA) sets the replica count
-// from the observed concurrency. The rules, as documented for Knative Serving's autoscaler
-// (knative.dev/docs/serving/autoscaling, config-autoscaler defaults):
+// from the observed concurrency, as knative/serving pkg/autoscaler/scaling/autoscaler.go
+// (Scale) does it, with config-autoscaler's defaults (the rules are quoted in the .cc):
 //
 //   target per pod    = target × target_utilization; `target` defaults to
-//                       container_concurrency when that is set, else 100
+//                       container_concurrency when that is set, else 100 (KServe's
+//                       `scaleTarget` is `target`)
 //   every tick (2 s): stable concurrency = mean over the stable window (60 s),
 //                     panic concurrency  = mean over the panic window (10% of stable = 6 s)
-//   desired           = ceil(concurrency / target per pod), clamped by the rate limits
-//                       ready × max_scale_up_rate (1000) and ready / max_scale_down_rate (2)
-//   panic mode        : entered when panic concurrency / ready ≥ target per pod × 200%;
-//                       in panic the count never goes down; it ends a stable window after
-//                       the last tick over the threshold
+//   dspc, dppc        = ceil(stable or panic concurrency / target per pod), each clamped to
+//                       [floor(ready / max_scale_down_rate (2)), ceil(ready × max_scale_up_rate (1000))]
+//   panic mode        : entered or extended when dppc / max(1, ready) ≥ 200% (the rounded
+//                       count); in panic the count is max(dspc, dppc) and never goes down;
+//                       it ends at the first tick strictly more than a stable window after the
+//                       last tick over the threshold
 //   scale to zero     : when desired is 0 for scale_to_zero_grace_period_s (30 s) and
 //                       min_replicas is 0; the activator wakes a model with no instance at
 //                       its first request, without waiting for a tick

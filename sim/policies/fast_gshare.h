@@ -7,14 +7,21 @@
 // holding pods until their quotas sum to 1 (placement.h). The token scheduler's effect on
 // latency is in the performance model (the measured quota grids).
 //
-// The heuristic autoscaler, every 10 s, on the request rate of the last 10 s (rps) and the
-// capacity C = pods × per-pod throughput (batch / predicted latency of the pod's shape):
-//   scale up   when rps − C > 0.2 × C: to ceil(rps / per-pod throughput) pods;
-//   scale down when C − rps > 0.2 × C: to max(min_pods, ceil(rps / per-pod throughput)).
-// (PAPERS.md: "scale up when Δrps > 0.2 × capacity, down when the excess > 0.2 ×
-// capacity"; capacity read as the total, as HAS-GPU defines it.) New pods cold-start
-// (container start + model load). Removed pods drain: the newest loading ones first, then
-// the ready ones with the least work.
+// The autoscaler is a RECONSTRUCTION: the scaler HAS-GPU ran ("Fast-Scaler") is not public,
+// and KontonGu/FaST-GShare-Autoscaler never calls its rule (PAPERS.md). What is known:
+// every 10 s, "scale up when Δrps > 0.2 × capacity, down when the excess > 0.2 × capacity".
+// Here, on the demand D and the capacity C = pods × per-pod throughput:
+//   D = the request rate of the last 10 s + the backlog (requests waiting for a pod or for
+//       its GPU) drained over backlog_drain_s (10 s; 0: rate only, the plain band rule);
+//   per-pod throughput = batch / the saturated interval between batches of the pod's shape
+//       under the token schedule (SaturatedBatchIntervalMs, from the predictor's belief, as
+//       the executor splits the truth), bounded by the pod's CPU (ModelSpec::PodRps);
+//   scale up   when D − C > 0.2 × C: to ceil(D / per-pod throughput) pods;
+//   scale down when C − D > 0.2 × C: to max(min_pods, ceil(D / per-pod throughput)).
+// The backlog term makes the band stable: a load within 20% over capacity that the rule
+// alone would tolerate forever grows a backlog, which raises D past the band. New pods
+// cold-start (container start + model load). Removed pods drain: the newest loading ones
+// first, then the ready ones with the least work.
 #ifndef GPUSLICE_SIM_POLICIES_FAST_GSHARE_H_
 #define GPUSLICE_SIM_POLICIES_FAST_GSHARE_H_
 
@@ -34,6 +41,7 @@ struct FastGShareConfig {
   double rate_window_s = 10;
   double up_threshold = 0.2;
   double down_threshold = 0.2;
+  double backlog_drain_s = 10;  // 0: the demand is the arrival rate alone
   int min_pods = 1;
   int initial_pods = 1;
   bool warm_start = false;

@@ -1,36 +1,44 @@
-// has-gpu: HAS-GPU (Gu et al., Euro-Par'25; KontonGu/HAS-GPU,
-// internal/controller/has_autoscaling.go). Facts and constants: reference/PAPERS.md; each
-// rule is restated beside its code in has_gpu.cc.
+// has-gpu: HAS-GPU (Gu et al., Euro-Par'25), a port of its public controller
+// (KontonGu/HAS-GPU internal/controller/has_autoscaling.go, request_predictor_kalman.go,
+// persistentReconcile.go, tmp_database.go). Each rule is quoted beside its code in
+// has_gpu.cc; facts and constants: reference/PAPERS.md.
 //
 // Each GPU has two rows, one SM share each; the pods in a row time-share it by quota
 // (Σ quota <= 1) and the two rows run side by side (here: two SM partitions of the GPU).
 // Every 2 s, per model:
-//   rate        arrivals of the last 10 s / 10 s, smoothed by a Kalman filter (A = H = 1,
-//               Q = 1, R = 10); prediction = estimate + √P, at least rate + 5 rps;
-//   capacity    Σ over the model's pods of 1000 / (L_pred + 70 ms) × (b + 1) / 2, L_pred from
-//               the predictor (default: learned, RaPP-like), batch b = 4;
-//   scale up    when prediction > 0.9 × capacity: first vertically (raise quotas by 10% in
-//               their rows, pods with the most SMs first, no restart), then horizontally (a
-//               new pod on the least occupied GPU with occupancy < 0.95: in a row of the
-//               same SM share, else an empty row with the model's SM heuristic (50% if the
-//               shortfall exceeds 25 rps, else 30%), else the row with the most free quota),
-//               then a new GPU with the most efficient configuration (best throughput per
-//               SM × quota among those serving at least 35 rps);
-//   scale down  when prediction < 0.3 × capacity, at most every 10 s: lower quotas by 10%
-//               (floor 5%), then remove the smallest pods while the rest keep 0.9 × the
-//               prediction covered; never the last pod.
-// Every configuration chosen (a new pod's quota, a lowered quota, a new GPU's shape) must
-// keep the predicted latency + the model's time outside the GPU within its SLO when one can.
-// Where the public code differs from the paper (has_autoscaling.go): the code computes GPU
-// occupancy with an integer division (option occupancy_integer_division), and does not check
-// that two rows' SM shares fit in 100% (here the cluster refuses such a slice and the refusal
-// is logged: an invariant, not an option).
-// Ablation switches: vertical, horizontal, alignment (off: a new pod never seeks a row of
-// its own SM share), the predictor, the control interval, and the cluster's cold start.
+//   rate        arrivals of the last 10 s / 10 s, into ONE Kalman filter shared by every
+//               model (A = H = 1, Q = 1, R = 10, from x = 0): prediction = estimate + √P,
+//               at least rate + 5 rps, both written back into the estimate;
+//   capacity    Σ over the model's pods of rapp() = 1000 / (L_pred + 70 ms) × (b + 1) / 2,
+//               L_pred from the predictor (default: learned, RaPP-like), batch b = 4;
+//   scale up    when prediction > 0.9 × capacity, by the deficit prediction − 0.9 × capacity:
+//               first vertically (pods with the most SMs first, each raising its quota in
+//               10% steps as far as its row has quota, until its gain covers the deficit
+//               left), then horizontally (GPUs in use with occupancy < 0.95, least occupied
+//               first, one pod each: the row and quota with the highest predicted capacity
+//               over every row, an unused row taking the model's SM heuristic), then a new
+//               GPU with GetMostEfficientConfig's shape (30% SM, quota 0.3, batch 4: the
+//               public call fails its lookup and returns these defaults);
+//   scale down  when prediction < 0.3 × capacity, at most every 10 s, by the excess
+//               0.9 × capacity − prediction: pods with the fewest SMs first lower their
+//               quotas in 10% steps (staying above 0) until their loss covers the excess
+//               left, then pods of at most 50% SM whose capacity fits in the excess left are
+//               removed; never the last pod.
+// GPU occupancy is the public code's, computed with integer division (a pod on less than
+// 100% of the SMs adds nothing); option occupancy_integer_division false gives the paper's
+// Σ SM share × quota. The public code does not check that two rows' SM shares fit in 100%;
+// here an unused row is offered only where its SMs fit (the cluster's invariant).
+// Options, off by default: slo_gate (every shape chosen must keep the predicted latency +
+// the model's time outside the GPU within its SLO), kalman_per_model, new_gpu_config
+// "search" (the most efficient shape, what GetMostEfficientConfig means to do),
+// new_pod_quota "smallest_sufficient". Ablation switches: vertical, horizontal, alignment
+// (off: a new pod opens an unused row whenever it can, never joining one in use), the
+// predictor, the control interval.
 #ifndef GPUSLICE_SIM_POLICIES_HAS_GPU_H_
 #define GPUSLICE_SIM_POLICIES_HAS_GPU_H_
 
 #include <deque>
+#include <string>
 #include <vector>
 
 #include "sim/policies/arrival_window.h"
@@ -39,50 +47,46 @@
 
 namespace gpuslice {
 
-// The rate predictor: a scalar Kalman filter with A = H = 1.
+// The rate predictor, as request_predictor_kalman.go: a scalar Kalman filter with A = H = 1
+// from x = 0, P = 1, whose prediction adds alpha·√P and is at least the measurement +
+// min_buffer, both written back into its estimate.
 class KalmanRate {
  public:
-  KalmanRate(double q, double r) : q_(q), r_(r) {}
-  // Feeds one measurement; returns the prediction estimate + √P.
+  KalmanRate(double q, double r, double alpha = 1, double min_buffer = 5)
+      : q_(q), r_(r), alpha_(alpha), min_buffer_(min_buffer) {}
+  // Feeds one measurement (rps); returns the prediction, which is also the new estimate.
   double Update(double measurement);
   double estimate() const { return x_; }
   double variance() const { return p_; }
 
  private:
-  double q_, r_;
+  double q_, r_, alpha_, min_buffer_;
   double x_ = 0, p_ = 1;
-  bool primed_ = false;
 };
 
 struct HasGpuConfig {
   double interval_s = 2;
   double rate_window_s = 10;
   double kalman_q = 1, kalman_r = 10;
-  double min_margin_rps = 5;
+  double min_margin_rps = 5;   // the filter's MinBuffer
+  bool kalman_per_model = false;
   double up_threshold = 0.9;
   double down_threshold = 0.3;
   double down_cooldown_s = 10;
-  double quota_step = 0.1;
-  double quota_floor = 0.05;
+  double quota_step = 0.1;     // DeltaIq
   double occupancy_limit = 0.95;
   int batch = 4;
   double throughput_overhead_ms = 70;
-  double large_shortfall_rps = 25;
-  double large_sm_percent = 50;
-  double small_sm_percent = 30;
-  double new_gpu_min_rps = 35;
+  std::string new_gpu_config = "public";  // or "search"
+  double new_gpu_sm_percent = 30, new_gpu_quota = 0.3;  // GetMostEfficientConfig's defaults
+  double new_gpu_min_rps = 35;  // "search" only
   bool vertical = true;
   bool horizontal = true;
   bool alignment = true;
   bool warm_start = true;
-  // A new pod's quota in an existing row: "best_throughput" (the paper and the code: the
-  // quota with the best predicted throughput, i.e. all the row has free) or
-  // "smallest_sufficient" (the smallest that covers the shortfall).
-  std::string new_pod_quota = "best_throughput";
-  // The public code's occupancy (HGO) multiplies by SMPartition / 100 in integer
-  // arithmetic, so rows under 100% SMs add nothing: GPUs look emptier than they are. Off:
-  // the paper's occupancy, Σ SM fraction × quota.
-  bool occupancy_integer_division = false;
+  std::string new_pod_quota = "best_throughput";  // or "smallest_sufficient"
+  bool occupancy_integer_division = true;
+  bool slo_gate = false;
   PredictorSpec predictor{"learned"};
 };
 
@@ -98,19 +102,28 @@ class HasGpuPolicy final : public Policy, public EventHandler {
 
   // The scaler's throughput model of one pod (rps).
   double PodThroughput(int model, double sm_percent, double quota) const;
+  // The SM share an unused row takes for `model` (getOptimalSMPartition).
+  double HeuristicSmPercent(int model, double required_rps) const;
   // Places one new pod of `model` on `gpu` by the row rules; false if it does not fit.
-  // Public for tests of the alignment rule on hand-built GPU states.
-  bool PlacePodForTest(int model, int gpu, double shortfall) { return AddPodOnGpu(model, gpu, shortfall); }
+  // Public for tests of the row rules on hand-built GPU states.
+  bool PlacePodForTest(int model, int gpu, double deficit) { return AddPodOnGpu(model, gpu, deficit) > 0; }
+  void ScaleUpForTest(int model, double prediction) { ScaleUp(model, prediction); }
+  void ScaleDownForTest(int model, double prediction) { ScaleDown(model, prediction, ctx_->engine.Now()); }
 
  private:
   double Capacity(int model) const;
+  std::vector<int> Pods(int model) const;  // accepting instances
+  double SmPercentOf(const Slice& slice) const;
   void ScaleUp(int model, double prediction);
   void ScaleDown(int model, double prediction, SimTime now);
-  bool AddPodOnGpu(int model, int gpu, double shortfall, bool warm = false);
-  bool AddPodOnNewGpu(int model);
+  // Each returns the predicted capacity of the pod it started, 0 if none.
+  double AddPodOnGpu(int model, int gpu, double deficit, bool warm = false);
+  double AddPodOnNewGpu(int model, double deficit);
   double Occupancy(int gpu) const;
-  // Predicted batch latency + the model's time outside the GPU within its SLO.
+  // With slo_gate: the predicted batch latency + the model's time outside the GPU within
+  // its SLO. Without: always true (the public code has no such check).
   bool MeetsSlo(int model, double sm_percent, double quota) const;
+  void Log(const char* kind, int model, int gpu, int sm_count, double quota, const std::string& detail);
 
   HasGpuConfig config_;
   const Scenario& scenario_;

@@ -75,18 +75,6 @@ TEST(HasGpu, ScaleDownNeverRemovesTheLastPod) {
   EXPECT_TRUE(lowered) << "after the load falls to 2 rps, quotas are lowered";
 }
 
-TEST(HasGpu, ANewGpuGetsGetMostEfficientConfigsDefaultShape) {
-  Json j = Step({{"policy", "has-gpu"}});
-  Scenario s = testing::ParseInline(j);
-  RunResult r = RunSimulation(s, s.policies.front());
-  const Action& first = r.actions.actions().front();
-  EXPECT_EQ(first.kind, "start");
-  EXPECT_EQ(first.detail, "warm");
-  // "bestSM := 30, bestBatch := 4, bestQuota := 30" (tmp_database.go): 24 of 80 SMs.
-  EXPECT_EQ(first.sm_count, 24);
-  EXPECT_DOUBLE_EQ(first.quota, 0.3);
-}
-
 }  // namespace
 }  // namespace gpuslice
 
@@ -96,8 +84,8 @@ TEST(HasGpu, ANewGpuGetsGetMostEfficientConfigsDefaultShape) {
 namespace gpuslice {
 namespace {
 
-// A hand-built cluster: HAS-GPU started (its first pods warm on GPUs 0 and 1), then rows
-// arranged by hand on GPU 2, then one placement by the row rules.
+// A hand-built cluster: HAS-GPU started (its first pods warm on GPU 0), then rows arranged
+// by hand on GPU 2, then one placement by the row rules.
 struct Rows {
   Scenario scenario;
   Engine engine;
@@ -171,36 +159,62 @@ TEST(HasGpuRows, WithTwoRowsInUseTheRowWithMoreCapacityLeftWins) {
   EXPECT_EQ(r.cluster.CheckInvariants(), "");
 }
 
-TEST(HasGpuRows, ScaleUpRaisesQuotasAsFarAsTheRowAllowsThenAddsPods) {
+TEST(HasGpuRows, FirstPodsTakeTheMostEfficientShapeOnTheLeastOccupiedGpuInUse) {
   Rows r(true);
-  // Model a's first pod: GPU 0, 24 SMs at quota 0.3 (GetMostEfficientConfig's default),
-  // 31.25 rps. Prediction 40: deficit 40 - 0.9 × 31.25 = 11.875. Vertically, raising its
-  // quota gains nothing (10 ms from 0.3 up), so "deltaC < deltaR" holds to the end and the
-  // quota rises as far as its row allows: 1.0. Horizontally, GPU 0 (occupancy 0 by integer
-  // division, the lowest index) gets a pod: its row 0 has no quota left, so an unused row at
-  // the heuristic 50% (40 SMs), quota 0.3: 31.25 rps covers the deficit.
-  const int first = r.executor.instances_of(0).front();
-  ASSERT_EQ(r.executor.instance(first).gpu, 0);
-  r.policy->ScaleUpForTest(0, 40);
-  EXPECT_DOUBLE_EQ(r.cluster.slice(r.executor.instance(first).slice).quota, 1.0);
-  ASSERT_EQ(r.executor.instances_of(0).size(), 2u);
-  const Instance& added = r.executor.instance(r.executor.instances_of(0).back());
-  EXPECT_EQ(added.gpu, 0);
-  EXPECT_EQ(r.cluster.slice(added.slice).sm_count, 40);
-  EXPECT_DOUBLE_EQ(r.cluster.slice(added.slice).quota, 0.3);
+  // GetMostEfficientConfig(funcName) over the batch-4 data: rapp() at batch 4 is at most
+  // 31.25 rps here (< 35), so none qualifies and the defaults come out: 30% SM (24 SMs),
+  // quota 0.3, batch 4. Model a opens GPU 0; model b goes to the least occupied GPU in use
+  // below 0.5 (GPU 0: occupancy 0 by integer division), into the row of the same SM share.
+  ASSERT_EQ(r.executor.instances_of(0).size(), 1u);
+  ASSERT_EQ(r.executor.instances_of(1).size(), 1u);
+  for (int model : {0, 1}) {
+    const Instance& pod = r.executor.instance(r.executor.instances_of(model).front());
+    EXPECT_EQ(pod.gpu, 0);
+    EXPECT_EQ(pod.max_batch, 4);
+    EXPECT_EQ(r.cluster.slice(pod.slice).sm_count, 24);
+    EXPECT_EQ(r.cluster.slice(pod.slice).partition, 0);
+    EXPECT_DOUBLE_EQ(r.cluster.slice(pod.slice).quota, 0.3);
+  }
+}
 
-  // Scale down at prediction 7: capacity 62.5, excess 0.9 × 62.5 - 7 = 49.25. Pods by SM,
-  // fewest first. The 24-SM pod lowers its quota until its loss covers the excess or the
-  // quota would reach 0: to 0.1 (loss 31.25 - 16.447 = 14.803; excess 34.447). The 40-SM
-  // pod likewise: to 0.1 (excess 19.645). Then pods of at most 50% SM whose capacity fits
-  // in the excess go: the 24-SM pod (16.447 <= 19.645); the 40-SM pod is then the last.
+TEST(HasGpuRows, ScaleUpRaisesQuotasAsFarAsTheRowAllowsThenAddsPodsThenGpus) {
+  Rows r(true);
+  // Model a's pod (24 SMs, 0.3, batch 4: 31.25 rps) shares row 0 of GPU 0 with model b's
+  // (0.3). Prediction 100: deficit 100 - 0.9 × 31.25 = 71.875. Vertically the quota rises
+  // while its gain (0: 10 ms from 0.3 up) stays below the deficit, as far as the row
+  // allows: 0.7. Horizontally, pass 1: GPU 0's row 0 is full; its unused row takes the
+  // heuristic 50% (40 SMs) and the best capacity, 31.25 at quota 0.3 (deficit 40.625); then
+  // a new GPU (1) with the default shape, 24 SMs at 0.3 (31.25; deficit 9.375). Pass 2:
+  // GPU 0 (occupancy 0, lowest index) again: row 1 (40 SMs, 0.7 free) gives 31.25 at 0.3,
+  // and FindOptimalRowIdx puts the pod in row 1, the first of 40 SMs: covered.
+  const int first = r.executor.instances_of(0).front();
+  r.policy->ScaleUpForTest(0, 100);
+  EXPECT_NEAR(r.cluster.slice(r.executor.instance(first).slice).quota, 0.7, 1e-9);
+  const std::vector<int> pods = r.executor.instances_of(0);
+  ASSERT_EQ(pods.size(), 4u);
+  const int expected_gpu[] = {0, 0, 1, 0}, expected_sms[] = {24, 40, 24, 40};
+  for (size_t i = 1; i < 4; ++i) {
+    const Instance& pod = r.executor.instance(pods[i]);
+    EXPECT_EQ(pod.gpu, expected_gpu[i]) << i;
+    EXPECT_EQ(r.cluster.slice(pod.slice).sm_count, expected_sms[i]) << i;
+    EXPECT_NEAR(r.cluster.slice(pod.slice).quota, 0.3, 1e-9) << i;
+  }
+  EXPECT_EQ(r.cluster.slice(r.executor.instance(pods[1]).slice).partition,
+            r.cluster.slice(r.executor.instance(pods[3]).slice).partition);
+
+  // Scale down at prediction 7: capacity 4 × 31.25 = 125, excess 0.9 × 125 - 7 = 105.5.
+  // Pods by SM, fewest first (24, 24, 40, 40), each lowering its quota while its loss
+  // (0 down to 0.3, 8.929 at 0.2, 14.803 at 0.1) stays below the excess and the quota above
+  // 0: all four to 0.1 (excess 105.5 - 4 × 14.803 = 46.29). Then pods of at most 50% SM
+  // whose capacity (16.447) fits in the excess go: the two 24-SM pods (46.29 -> 13.39);
+  // the 40-SM pods (16.447 > 13.39) stay.
   r.policy->ScaleDownForTest(0, 7);
-  const std::vector<int>& live = r.executor.instances_of(0);
-  int accepting = 0;
-  for (int id : live) accepting += r.executor.instance(id).accepting();
-  EXPECT_EQ(accepting, 1);
-  EXPECT_FALSE(r.executor.instance(first).accepting());  // drained (and gone: it was idle)
-  EXPECT_NEAR(r.cluster.slice(added.slice).quota, 0.1, 1e-9);
+  EXPECT_FALSE(r.executor.instance(pods[0]).accepting());
+  EXPECT_FALSE(r.executor.instance(pods[2]).accepting());
+  for (int i : {1, 3}) {
+    ASSERT_TRUE(r.executor.instance(pods[static_cast<size_t>(i)]).accepting());
+    EXPECT_NEAR(r.cluster.slice(r.executor.instance(pods[static_cast<size_t>(i)]).slice).quota, 0.1, 1e-9);
+  }
 }
 }  // namespace
 }  // namespace gpuslice

@@ -96,12 +96,14 @@ HasGpuPolicy::HasGpuPolicy(const JsonObject& c, const Scenario& scenario)
   arrivals_.assign(scenario.models.size(), ArrivalWindow(SecondsToSim(k.rate_window_s)));
 }
 
-double HasGpuPolicy::PodThroughput(int model, double sm_percent, double quota) const {
-  // rapp() (tmp_database.go): "(1000.0 / (latency + 70)) * float64(batch+1) / 2".
+double HasGpuPolicy::PodThroughput(int model, double sm_percent, double quota, int batch) const {
+  // rapp() (tmp_database.go): "(1000.0 / (latency + 70)) * float64(batch+1) / 2"; batch 0
+  // means the model's default, 4 for these models (8 for shufflenet in the public table).
+  if (batch <= 0) batch = config_.batch;
   const Gpu& gpu = ctx_->cluster.gpu(0);
   const SliceShape shape{SmCountFor(gpu, sm_percent), gpu.spec->sm_count, quota};
-  const double l = predictor_->PredictMs(model, config_.batch, shape);
-  return 1000.0 / (l + config_.throughput_overhead_ms) * (config_.batch + 1) / 2.0;
+  const double l = predictor_->PredictMs(model, batch, shape);
+  return 1000.0 / (l + config_.throughput_overhead_ms) * (batch + 1) / 2.0;
 }
 
 bool HasGpuPolicy::MeetsSlo(int model, double sm_percent, double quota) const {
@@ -123,19 +125,28 @@ double HasGpuPolicy::Capacity(int model) const {
     const Instance& inst = ctx_->executor.instance(id);
     if (!inst.accepting()) continue;
     const Slice& s = ctx_->cluster.slice(inst.slice);
-    c += PodThroughput(model, SmPercentOf(s), s.quota);
+    c += PodThroughput(model, SmPercentOf(s), s.quota, inst.max_batch);
   }
   return c;
 }
 
 double HasGpuPolicy::Occupancy(int g) const {
-  // HGO: Σ over pods of SM share × quota. The public code computes "(cfg.SMPartition / 100.0)"
-  // on integers, so a pod on less than 100% of the SMs adds 0 (occupancy_integer_division).
+  // HGO, Σ over the GPU's pods of SM share × quota. The public code adds
+  // "(cfg.SMPartition / 100.0) * (cfg.Quota) / 100.0" on int64 percentages: integer
+  // division, so a pod counts 1 at 100% SM and quota 100 and 0 otherwise (here from the
+  // current slices; the public code accumulates the same terms as pods come and go).
+  // Option occupancy_integer_division false: the paper's Σ SM fraction × quota.
   const Gpu& gpu = ctx_->cluster.gpu(g);
   double o = 0;
-  for (const SmPartition& p : gpu.partitions) {
-    const double sm_fraction = static_cast<double>(p.sm_count) / gpu.spec->sm_count;
-    o += (config_.occupancy_integer_division ? std::floor(sm_fraction + 1e-9) : sm_fraction) * p.quota_used;
+  for (int slice_id : gpu.slices) {
+    const Slice& s = ctx_->cluster.slice(slice_id);
+    if (config_.occupancy_integer_division) {
+      const long sm_percent = std::lround(100.0 * s.sm_count / gpu.spec->sm_count);
+      const long quota_percent = std::lround(100.0 * s.quota);
+      o += static_cast<double>((sm_percent / 100) * quota_percent / 100);
+    } else {
+      o += static_cast<double>(s.sm_count) / gpu.spec->sm_count * s.quota;
+    }
   }
   return o;
 }
@@ -158,22 +169,83 @@ static std::string Fmt(const char* format, double a, double b = 0, double c = 0,
   return buffer;
 }
 
+HasGpuPolicy::Shape HasGpuPolicy::MostEfficientShape(int model, bool all_batches) const {
+  // GetMostEfficientConfig(funcName) (tmp_database.go:687-760): over the profiled grid, the
+  // best throughput per SM × quota among the shapes of at least 35 rps; "bestSM := 30,
+  // bestBatch := 4, bestQuota := 30" when none qualifies. The profile data that loads is
+  // initializeDefaultProfilingData's (the embedded "./graph_features" is not a valid fs
+  // path), which holds batch 4 only: at batch 4 rapp() reaches 35 rps only below 1.43 ms,
+  // so the defaults come out, as the artifact's usage logs show. all_batches (option
+  // new_gpu_config "search"): batches {1, 2, 4, 8}, as the embedded data would give.
+  Shape best{30, 0.3, 4};
+  double best_efficiency = 0;
+  const std::vector<int> batches = all_batches ? std::vector<int>{1, 2, 4, 8} : std::vector<int>{4};
+  for (int batch : batches) {
+    for (int sm = 5; sm <= 100; sm += 5) {
+      for (int q = 10; q <= 100; q += 10) {
+        const double t = PodThroughput(model, sm, q / 100.0, batch);
+        if (t < config_.new_gpu_min_rps || !MeetsSlo(model, sm, q / 100.0)) continue;
+        const double efficiency = t / (sm * q);
+        if (efficiency > best_efficiency) best_efficiency = efficiency, best = Shape{double(sm), q / 100.0, batch};
+      }
+    }
+  }
+  return best;
+}
+
+int HasGpuPolicy::FindOptimalRow(int gpu, int sm_count) const {
+  // FindOptimalRowIdx (has_autoscaling.go:1017-1057): the first row of the same SM share,
+  // else an empty row, else the row with the most free quota. Returns a partition index,
+  // -1 for an empty row.
+  const Gpu& g = ctx_->cluster.gpu(gpu);
+  int rows = 0, freest = -2;
+  double freest_free = -1;
+  for (size_t p = 0; p < g.partitions.size(); ++p) {
+    const SmPartition& row = g.partitions[p];
+    if (row.sm_count == 0) continue;
+    ++rows;
+    if (config_.alignment && row.sm_count == sm_count) return static_cast<int>(p);
+    if (1.0 - row.quota_used > freest_free) freest_free = 1.0 - row.quota_used, freest = static_cast<int>(p);
+  }
+  if (rows < 2) return -1;
+  return freest;
+}
+
 void HasGpuPolicy::Start(PolicyContext& ctx) {
   ctx_ = &ctx;
   predictor_ = MakePredictor(config_.predictor, ctx.executor.perf_model());
-  // One instance of every model is always kept, from the start: on a GPU of its own while
-  // there are empty ones, then beside others (the least occupied first).
+  // "alwasy keep one instance in the cluster" (persistentReconcile.go:220-305): a function
+  // without pods gets one of GetMostEfficientConfig(funcName)'s shape on the least
+  // occupied GPU in use below occupancy 0.5, else a new GPU, in FindOptimalRowIdx's row,
+  // with no check that the row has the quota. The cluster refuses an overcommitted row
+  // (logged); the pod then goes to the next GPU in that order.
   for (int m = 0; m < static_cast<int>(scenario_.models.size()); ++m) {
-    if (ctx.cluster.FirstEmptyGpu() >= 0) {
-      AddPodOnNewGpu(m, 0.0);
-      continue;
+    const Shape shape = MostEfficientShape(m, config_.new_gpu_config == "search");
+    std::vector<int> order;
+    for (int g = 0; g < ctx.cluster.gpu_count(); ++g) {
+      if (!ctx.cluster.gpu(g).empty() && Occupancy(g) < 0.5) order.push_back(g);
     }
-    std::vector<int> gpus(static_cast<size_t>(ctx.cluster.gpu_count()));
-    for (int g = 0; g < ctx.cluster.gpu_count(); ++g) gpus[static_cast<size_t>(g)] = g;
-    std::stable_sort(gpus.begin(), gpus.end(), [&](int a, int b) { return Occupancy(a) < Occupancy(b); });
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return Occupancy(a) < Occupancy(b); });
+    for (int g = 0; g < ctx.cluster.gpu_count(); ++g) {
+      if (ctx.cluster.gpu(g).empty()) order.push_back(g);
+    }
     bool placed = false;
-    for (int g : gpus) {
-      if ((placed = AddPodOnGpu(m, g, 0.0, config_.warm_start) > 0)) break;
+    for (int g : order) {
+      const Gpu& gpu = ctx.cluster.gpu(g);
+      const int sm_count = SmCountFor(gpu, shape.sm_percent);
+      const int row = FindOptimalRow(g, sm_count);
+      const int row_sms = row >= 0 ? gpu.partitions[static_cast<size_t>(row)].sm_count : sm_count;
+      SliceRequest r{g, row, row_sms, shape.quota, scenario_.models[static_cast<size_t>(m)].memory_mb, m};
+      std::string why;
+      if (ctx.executor.StartInstance(r, config_.warm_start, &why, shape.batch) >= 0) {
+        Log("scale", m, g, row_sms, shape.quota,
+            Fmt("first pod, GetMostEfficientConfig: %.0f%% SM, quota %.2f, batch %.0f, predicted %.2f rps",
+                100.0 * row_sms / gpu.spec->sm_count, shape.quota, shape.batch,
+                PodThroughput(m, 100.0 * row_sms / gpu.spec->sm_count, shape.quota, shape.batch)));
+        placed = true;
+        break;
+      }
+      Log("refused", m, g, row_sms, shape.quota, "has-gpu: first pod: " + why);
     }
     if (!placed) Log("refused", m, -1, 0, 0, "has-gpu: no room for the first pod");
   }
@@ -182,56 +254,75 @@ void HasGpuPolicy::Start(PolicyContext& ctx) {
 
 double HasGpuPolicy::AddPodOnNewGpu(int model, double deficit) {
   int gpu = ctx_->cluster.FirstEmptyGpu();
-  if (gpu < 0) {
-    Log("refused", model, -1, 0, 0, "has-gpu: no free GPU");
-    return 0;
-  }
-  double sm_percent = config_.new_gpu_sm_percent, quota = config_.new_gpu_quota;
+  if (gpu < 0) return 0;
+  Shape shape{config_.new_gpu_sm_percent, config_.new_gpu_quota, 4};
   std::string why_shape;
   if (config_.new_gpu_config == "public") {
-    // GetMostEfficientConfig() is called without the function's name (has_autoscaling.go:
-    // 333), so its profile lookup fails and it returns its defaults: "bestSM := 30,
-    // bestBatch := 4, bestQuota := 30" (tmp_database.go:706-708). The artifact's usage logs
-    // show this shape.
+    // "sm, quota, batchSize := GetMostEfficientConfig()" (has_autoscaling.go:333), called
+    // without the function's name. Its defaults, "bestSM := 30, bestBatch := 4, bestQuota
+    // := 30" (tmp_database.go:714-716), are what it returns when its profile lookup fails;
+    // when the lookup succeeds, the unnamed call indexes an empty argument list
+    // (funcname[0]) and panics. The artifact's usage logs (../shared/reference/PAPERS.md)
+    // show the defaults, so they are the shape here.
     why_shape = "GetMostEfficientConfig's default";
   } else {
-    // Option "search": what GetMostEfficientConfig means to do, the best throughput per
-    // SM × quota among the shapes serving >= 35 rps (else the fastest), on a 5% SM grid.
-    double best_score = -1, fastest = -1, fastest_sm = 100, fastest_q = 1;
-    for (int sm = 5; sm <= 100; sm += 5) {
-      for (int q10 = 1; q10 <= 10; ++q10) {
-        const double q = q10 / 10.0;
-        const double t = PodThroughput(model, sm, q);
-        if (t > fastest) fastest = t, fastest_sm = sm, fastest_q = q;
-        if (t >= config_.new_gpu_min_rps && MeetsSlo(model, sm, q) && t / (sm * q) > best_score) {
-          best_score = t / (sm * q), sm_percent = sm, quota = q;
-        }
-      }
-    }
-    if (best_score < 0) sm_percent = fastest_sm, quota = fastest_q;
+    // Option "search": GetMostEfficientConfig over every profiled batch.
+    shape = MostEfficientShape(model, true);
     why_shape = "the most efficient shape";
   }
   const Gpu& g = ctx_->cluster.gpu(gpu);
-  const double capacity = PodThroughput(model, sm_percent, quota);
-  SliceRequest r{gpu, -1, SmCountFor(g, sm_percent), quota, scenario_.models[static_cast<size_t>(model)].memory_mb, model};
+  const double capacity = PodThroughput(model, shape.sm_percent, shape.quota, shape.batch);
+  SliceRequest r{gpu, -1, SmCountFor(g, shape.sm_percent), shape.quota,
+                 scenario_.models[static_cast<size_t>(model)].memory_mb, model};
   std::string why;
-  const bool warm = config_.warm_start && ctx_->engine.Now() == 0;
-  if (ctx_->executor.StartInstance(r, warm, &why, config_.batch) < 0) {
-    Log("refused", model, gpu, r.sm_count, quota, "has-gpu: " + why);
+  if (ctx_->executor.StartInstance(r, false, &why, shape.batch) < 0) {
+    Log("refused", model, gpu, r.sm_count, shape.quota, "has-gpu: " + why);
     return 0;
   }
-  Log("scale", model, gpu, r.sm_count, quota,
-      "new GPU, " + why_shape + Fmt(": %.0f%% SM, quota %.2f, predicted %.2f rps (deficit %.2f rps)", sm_percent,
-                                    quota, capacity, deficit));
+  Log("scale", model, gpu, r.sm_count, shape.quota,
+      "new GPU, " + why_shape +
+          Fmt(": %.0f%% SM, quota %.2f, predicted %.2f rps (deficit %.2f rps)", shape.sm_percent, shape.quota,
+              capacity, deficit));
   return capacity;
+}
+
+int HasGpuPolicy::BatchOfLargestPod(int model) const {
+  // "Batch: podsinfo[0].Batch": the pods sorted by SM share, most first.
+  int batch = config_.batch, most = -1;
+  for (int id : Pods(model)) {
+    const Instance& inst = ctx_->executor.instance(id);
+    const int sm = ctx_->cluster.slice(inst.slice).sm_count;
+    if (sm > most) most = sm, batch = inst.max_batch;
+  }
+  return batch;
+}
+
+double HasGpuPolicy::StartPod(int model, int gpu, int partition, int sm_count, double quota, int batch,
+                              double believed_rps, bool warm, const std::string& why_detail) {
+  const Gpu& g = ctx_->cluster.gpu(gpu);
+  // A row chosen by FindOptimalRowIdx may have less free quota than the quota chosen (the
+  // public code does not check): the cluster refuses it, and the refusal is logged.
+  SliceRequest r{gpu, partition, sm_count, std::min(1.0, quota), scenario_.models[static_cast<size_t>(model)].memory_mb,
+                 model};
+  std::string why;
+  if (ctx_->executor.StartInstance(r, warm, &why, batch) < 0) {
+    Log("refused", model, gpu, sm_count, quota, "has-gpu: " + why);
+    return 0;
+  }
+  if (partition < 0) unused_row_sm_[gpu] = sm_count;
+  Log("scale", model, gpu, sm_count, quota,
+      why_detail + Fmt(": %.0f%% SM, quota %.2f, batch %.0f, counted as %.2f rps", 100.0 * sm_count / g.spec->sm_count,
+                       quota, batch, believed_rps));
+  return believed_rps;
 }
 
 double HasGpuPolicy::AddPodOnGpu(int model, int gpu, double deficit, bool warm) {
   const Gpu& g = ctx_->cluster.gpu(gpu);
-  // RetriveMaxAvailQuotaForGPU: every row's SM share and the quota it has left; a row not
-  // yet used takes the model's heuristic share (getOptimalSMPartition on the deficit).
+  // RetriveMaxAvailQuotaForGPU: every row's SM share and the quota it has left. A row not
+  // yet used takes the model's heuristic share (getOptimalSMPartition on the deficit), and
+  // "updateSMConfigForGPU" keeps it for the GPU whether or not that row is chosen.
   struct Row {
-    int partition;  // -1: a new row
+    int partition;  // -1: the unused row
     int sm_count;
     double free;
   };
@@ -243,18 +334,23 @@ double HasGpuPolicy::AddPodOnGpu(int model, int gpu, double deficit, bool warm) 
     ++used_rows;
     rows.push_back({static_cast<int>(p), row.sm_count, 1.0 - row.quota_used});
   }
-  const int heuristic_sms = SmCountFor(g, HeuristicSmPercent(model, deficit));
-  // Two rows per GPU; the cluster refuses a row whose SMs do not fit beside the other.
-  if (used_rows < 2 && g.free_sm() >= heuristic_sms) rows.push_back({-1, heuristic_sms, 1.0});
+  if (used_rows < 2) {
+    int& sticky = unused_row_sm_[gpu];
+    if (sticky == 0) sticky = SmCountFor(g, HeuristicSmPercent(model, deficit));
+    // Two rows per GPU; here an unused row is offered only where its SMs fit beside the
+    // other (the public code does not check).
+    if (g.free_sm() >= sticky) rows.push_back({-1, sticky, 1.0});
+  }
   if (!config_.alignment) {
     // Ablation: a new pod never joins a row already in use when it can open one.
     const bool can_open = !rows.empty() && rows.back().partition < 0;
     if (can_open) rows.erase(rows.begin(), rows.end() - 1);
   }
   // "Try different quota values in steps of DeltaIq ... If this configuration gives better
-  // capacity, remember it" (has_autoscaling.go:236-263): the highest predicted capacity over
-  // every row and quota, the first found on ties (rows in order, quotas ascending). Option
-  // new_pod_quota "smallest_sufficient": the smallest quota covering the deficit instead.
+  // capacity, remember it" (has_autoscaling.go:236-263): the highest predicted capacity
+  // (rapp with batch 0: the model's default) over every row and quota, the first found on
+  // ties (rows in order, quotas ascending). Option new_pod_quota "smallest_sufficient": the
+  // first shape covering the deficit instead.
   int best_row = -1;
   double best_quota = 0, best_capacity = 0;
   bool sufficient = false;
@@ -264,7 +360,7 @@ double HasGpuPolicy::AddPodOnGpu(int model, int gpu, double deficit, bool warm) 
     for (int n = 1; n * config_.quota_step <= rows[i].free + 1e-9; ++n) {
       const double q = std::min(1.0, n * config_.quota_step);
       if (!MeetsSlo(model, sm_percent, q)) continue;
-      const double t = PodThroughput(model, sm_percent, q);
+      const double t = PodThroughput(model, sm_percent, q, 0);
       if (smallest && t >= deficit) {
         best_row = static_cast<int>(i), best_quota = q, best_capacity = t;
         sufficient = true;
@@ -274,20 +370,47 @@ double HasGpuPolicy::AddPodOnGpu(int model, int gpu, double deficit, bool warm) 
     }
   }
   if (best_row < 0) return 0;
-  const Row& row = rows[static_cast<size_t>(best_row)];
-  SliceRequest r{gpu, row.partition, row.sm_count, best_quota, scenario_.models[static_cast<size_t>(model)].memory_mb,
-                 model};
-  std::string why;
-  if (ctx_->executor.StartInstance(r, warm, &why, config_.batch) < 0) {
-    Log("refused", model, gpu, row.sm_count, best_quota, "has-gpu: " + why);
-    return 0;
+  // "rowIdx := FindOptimalRowIdx(gpuinfo, sm)": the pod goes to the first row of that SM
+  // share, which is not always the row the search chose.
+  const int sm_count = rows[static_cast<size_t>(best_row)].sm_count;
+  const int row = FindOptimalRow(gpu, sm_count);
+  const int row_sms = row >= 0 ? g.partitions[static_cast<size_t>(row)].sm_count : sm_count;
+  // "RPS: maxCap": the pod counts as the capacity found at the default batch, whatever its
+  // own batch ("Batch: podsinfo[0].Batch").
+  return StartPod(model, gpu, row, row_sms, best_quota, BatchOfLargestPod(model), best_capacity, warm,
+                  Fmt("horizontal, occupancy %.2f, deficit %.2f rps", Occupancy(gpu), deficit));
+}
+
+double HasGpuPolicy::AddFallbackPod(int model, double deficit) {
+  // With no new GPU (has_autoscaling.go:382-514): on the least occupied GPU, the first row
+  // with quota left gets one pod of quota MinQuota (10) or what is left; an unused row gets
+  // 50% of the SMs. Then scaling stops for this tick.
+  std::vector<int> gpus;
+  for (int g = 0; g < ctx_->cluster.gpu_count(); ++g) gpus.push_back(g);
+  std::stable_sort(gpus.begin(), gpus.end(), [&](int a, int b) { return Occupancy(a) < Occupancy(b); });
+  if (gpus.empty()) return 0;
+  const int gpu = gpus.front();
+  const Gpu& g = ctx_->cluster.gpu(gpu);
+  int used_rows = 0;
+  for (size_t p = 0; p < g.partitions.size(); ++p) {
+    const SmPartition& row = g.partitions[p];
+    if (row.sm_count == 0) continue;
+    ++used_rows;
+    const double free = 1.0 - row.quota_used;
+    if (free <= 1e-9) continue;
+    const int batch = BatchOfLargestPod(model);
+    const double quota = std::min(0.1, free);
+    return StartPod(model, gpu, FindOptimalRow(gpu, row.sm_count), row.sm_count, quota, batch,
+                    PodThroughput(model, 100.0 * row.sm_count / g.spec->sm_count, quota, batch), false,
+                    Fmt("fallback, no new GPU, deficit %.2f rps", deficit));
   }
-  Log("scale", model, gpu, row.sm_count, best_quota,
-      std::string(row.partition < 0 ? "new row" : "row ") + (row.partition < 0 ? "" : std::to_string(row.partition)) +
-          Fmt(" (occupancy %.2f): %.0f%% SM, quota %.2f, predicted %.2f rps", Occupancy(gpu),
-              100.0 * row.sm_count / g.spec->sm_count, best_quota, best_capacity) +
-          Fmt(" (deficit %.2f rps)", deficit));
-  return best_capacity;
+  if (used_rows < 2 && g.free_sm() >= SmCountFor(g, 50)) {
+    const int batch = BatchOfLargestPod(model);
+    return StartPod(model, gpu, -1, SmCountFor(g, 50), 0.1, batch, PodThroughput(model, 50, 0.1, batch), false,
+                    Fmt("fallback, no new GPU, deficit %.2f rps", deficit));
+  }
+  Log("refused", model, gpu, 0, 0, "has-gpu: no room on the least occupied GPU");
+  return 0;
 }
 
 void HasGpuPolicy::ScaleUp(int model, double prediction) {
@@ -311,13 +434,14 @@ void HasGpuPolicy::ScaleUp(int model, double prediction) {
       const Slice& s = ctx_->cluster.slice(ctx_->executor.instance(id).slice);
       const double sm_percent = SmPercentOf(s);
       const double row_free = 1.0 - ctx_->cluster.gpu(s.gpu).partitions[static_cast<size_t>(s.partition)].quota_used;
-      const double before = PodThroughput(model, sm_percent, s.quota);
+      const int batch = ctx_->executor.instance(id).max_batch;
+      const double before = PodThroughput(model, sm_percent, s.quota, batch);
       double new_quota = s.quota, gain = 0;
       for (int n = 1; n * config_.quota_step <= row_free + 1e-9 && gain < deficit; ++n) {
         const double q = std::min(1.0, s.quota + n * config_.quota_step);
         if (!MeetsSlo(model, sm_percent, q)) continue;
         new_quota = q;
-        gain = PodThroughput(model, sm_percent, q) - before;
+        gain = PodThroughput(model, sm_percent, q, batch) - before;
       }
       if (new_quota <= s.quota + 1e-12) continue;
       const double old_quota = s.quota;
@@ -331,24 +455,26 @@ void HasGpuPolicy::ScaleUp(int model, double prediction) {
   }
   if (!config_.horizontal) return;
   // 2. Horizontal, "used GPU first": GPUs in use with occupancy below 0.95, least occupied
-  //    first, one new pod on each until the deficit is covered; 3. then a new GPU.
+  //    first, one new pod on each until the deficit is covered; 3. then a new GPU; the
+  //    passes repeat while the deficit lasts and new GPUs are left; with none left, one
+  //    fallback pod, and scaling stops (has_autoscaling.go:178-520).
   for (int guard = 0; guard < 256 && deficit > 0; ++guard) {
     std::vector<int> gpus;
     for (int g = 0; g < ctx_->cluster.gpu_count(); ++g) {
       if (!ctx_->cluster.gpu(g).empty() && Occupancy(g) < config_.occupancy_limit) gpus.push_back(g);
     }
     std::stable_sort(gpus.begin(), gpus.end(), [&](int a, int b) { return Occupancy(a) < Occupancy(b); });
-    bool added = false;
     for (int g : gpus) {
-      const double capacity_added = AddPodOnGpu(model, g, deficit);
-      if (capacity_added <= 0) continue;
-      added = true;
-      deficit -= capacity_added;
+      deficit -= AddPodOnGpu(model, g, deficit);
       if (deficit <= 0) break;
     }
     if (deficit <= 0) break;
+    if (ctx_->cluster.FirstEmptyGpu() < 0) {
+      AddFallbackPod(model, deficit);
+      break;
+    }
     const double on_new = AddPodOnNewGpu(model, deficit);
-    if (on_new <= 0 && !added) break;  // no room anywhere: stop rather than loop
+    if (on_new <= 0) break;
     deficit -= on_new;
   }
 }
@@ -359,7 +485,7 @@ void HasGpuPolicy::ScaleDown(int model, double prediction, SimTime now) {
     return;
   }
   const double capacity = Capacity(model);
-  // "deltaRPS := ScaleUpThredshold*totalRPS - predRPS" (has_autoscaling.go:92).
+  // "deltaRPS := ScaleUpThredshold*totalRPS - predRPS" (has_autoscaling.go:90).
   double excess = config_.up_threshold * capacity - prediction;
   Log("scale", model, -1, 0, 0,
       Fmt("scale down: prediction %.2f rps < %.2f x capacity %.2f rps; excess %.2f rps", prediction,
@@ -376,13 +502,14 @@ void HasGpuPolicy::ScaleDown(int model, double prediction, SimTime now) {
       if (excess <= 0) break;
       const Slice& s = shape(id);
       const double sm_percent = SmPercentOf(s);
-      const double before = PodThroughput(model, sm_percent, s.quota);
+      const int batch = ctx_->executor.instance(id).max_batch;
+      const double before = PodThroughput(model, sm_percent, s.quota, batch);
       double new_quota = s.quota, loss = 0;
       for (int n = 1; s.quota - n * config_.quota_step > 1e-9 && loss < excess; ++n) {
         const double q = s.quota - n * config_.quota_step;
         if (!MeetsSlo(model, sm_percent, q)) break;
         new_quota = q;
-        loss = before - PodThroughput(model, sm_percent, q);
+        loss = before - PodThroughput(model, sm_percent, q, batch);
       }
       if (new_quota >= s.quota - 1e-12) continue;
       const double old_quota = s.quota;
@@ -401,7 +528,7 @@ void HasGpuPolicy::ScaleDown(int model, double prediction, SimTime now) {
     if (excess <= 0 || Pods(model).size() <= 1) break;
     const Slice& s = shape(id);
     if (SmPercentOf(s) > 50.0 + 1e-9) continue;
-    const double t = PodThroughput(model, SmPercentOf(s), s.quota);
+    const double t = PodThroughput(model, SmPercentOf(s), s.quota, ctx_->executor.instance(id).max_batch);
     if (t > excess) continue;
     excess -= t;
     Log("scale", model, s.gpu, s.sm_count, s.quota,

@@ -1,43 +1,61 @@
 // has-gpu: HAS-GPU (Gu et al., Euro-Par'25), a port of its public controller
-// (KontonGu/HAS-GPU internal/controller/has_autoscaling.go, request_predictor_kalman.go,
-// persistentReconcile.go, tmp_database.go). Each rule is quoted beside its code in
-// has_gpu.cc; facts and constants: reference/PAPERS.md.
+// (KontonGu/HAS-GPU internal/controller/has_autoscaling.go, persistentReconcile.go,
+// request_predictor_kalman.go, tmp_database.go). Each rule is quoted beside its code in
+// has_gpu.cc; facts and constants: ../shared/reference/PAPERS.md.
 //
 // Each GPU has two rows, one SM share each; the pods in a row time-share it by quota
 // (Σ quota <= 1) and the two rows run side by side (here: two SM partitions of the GPU).
+//   first pod   every model keeps one: GetMostEfficientConfig(funcName)'s shape (the least
+//               SM × quota serving 35 rps over the profile data that loads, batch 4 only:
+//               in practice its default, 30% SM, quota 0.3, batch 4) on the least occupied
+//               GPU in use below occupancy 0.5, else a new GPU, in FindOptimalRowIdx's row;
 // Every 2 s, per model:
 //   rate        arrivals of the last 10 s / 10 s, into ONE Kalman filter shared by every
 //               model (A = H = 1, Q = 1, R = 10, from x = 0): prediction = estimate + √P,
 //               at least rate + 5 rps, both written back into the estimate;
 //   capacity    Σ over the model's pods of rapp() = 1000 / (L_pred + 70 ms) × (b + 1) / 2,
-//               L_pred from the predictor (default: learned, RaPP-like), batch b = 4;
+//               L_pred from the predictor (default: learned, RaPP-like), b the pod's batch;
 //   scale up    when prediction > 0.9 × capacity, by the deficit prediction − 0.9 × capacity:
 //               first vertically (pods with the most SMs first, each raising its quota in
 //               10% steps as far as its row has quota, until its gain covers the deficit
-//               left), then horizontally (GPUs in use with occupancy < 0.95, least occupied
-//               first, one pod each: the row and quota with the highest predicted capacity
-//               over every row, an unused row taking the model's SM heuristic), then a new
-//               GPU with GetMostEfficientConfig's shape (30% SM, quota 0.3, batch 4: the
-//               public call fails its lookup and returns these defaults);
+//               left), then horizontally in passes: every GPU in use with occupancy < 0.95,
+//               least occupied first, gets one pod at the row and quota of highest predicted
+//               capacity (batch 4) over its rows, an unused row taking the model's SM
+//               heuristic (kept for that GPU once set), placed in FindOptimalRowIdx's row
+//               (the first of that SM share); then a new GPU with GetMostEfficientConfig()'s
+//               default shape (30% SM, quota 0.3, batch 4); with no new GPU left, one
+//               fallback pod of quota 0.1 on the least occupied GPU, and it stops;
 //   scale down  when prediction < 0.3 × capacity, at most every 10 s, by the excess
 //               0.9 × capacity − prediction: pods with the fewest SMs first lower their
 //               quotas in 10% steps (staying above 0) until their loss covers the excess
 //               left, then pods of at most 50% SM whose capacity fits in the excess left are
 //               removed; never the last pod.
-// GPU occupancy is the public code's, computed with integer division (a pod on less than
-// 100% of the SMs adds nothing); option occupancy_integer_division false gives the paper's
-// Σ SM share × quota. The public code does not check that two rows' SM shares fit in 100%;
-// here an unused row is offered only where its SMs fit (the cluster's invariant).
+// Occupancy (HGO) is the public code's integer arithmetic: a pod counts 1 at 100% SM and
+// quota 100, else 0 (option occupancy_integer_division false: the paper's Σ SM × quota).
+// Where this cannot or does not follow the public code (each also noted at its code):
+//  - the public code can place a pod in a row without the quota for it (FindOptimalRowIdx,
+//    the first pod) or an unused row whose SMs do not fit beside the other; the cluster
+//    refuses such slices (logged) and the pod is not started (the first pod tries the next
+//    GPU);
+//  - GetMostEfficientConfig() without a name either returns its defaults or, when its
+//    profile lookup succeeds, indexes an empty argument list and panics; the defaults are
+//    used, as the artifact's usage logs show;
+//  - ties among GPUs of equal occupancy go to the lowest index (the public code sorts a
+//    map's random iteration order);
+//  - the state is read from the cluster every tick; the public code's own bookkeeping of
+//    pod names and quotas drifts from the pods it creates, which is not reproduced;
+//  - rapp() is the predictor's latency in the public formula (the RaPP service is not run).
 // Options, off by default: slo_gate (every shape chosen must keep the predicted latency +
 // the model's time outside the GPU within its SLO), kalman_per_model, new_gpu_config
-// "search" (the most efficient shape, what GetMostEfficientConfig means to do),
-// new_pod_quota "smallest_sufficient". Ablation switches: vertical, horizontal, alignment
-// (off: a new pod opens an unused row whenever it can, never joining one in use), the
-// predictor, the control interval.
+// "search" (first pods and new GPUs search every batch 1-8, as the embedded profile data
+// would give), new_pod_quota "smallest_sufficient".
+// Ablation switches: vertical, horizontal, alignment (off: a new pod opens an unused row
+// whenever it can, never joining one in use), the predictor, the control interval.
 #ifndef GPUSLICE_SIM_POLICIES_HAS_GPU_H_
 #define GPUSLICE_SIM_POLICIES_HAS_GPU_H_
 
 #include <deque>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -100,8 +118,8 @@ class HasGpuPolicy final : public Policy, public EventHandler {
   void OnSlotsFreed(int instance) override;
   void OnEvent(SimTime now, uint64_t tag) override;
 
-  // The scaler's throughput model of one pod (rps).
-  double PodThroughput(int model, double sm_percent, double quota) const;
+  // The scaler's throughput model of one pod (rps), rapp(); batch 0: the default (4).
+  double PodThroughput(int model, double sm_percent, double quota, int batch) const;
   // The SM share an unused row takes for `model` (getOptimalSMPartition).
   double HeuristicSmPercent(int model, double required_rps) const;
   // Places one new pod of `model` on `gpu` by the row rules; false if it does not fit.
@@ -116,9 +134,24 @@ class HasGpuPolicy final : public Policy, public EventHandler {
   double SmPercentOf(const Slice& slice) const;
   void ScaleUp(int model, double prediction);
   void ScaleDown(int model, double prediction, SimTime now);
+  struct Shape {
+    double sm_percent;
+    double quota;
+    int batch;
+  };
+  // GetMostEfficientConfig(funcName)'s search over the profiled grid (batch 4, or every
+  // batch with `all_batches`).
+  Shape MostEfficientShape(int model, bool all_batches) const;
+  // FindOptimalRowIdx: a partition index, or -1 for the unused row.
+  int FindOptimalRow(int gpu, int sm_count) const;
+  int BatchOfLargestPod(int model) const;
   // Each returns the predicted capacity of the pod it started, 0 if none.
   double AddPodOnGpu(int model, int gpu, double deficit, bool warm = false);
   double AddPodOnNewGpu(int model, double deficit);
+  double AddFallbackPod(int model, double deficit);
+  // Starts a pod and logs it; returns `believed_rps`, what the scaler counts it as, or 0.
+  double StartPod(int model, int gpu, int partition, int sm_count, double quota, int batch, double believed_rps,
+                  bool warm, const std::string& why_detail);
   double Occupancy(int gpu) const;
   // With slo_gate: the predicted batch latency + the model's time outside the GPU within
   // its SLO. Without: always true (the public code has no such check).
@@ -133,6 +166,7 @@ class HasGpuPolicy final : public Policy, public EventHandler {
   std::vector<KalmanRate> kalman_;
   std::vector<ArrivalWindow> arrivals_;  // per model
   std::vector<SimTime> last_down_;
+  std::map<int, int> unused_row_sm_;  // GPU -> the SM count its unused row keeps (updateSMConfigForGPU)
 };
 
 }  // namespace gpuslice

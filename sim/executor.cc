@@ -492,7 +492,12 @@ void Executor::ScheduleCpu(Instance& inst, SimTime now) {
   for (const PodTask& t : inst.on_cpu) least_ms = std::min(least_ms, t.work_left_ms);
   const double rate = CpuRate(scenario_.models[static_cast<size_t>(inst.model)].pod_cpu_cores, inst.on_cpu.size());
   const SimTime from = std::max(now, inst.cpu_progressed_at);
-  const SimTime at = from + static_cast<SimTime>(std::ceil(std::max(0.0, least_ms) / rate * 1e6));
+  SimTime at = from + static_cast<SimTime>(std::ceil(std::max(0.0, least_ms) / rate * 1e6));
+  // Pre-processing has not started its batch: it is dropped at its deadline.
+  const SimTime timeout = queue_timeout_[static_cast<size_t>(inst.model)];
+  for (const PodTask& t : inst.on_cpu) {
+    if (!t.post) at = std::min(at, std::max(now, t.request.arrival + timeout));
+  }
   engine_.Schedule(at, this, Tag(kCpuDone, static_cast<uint64_t>(inst.id), inst.cpu_generation));
 }
 
@@ -500,11 +505,24 @@ void Executor::OnCpuDone(Instance& inst, SimTime now) {
   constexpr double kDoneMs = 1e-6;  // 1 ns of work
   const int id = inst.id;
   AdvanceCpu(inst, now);
+  // Requests still pre-processing at their deadline are dropped (their CPU share frees).
+  const SimTime timeout = queue_timeout_[static_cast<size_t>(inst.model)];
+  auto expired = std::stable_partition(inst.on_cpu.begin(), inst.on_cpu.end(), [&](const PodTask& t) {
+    return t.post || t.request.arrival + timeout > now || t.work_left_ms <= kDoneMs;
+  });
+  std::vector<PodTask> dropped(expired, inst.on_cpu.end());
+  inst.on_cpu.erase(expired, inst.on_cpu.end());
+  for (const PodTask& t : dropped) DropAtInstance(t.request, inst);
   auto due = std::stable_partition(inst.on_cpu.begin(), inst.on_cpu.end(),
                                    [](const PodTask& t) { return t.work_left_ms > kDoneMs; });
   std::vector<PodTask> done(due, inst.on_cpu.end());
   inst.on_cpu.erase(due, inst.on_cpu.end());
   ScheduleCpu(inst, now);
+  if (done.empty()) {
+    MaybeRetire(instances_[static_cast<size_t>(id)]);
+    if (arrivals_done_ && total_inflight_ == 0) engine_.Stop();
+    return;
+  }
   bool left = false;
   for (const PodTask& t : done) {
     Instance& at = instances_[static_cast<size_t>(id)];

@@ -98,6 +98,9 @@ ModelSpec ParseModel(const JsonObject& m, const std::string& name, const std::st
   spec.preprocess_ms = m.NonNegative("preprocess_ms", 0.0);
   spec.postprocess_ms = m.NonNegative("postprocess_ms", 0.0);
   spec.pod_cpu_cores = m.NonNegative("pod_cpu_cores", 0.0);
+  if (spec.pod_cpu_cores > 0 && spec.pod_cpu_cores < 0.01) {
+    throw m.Error("pod_cpu_cores", "must be 0 (no limit) or at least 0.01");
+  }
   spec.max_batch = static_cast<int>(m.IntegerIn("max_batch", 1, 1, 4096));
   spec.batch_timeout_ms = m.NonNegative("batch_timeout_ms", 0.0);
   spec.queue_timeout_s = m.Positive("queue_timeout_s", 300.0);

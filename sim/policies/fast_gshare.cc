@@ -80,7 +80,11 @@ void FastGSharePolicy::OnEvent(SimTime now, uint64_t) {
     const uint64_t recent = arrivals_[static_cast<size_t>(m)].Record(now, ctx_->executor.arrived(m));
     const double rps = static_cast<double>(recent) / config_.rate_window_s;
     size_t backlog = ctx_->executor.buffered(m);
-    for (int id : ctx_->executor.instances_of(m)) backlog += ctx_->executor.instance(id).queue.items.size();
+    for (int id : ctx_->executor.instances_of(m)) {
+      const Instance& inst = ctx_->executor.instance(id);
+      backlog += inst.queue.items.size();
+      for (const PodTask& t : inst.on_cpu) backlog += !t.post;  // not yet at the GPU either
+    }
     const double demand =
         rps + (config_.backlog_drain_s > 0 ? static_cast<double>(backlog) / config_.backlog_drain_s : 0.0);
     const int pods = Pods(m);

@@ -11,8 +11,9 @@
 // and KontonGu/FaST-GShare-Autoscaler never calls its rule (PAPERS.md). What is known:
 // every 10 s, "scale up when Δrps > 0.2 × capacity, down when the excess > 0.2 × capacity".
 // Here, on the demand D and the capacity C = pods × per-pod throughput:
-//   D = the request rate of the last 10 s + the backlog (requests waiting for a pod or for
-//       its GPU) drained over backlog_drain_s (10 s; 0: rate only, the plain band rule);
+//   D = the request rate of the last 10 s + the backlog (requests waiting for a pod, in
+//       its pre-processing or for its GPU) drained over backlog_drain_s (10 s; 0: rate
+//       only, the plain band rule);
 //   per-pod throughput = batch / the saturated interval between batches of the pod's shape
 //       under the token schedule (SaturatedBatchIntervalMs, from the predictor's belief, as
 //       the executor splits the truth), bounded by the pod's CPU (ModelSpec::PodRps);

@@ -430,11 +430,12 @@ void Executor::FinishBatch(Instance& inst) {
   const bool post = scenario_.models[static_cast<size_t>(inst.model)].postprocess_ms > 0;
   for (const Request& r : inst.batch) {
     if (post) {
-      StartCpuTask(inst, PodTask{r, true, inst.batch_started_at, n, 0});
+      StartCpuTask(inst, PodTask{r, true, inst.batch_started_at, n, 0}, /*reschedule=*/false);
     } else {
       Complete(r, inst.batch_started_at, now, inst.id, n);
     }
   }
+  if (post) ScheduleCpu(inst, now);  // once for the whole batch
   inst.batch.clear();
   const int id = inst.id;
   if (!post && listener_ != nullptr) listener_->OnSlotsFreed(id);
@@ -459,7 +460,7 @@ void Executor::NoteSlotsFreed(Instance& inst) {
   engine_.Schedule(engine_.Now(), this, Tag(kSlotsFreed, static_cast<uint64_t>(inst.id), 0));
 }
 
-void Executor::StartCpuTask(Instance& inst, PodTask task) {
+void Executor::StartCpuTask(Instance& inst, PodTask task, bool reschedule) {
   const SimTime now = engine_.Now();
   const ModelSpec& m = scenario_.models[static_cast<size_t>(inst.model)];
   AdvanceCpu(inst, now);
@@ -467,7 +468,7 @@ void Executor::StartCpuTask(Instance& inst, PodTask task) {
   inst.on_cpu.push_back(task);
   // A loading pod takes requests but starts on them once it is ready.
   if (now < inst.ready_at) inst.cpu_progressed_at = inst.ready_at;
-  ScheduleCpu(inst, now);
+  if (reschedule) ScheduleCpu(inst, now);
 }
 
 // Processor sharing: n tasks on `cores` each progress at min(1, cores / n).

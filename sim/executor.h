@@ -163,8 +163,9 @@ class Executor final : public EventHandler {
   // gpu-lets' slowdown of `inst` from the batches now running in its GPU's other partitions.
   double Slowdown(const Instance& inst) const;
   void FinishBatch(Instance& inst);
-  // Starts pre- or post-processing of `task` on the pod's shared CPU.
-  void StartCpuTask(Instance& inst, PodTask task);
+  // Starts pre- or post-processing of `task` on the pod's shared CPU; without `reschedule`
+  // the caller re-arms the pod's CPU event (ScheduleCpu) once it has added all its tasks.
+  void StartCpuTask(Instance& inst, PodTask task, bool reschedule = true);
   // Brings the pod's CPU tasks up to now, and re-arms the event of the next to finish.
   void AdvanceCpu(Instance& inst, SimTime now);
   void ScheduleCpu(Instance& inst, SimTime now);

@@ -219,7 +219,8 @@ void Executor::TryStartBatch(Instance& inst) {
   inst.queue.items.erase(inst.queue.items.begin(), inst.queue.items.begin() + static_cast<long>(n));
   inst.batch_started_at = now;
   const Slice& slice = cluster_.slice(inst.slice);
-  const SliceShape shape{slice.sm_count, cluster_.gpu(inst.gpu).spec->sm_count, slice.quota};
+  // A whole-batch turn runs at the full partition; a token slice under its quota.
+  const SliceShape shape{slice.sm_count, cluster_.gpu(inst.gpu).spec->sm_count, slice.whole_batches ? 1.0 : slice.quota};
   BatchWork work = perf_.BatchWorkMs(inst.model, static_cast<int>(n), shape);
   RngStream& rng = noise_rng_[static_cast<size_t>(inst.gpu)];
   switch (scenario_.noise) {
@@ -232,7 +233,14 @@ void Executor::TryStartBatch(Instance& inst) {
   inst.overrunning = false;
   metrics_.OnBatchStart(inst.model, static_cast<int>(n));
   PartitionRun& p = PartitionOf(inst);
-  if (p.holder == inst.id) {
+  if (p.holder == inst.id && slice.whole_batches) {
+    // Whole-batch turns: with another slice waiting, this one goes to the back.
+    if (p.waiting.empty()) {
+      StartRunning(inst);
+      return;
+    }
+    EndPeriod(p);
+  } else if (p.holder == inst.id) {
     // The previous batch ended inside this slice's token: the next one runs on in it (a
     // slice whose quota was cut below 1 since its unlimited grant takes a new token).
     if (now < p.token_end && (p.token_end != kForever || slice.quota >= 1.0)) {
@@ -266,6 +274,17 @@ static TokenWindow& UsageOf(std::vector<TokenWindow>& usage, int slice) {
 void Executor::Dispatch(PartitionRun& p) {
   if (p.holder >= 0 || p.waiting.empty()) return;
   const SimTime now = engine_.Now();
+  if (cluster_.slice(instances_[static_cast<size_t>(p.waiting.front())].slice).whole_batches) {
+    // gpu-lets' temporal sharing: the slices take the whole partition for one batch each,
+    // in turn (first come, first served), with no quota.
+    Instance& inst = instances_[static_cast<size_t>(p.waiting.front())];
+    p.waiting.erase(p.waiting.begin());
+    p.holder = inst.id;
+    p.period_start = now;
+    p.token_end = kForever;
+    StartRunning(inst);
+    return;
+  }
   // "A pod may get a token while its usage inside [now - W, now] is below quota_limit x W
   // ... Among runnable pods, those below their request go first (larger unmet share
   // first), then the least used." Request = limit = the slice's quota here, so every

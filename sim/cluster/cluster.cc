@@ -94,6 +94,10 @@ int Cluster::AllocateSlice(const SliceRequest& r, SimTime now, std::string* why)
       *why = "partition quotas would sum past 1";
       return -1;
     }
+    if (p.whole_batches != r.whole_batches) {
+      *why = "partition shares time by " + std::string(p.whole_batches ? "whole batches" : "token quotas");
+      return -1;
+    }
   }
   MeterWholeGpu(g.id, now, -1);
   int partition = r.partition;
@@ -106,7 +110,7 @@ int Cluster::AllocateSlice(const SliceRequest& r, SimTime now, std::string* why)
       }
     }
     if (partition == static_cast<int>(g.partitions.size())) g.partitions.emplace_back();
-    g.partitions[static_cast<size_t>(partition)] = SmPartition{sm_count, 0.0, 0};
+    g.partitions[static_cast<size_t>(partition)] = SmPartition{sm_count, 0.0, 0, r.whole_batches};
     g.sm_used += sm_count;
   }
   SmPartition& p = g.partitions[static_cast<size_t>(partition)];
@@ -121,6 +125,7 @@ int Cluster::AllocateSlice(const SliceRequest& r, SimTime now, std::string* why)
   s.memory_mb = r.memory_mb;
   s.model = r.model;
   s.live = true;
+  s.whole_batches = r.whole_batches;
   slices_.push_back(s);
   if (g.slices.empty()) ++gpus_held_;
   g.slices.push_back(s.id);

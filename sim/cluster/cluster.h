@@ -28,6 +28,9 @@ struct SmPartition {
   int sm_count = 0;       // 0 once removed
   double quota_used = 0;  // sum of the quotas of its slices
   int slices = 0;
+  // Its slices take turns by whole batches at the full partition (gpu-lets' temporal
+  // sharing) rather than by token quotas; their quotas are then shares for cost only.
+  bool whole_batches = false;
 };
 
 struct Gpu {
@@ -54,6 +57,7 @@ struct Slice {
   long memory_mb = 0;
   int model = 0;
   bool live = false;
+  bool whole_batches = false;  // its partition's discipline (SmPartition::whole_batches)
 };
 
 struct SliceRequest {
@@ -63,6 +67,7 @@ struct SliceRequest {
   double quota = 1.0;
   long memory_mb = 0;
   int model = 0;
+  bool whole_batches = false;  // a new partition's discipline; joining must match it
 };
 
 // Per-model meters, in seconds of the unit named.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 #include "sim/policies/placement.h"
 
@@ -40,6 +41,7 @@ GpuletPolicy::GpuletPolicy(const JsonObject& c, const Scenario& scenario)
   k.max_models_per_gpulet = static_cast<int>(c.IntegerIn("max_models_per_gpulet", 3, 1, 64));
   k.latency_slack = c.Positive("latency_slack", 1.1);
   k.marginal_gain = c.NonNegative("marginal_gain", 0.05);
+  k.leftover_slack_rps = c.NonNegative("leftover_slack_rps", 15.0);
   k.sample_interval_s = c.Positive("sample_interval_s", 0.5);
   k.rate_average_s = c.Positive("rate_average_s", 2.0);
   k.epoch_s = c.Positive("epoch_s", 20.0);
@@ -87,40 +89,63 @@ std::vector<GpuletPlan> GpuletPolicy::Partition(const std::vector<double>& rates
                                                 long gpu_memory_mb, double slowdown) const {
   std::vector<GpuletPlan> plans;
   std::vector<bool> residual;
-  // Rule 1: models in order of rate × SLO, largest first.
+  // Rule 1: "sort(session.begin(), session.end(), cmp_task_dsc)" (glet
+  // scheduler_incremental.cpp:136): despite its name the comparator orders by rate × SLO
+  // ascending ("a.request_rate * a.SLO < b.request_rate * b.SLO"), ties by id descending.
   std::vector<int> order;
   for (int m = 0; m < static_cast<int>(rates.size()); ++m) {
     if (rates[static_cast<size_t>(m)] > 0) order.push_back(m);
   }
-  std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
-    return rates[static_cast<size_t>(a)] * scenario_.models[static_cast<size_t>(a)].slo_ms >
-           rates[static_cast<size_t>(b)] * scenario_.models[static_cast<size_t>(b)].slo_ms;
+  std::sort(order.begin(), order.end(), [&](int a, int b) {
+    const double ka = rates[static_cast<size_t>(a)] * scenario_.models[static_cast<size_t>(a)].slo_ms;
+    const double kb = rates[static_cast<size_t>(b)] * scenario_.models[static_cast<size_t>(b)].slo_ms;
+    return ka < kb || (ka == kb && a > b);
   });
   for (int m : order) {
     const ModelSpec& spec = scenario_.models[static_cast<size_t>(m)];
     const double budget = spec.slo_ms - spec.outside_gpu_ms();  // the GPU's share of the SLO
     double remaining = rates[static_cast<size_t>(m)];
-    // Rule 2: the saturated partition, batch the largest b with 2·L(b, p) <= SLO; a larger
-    // partition only if its throughput per % of SMs is at least 5% better.
-    double best_p = -1, best_tput = 0, best_latency = 0;
-    int best_b = 0;
-    for (double p : config_.partitions_percent) {
+    // Rule 2: every partition's saturated throughput, batch the largest b with
+    // 2·L(b, p) <= SLO (initSaturateTrp); the saturated partition is getMaxReturnPart's
+    // (scheduler_incremental.cpp:650-690): over adjacent sizes (p_low, p_high), never the
+    // largest pair, the p_high of the best marginal gain (T_high - T_low) / (p_high - p_low)
+    // among those gaining at least 5% (T_high / T_low >= 1.05); the smallest size when none.
+    std::vector<double> sat_tput(config_.partitions_percent.size(), 0.0), sat_latency(sat_tput.size(), 0.0);
+    std::vector<int> sat_batch(sat_tput.size(), 0);
+    for (size_t i = 0; i < config_.partitions_percent.size(); ++i) {
+      const double p = config_.partitions_percent[i];
       for (int b = spec.max_batch; b >= 1; --b) {
         const double l = LatencyMs(m, p, b, slowdown, gpu_sms);
-        if (2 * l > budget) continue;
-        const double tput = spec.PodRps(1000.0 * b / l);  // a pod's CPU stage may bound it
-        if (best_p < 0 || tput / p > best_tput / best_p * (1 + config_.marginal_gain)) {
-          best_p = p, best_tput = tput, best_b = b, best_latency = l;
-        }
+        if (2 * l > budget && b > 1) continue;
+        sat_batch[i] = b, sat_latency[i] = l;
+        sat_tput[i] = spec.PodRps(1000.0 * b / l);  // a pod's CPU stage may bound it
         break;
       }
     }
+    size_t chosen = 0;
+    double best_return = 0;
+    const size_t n_parts = config_.partitions_percent.size();
+    for (size_t i = 0; i + 2 < n_parts; ++i) {  // pairs (i, i + 1), never (n - 2, n - 1)
+      const double low = sat_tput[i], high = sat_tput[i + 1];
+      if (low <= 0 || high / low < 1 + config_.marginal_gain) continue;
+      const double ret = (high - low) / (config_.partitions_percent[i + 1] - config_.partitions_percent[i]);
+      if (ret > best_return) best_return = ret, chosen = i + 1;
+    }
+    if (n_parts == 1) chosen = 0;
+    double best_p = config_.partitions_percent[chosen], best_tput = sat_tput[chosen], best_latency = sat_latency[chosen];
+    int best_b = sat_batch[chosen];
+    if (2 * best_latency > budget) best_p = -1;  // no batch meets the SLO: no saturated gpulet
+    bool has_saturated = false;
     while (best_p > 0 && remaining > best_tput) {
       plans.push_back({best_p, {{m, best_b, best_tput, best_latency}}});
       residual.push_back(false);
       remaining -= best_tput;
+      has_saturated = true;
     }
-    if (remaining <= 1e-9) continue;
+    // "if(rate <=TRP_SLACK) return;" (scheduler_incremental.cpp:196): a leftover of at most
+    // 15 rps gets no gpulet. Here only beside saturated gpulets of the model, so that a
+    // model of at most 15 rps is still served (glet would leave it unscheduled).
+    if (remaining <= 1e-9 || (has_saturated && remaining <= config_.leftover_slack_rps)) continue;
     // Rule 3: the residual, the smallest partition with a batch that meets the SLO at this
     // rate: L(b, p) + b / rate <= SLO and b / L(b, p) >= rate.
     bool placed = false;
@@ -152,6 +177,7 @@ std::vector<GpuletPlan> GpuletPolicy::Partition(const std::vector<double>& rates
   std::vector<GpuState> state(static_cast<size_t>(gpus));
   const double memory_cap = config_.memory_fraction * static_cast<double>(gpu_memory_mb);
   std::vector<GpuletPlan> placed_plans;
+  std::vector<bool> placed_residual;
   for (size_t i = 0; i < plans.size(); ++i) {
     GpuletPlan plan = plans[i];
     const GpuletShare& share = plan.shares.front();
@@ -159,8 +185,15 @@ std::vector<GpuletPlan> GpuletPolicy::Partition(const std::vector<double>& rates
     bool done = false;
     if (residual[i]) {
       // Time-share an existing gpulet: Σ L / duty <= 1 and duty + Σ L <= every SLO.
-      for (GpuletPlan& host : placed_plans) {
+      for (size_t h = 0; h < placed_plans.size(); ++h) {
+        GpuletPlan& host = placed_plans[h];
         if (host.gpu < 0 || static_cast<int>(host.shares.size()) >= config_.max_models_per_gpulet) continue;
+        // A residual never joins a saturated gpulet nor one serving its own model
+        // (scheduler_incremental.cpp:441, :451).
+        if (!placed_residual[h]) continue;
+        bool same_model = false;
+        for (const GpuletShare& o : host.shares) same_model = same_model || o.model == share.model;
+        if (same_model) continue;
         if (state[static_cast<size_t>(host.gpu)].memory_mb + model_mb > memory_cap) continue;
         GpuletPlan trial = host;
         trial.shares.push_back({share.model, share.batch, share.rate_rps,
@@ -194,7 +227,9 @@ std::vector<GpuletPlan> GpuletPolicy::Partition(const std::vector<double>& rates
       s.memory_mb += model_mb + config_.context_memory_mb;
       done = true;
     }
+    if (done && residual[i] && plan.gpu < 0) continue;  // merged into a host above
     placed_plans.push_back(plan);  // gpu stays -1 if it did not fit
+    placed_residual.push_back(residual[i]);
   }
   return placed_plans;
 }
@@ -202,7 +237,11 @@ std::vector<GpuletPlan> GpuletPolicy::Partition(const std::vector<double>& rates
 void GpuletPolicy::Start(PolicyContext& ctx) {
   ctx_ = &ctx;
   predictor_ = MakePredictor(config_.predictor, ctx.executor.perf_model());
-  Reschedule(InitialRates());
+  // The first schedule's targets get the same headroom as every later one ("tgt_rate =
+  // org_rate * AGGRESIVE_RATE_ROOM" below 125 rps, else RATE_ROOM; global_scheduler.cpp).
+  std::vector<double> targets = InitialRates();
+  for (double& t : targets) t *= t < config_.headroom_threshold_rps ? config_.headroom_low : config_.headroom_high;
+  Reschedule(targets);
   next_epoch_ = SecondsToSim(config_.epoch_s);
   ctx.engine.ScheduleAfter(SecondsToSim(config_.sample_interval_s), this);
 }
@@ -241,7 +280,34 @@ void GpuletPolicy::Reschedule(const std::vector<double>& rates) {
     ctx_->actions.Add(Action{ctx_->engine.Now(), "scale", -1, -1, -1, 0, 0,
                              "gpulet: interference-aware second pass, slowdown " + std::to_string(slowdown)});
   }
+  // A schedule that does not fit is not applied: "if impossible, revert to previous
+  // decision" (glet global_scheduler.cpp, recoverFromScheduleFailure): the old gpulets stay
+  // and the targets are kept as they were, so the next epoch tries again. (At time 0 there
+  // is no previous decision: what fits is applied.)
+  int unplaced = 0;
+  for (const GpuletPlan& p : plan) unplaced += p.gpu < 0;
+  if (unplaced > 0 && ctx_->engine.Now() > 0) {
+    char detail[160];
+    std::snprintf(detail, sizeof detail,
+                  "gpulet: schedule reverted: %d of %zu gpulets do not fit on the %d empty GPUs", unplaced,
+                  plan.size(), empty);
+    ctx_->actions.Add(Action{ctx_->engine.Now(), "refused", -1, -1, -1, 0, 0, detail});
+    return;
+  }
   for (size_t m = 0; m < rates.size(); ++m) scheduled_target_[m] = rates[m];
+  for (const GpuletPlan& p : plan) {
+    std::string detail = "plan: gpulet of " + std::to_string(static_cast<int>(p.partition_percent)) + "% on planned GPU " +
+                         std::to_string(p.gpu) + ",";
+    for (const GpuletShare& s : p.shares) {
+      char share[160];
+      std::snprintf(share, sizeof share, " %s batch %d at %.1f rps, L %.2f ms;",
+                    scenario_.models[static_cast<size_t>(s.model)].name.c_str(), s.batch, s.rate_rps, s.latency_ms);
+      detail += share;
+    }
+    char duty[64];
+    std::snprintf(duty, sizeof duty, " duty %.2f ms", p.duty_ms());
+    ctx_->actions.Add(Action{ctx_->engine.Now(), "scale", p.shares.front().model, -1, -1, 0, 0, detail + duty});
+  }
   Apply(plan);
 }
 
@@ -269,10 +335,11 @@ void GpuletPolicy::Apply(const std::vector<GpuletPlan>& plan) {
     const double duty = p.duty_ms();
     int partition = -1;
     for (const GpuletShare& s : p.shares) {
-      // Temporal sharing inside the gpulet: each model holds it for L / duty of the time.
+      // Temporal sharing inside a gpulet is round-robin by whole batches at the full
+      // partition (glet); each model's share of the time, L / duty, is its quota for cost.
       const double quota = p.shares.size() == 1 ? 1.0 : std::min(1.0, s.latency_ms / duty);
       SliceRequest r{gpu, partition, partition < 0 ? sm : 0, quota,
-                     scenario_.models[static_cast<size_t>(s.model)].memory_mb, s.model};
+                     scenario_.models[static_cast<size_t>(s.model)].memory_mb, s.model, /*whole_batches=*/true};
       std::string why;
       const int id = ctx_->executor.StartInstance(r, warm, &why, s.batch);
       if (id < 0) {

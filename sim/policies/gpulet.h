@@ -4,25 +4,36 @@
 //
 // A gpulet is a partition of a GPU's SMs from a fixed set of sizes (default 20, 40, 50, 60,
 // 80, 100%), at most two per GPU (p and 100 − p). The scheduler, every epoch, turns the
-// models' target rates into gpulets by elastic partitioning:
-//   1. models in order of rate × SLO, largest first;
-//   2. saturated gpulets: the partition with the best throughput per % of SMs (a larger
-//      one only if it gains at least 5% per %), its batch the largest b with 2·L(b, p) <=
-//      SLO, emitted while the remaining rate exceeds its throughput b / L(b, p);
-//   3. a residual gpulet for the rest: the smallest partition with a batch b such that
+// models' target rates into gpulets by elastic partitioning, following glet's code
+// (scheduler_incremental.cpp; the rules are quoted beside their code):
+//   1. models in order of rate × SLO ascending (glet's comparator, despite its name);
+//   2. saturated gpulets: every size's throughput at the largest batch b with
+//      2·L(b, p) <= SLO; the size is getMaxReturnPart's: the larger of the adjacent pair of
+//      best marginal gain (ΔT / Δp) among pairs gaining at least 5%, never the largest pair,
+//      else the smallest size; emitted while the remaining rate exceeds its throughput;
+//   3. a residual gpulet for the rest (none for a leftover of at most 15 rps beside
+//      saturated gpulets, TRP_SLACK): the smallest partition with a batch b such that
 //      L(b, p) + b / rate <= SLO and b / L(b, p) >= rate;
-//   4. placement: a residual first tries to time-share an existing gpulet (at most 3
-//      models; duty = max over its models of max(b/rate, L); Σ L / duty <= 1 and duty + Σ L
-//      <= every SLO), then the free rest of a GPU that one gpulet has split (what is left
-//      beside a p gpulet is 100 − p; a smaller gpulet may take it, at most two per GPU), then
-//      an empty GPU; memory: Σ (model + 1.2 GB context per gpulet) <= 90% of the GPU;
+//   4. placement: a residual first tries to time-share an existing residual gpulet serving
+//      other models (at most 3; never a saturated one nor one of its own model; duty = max
+//      over its models of max(b/rate, L); Σ L / duty <= 1 and duty + Σ L <= every SLO),
+//      then the free rest of a GPU that one gpulet has split, then an empty GPU; memory:
+//      Σ (model + 1.2 GB context per gpulet) <= 90% of the GPU;
 //   5. if the scheduled throughput is below 0.85 × the target, it is redone with the
 //      interference factor applied to every latency (the interference-aware second pass).
-// Latency L comes from the policy's predictor (default: the profiled table), × 1.1.
+// Models sharing a gpulet take turns by whole batches at the full partition (glet's
+// temporal sharing), not by token quotas. Latency L comes from the policy's predictor
+// (default: the profiled table), × 1.1, and a pod's CPU stage bounds its throughput.
 // Rates: request counts every 0.5 s (averaged over `rate_average_s`), the target = the
-// window's (30 s) maximum × 1.5 below 125 rps, else × 1.2; a new schedule when the target
-// rises 5% or 10 rps, or falls 10%. Reconfiguration is make-before-break: the new gpulets
-// are started and the old ones of a model drain only when all its new ones are ready.
+// window's (30 s) maximum × 1.5 below 125 rps, else × 1.2 (the first schedule's targets too);
+// a new schedule when the target rises 5% or 10 rps, or falls 10%. A schedule that does not
+// fit is not applied (glet reverts to its previous decision). Reconfiguration is
+// make-before-break: the new gpulets go on empty GPUs and the old ones of a model drain when
+// all its new ones are ready.
+// Not yet as glet (issue 12): re-scheduling re-plans every model on the empty GPUs instead of
+// only the models whose rate changed on the current state; a GPU is never added on failure
+// (the cluster is fixed); batches are not re-derived after a merge; interference is one
+// factor for all pairs.
 #ifndef GPUSLICE_SIM_POLICIES_GPULET_H_
 #define GPUSLICE_SIM_POLICIES_GPULET_H_
 
@@ -40,6 +51,7 @@ struct GpuletConfig {
   int max_models_per_gpulet = 3;
   double latency_slack = 1.1;
   double marginal_gain = 0.05;
+  double leftover_slack_rps = 15;  // TRP_SLACK
   double sample_interval_s = 0.5;
   double rate_average_s = 2.0;
   double epoch_s = 20;

@@ -13,6 +13,16 @@ StaticSlicesPolicy::StaticSlicesPolicy(const JsonObject& c, const Scenario& scen
               static_cast<int>(c.IntegerIn("activator_buffer_limit", 0, 0, 1'000'000'000))) {
   predictor_spec_ = ReadPredictorSpec(c, "oracle");
   warm_start_ = c.Bool("warm_start", true);
+  if (!c.Has("pods")) {
+    // Default: one whole-GPU pod of every model.
+    for (int m = 0; m < static_cast<int>(scenario.models.size()); ++m) {
+      PodSpec pod;
+      pod.model = m;
+      pod.count = 1;
+      pods_.push_back(pod);
+    }
+    return;
+  }
   const auto& list = c.Value("pods");
   if (!list.is_array() || list.empty()) throw c.Error("pods", "expected a non-empty array of pod entries");
   for (size_t i = 0; i < list.size(); ++i) {

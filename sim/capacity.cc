@@ -57,6 +57,18 @@ CapacityResult FindCapacity(const Scenario& base, const PolicyRunSpec& run, cons
       hi = mid;
     }
   }
+  // The bisection never contradicts itself (each trial lies inside the bracket), so it
+  // cannot see a non-monotone curve: probe below the answer.
+  if (lo > 0) {
+    for (double f : o.monotone_probes) {
+      const double probe = lo * f;
+      bool tried = false;
+      for (const CapacityTrial& t : result.trials) tried = tried || std::abs(t.scale - probe) <= 1e-12 * lo;
+      if (tried || attainment_at(probe)) continue;
+      if (result.monotone || probe < result.non_monotone_at) result.non_monotone_at = probe;
+      result.monotone = false;
+    }
+  }
   result.lo = lo;
   result.hi = hi;
   result.scale = lo;

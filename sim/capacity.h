@@ -22,6 +22,9 @@ struct CapacityOptions {
   double attainment = 0.99;  // target fraction of requests meeting their SLO
   double tolerance = 0.01;   // stop when (hi - lo) / hi is below this
   int max_runs = 40;
+  // After the search, attainment is also measured at these fractions of the capacity found;
+  // one that misses the target means attainment is not monotone in load.
+  std::vector<double> monotone_probes{0.25, 0.5, 0.75};
 };
 
 struct CapacityTrial {
@@ -36,6 +39,8 @@ struct CapacityResult {
   double offered_rps = 0;   // load at `scale`
   int runs = 0;
   std::vector<CapacityTrial> trials;
+  bool monotone = true;          // false: a probe below `scale` missed the target
+  double non_monotone_at = 0;    // the lowest such scale
 };
 
 // Multiplies every workload source's rate by `factor`. REQUIRES: factor > 0.

@@ -39,6 +39,8 @@ TEST(Capacity, FindsTheMD1DeadlineCapacity) {
   EXPECT_LE(r.lo, r.hi);
   EXPECT_LT((r.hi - r.lo) / r.hi, 0.005 + 1e-12);
   EXPECT_NEAR(r.offered_rps, 100 * r.scale, 100 * r.scale * 0.01);
+  // (1 - ρ) e^ρ falls with ρ: the probes below the answer all meet the target.
+  EXPECT_TRUE(r.monotone);
   // Every trial is on the right side of the bracket.
   for (const CapacityTrial& t : r.trials) {
     if (t.scale <= r.lo) {
@@ -48,6 +50,37 @@ TEST(Capacity, FindsTheMD1DeadlineCapacity) {
       EXPECT_LT(t.attainment, 0.9) << t.scale;
     }
   }
+}
+
+TEST(Capacity, ReportsANonMonotoneCurveInsteadOfANumber) {
+  // has-gpu on two models at 150 rps each is a known non-monotone case
+  // (tests/policy_properties_test.cc): at 75% attainment bisection brackets a scale near 3,
+  // while scale 0.71 misses the target. The report must say so, and name a probe that is
+  // below the bracket and did miss the target in its own trials.
+  const std::string profiles = testing::SourceDir() + "/gpu/profiles/v100/";
+  auto model = [&](const std::string& file, double slo_ms) {
+    return nlohmann::ordered_json{{"profile", profiles + file}, {"slo_ms", slo_ms}, {"memory_mb", 2700},
+                                  {"load_time_s", 4}, {"network_ms", 10}, {"preprocess_ms", 52},
+                                  {"postprocess_ms", 2}, {"pod_cpu_cores", 8}, {"max_batch", 4},
+                                  {"queue_timeout_s", 10}};
+  };
+  nlohmann::ordered_json j = {
+      {"name", "non-monotone"},
+      {"cluster", {{"nodes", {{{"count", 4}, {"gpu", "V100-16GB"}}}}, {"container_start_s", 2}}},
+      {"models", {{"resnet50", model("resnet50.csv", 200)}, {"mobilenet", model("mobilenet_v3_large.csv", 150)}}},
+      {"workload", {{{"type", "poisson"}, {"function", "resnet50"}, {"rate_rps", 150}, {"end_s", 60}},
+                    {{"type", "poisson"}, {"function", "mobilenet"}, {"rate_rps", 150}, {"end_s", 60}}}},
+      {"policies", {{"has-gpu", {{"policy", "has-gpu"}}}}}};
+  Scenario s = testing::ParseInline(j);
+  CapacityOptions options;
+  options.attainment = 0.75;
+  options.tolerance = 0.05;
+  CapacityResult r = FindCapacity(s, s.policies.front(), options);
+  ASSERT_FALSE(r.monotone);
+  EXPECT_LT(r.non_monotone_at, r.lo);
+  bool seen = false;
+  for (const CapacityTrial& t : r.trials) seen = seen || (t.scale == r.non_monotone_at && t.attainment < 0.75);
+  EXPECT_TRUE(seen);
 }
 
 TEST(Capacity, ScalesEveryKindOfSource) {

@@ -23,7 +23,8 @@ int ExecuteCapacity(const CapacityCommand& cmd, const std::atomic<bool>& interru
       nlohmann::ordered_json j = {{"scenario", scenario.name}, {"policy", runs.front().run_name},
                                   {"attainment_target", cmd.options.attainment}, {"capacity_scale", r.scale},
                                   {"offered_rps", r.offered_rps}, {"bracket", {r.lo, std::isfinite(r.hi) ? r.hi : -1.0}},
-                                  {"runs", r.runs}};
+                                  {"runs", r.runs}, {"monotone", r.monotone}};
+      if (!r.monotone) j["non_monotone_at_scale"] = r.non_monotone_at;
       for (const CapacityTrial& t : r.trials) {
         j["trials"].push_back({{"scale", t.scale}, {"attainment", t.attainment}, {"offered_rps", t.offered_rps}});
       }
@@ -32,7 +33,11 @@ int ExecuteCapacity(const CapacityCommand& cmd, const std::atomic<bool>& interru
     }
     std::printf("%-10s %-12s %-12s\n", "scale", "attainment", "offered rps");
     for (const CapacityTrial& t : r.trials) std::printf("%-10.4f %-12.5f %-12.2f\n", t.scale, t.attainment, t.offered_rps);
-    if (r.lo <= 0) {
+    if (!r.monotone) {
+      std::printf("attainment is not monotone in load: scale %.4f misses %.4f attainment below the bracket [%.4f, %.4f] "
+                  "that bisection found; no single capacity (%d runs)\n",
+                  r.non_monotone_at, cmd.options.attainment, r.lo, r.hi, r.runs);
+    } else if (r.lo <= 0) {
       std::printf("no scale down to %.2g met %.4f attainment (%d runs)\n", r.trials.back().scale, cmd.options.attainment,
                   r.runs);
     } else if (!std::isfinite(r.hi)) {

@@ -204,30 +204,42 @@ def ablations(binary, seeds):
 
 
 def gpulet(binary, seeds):
-    caps = {"gpulet": [], "temporal-only": []}
+    caps = {"gpulet": {}, "temporal-only": {}}
+    non_monotone = []
     for seed in range(1, seeds + 1):
         for policy in caps:
             out = run([binary, "capacity", "scenarios/gpulet-mix.json", "--policy", policy, "--attainment", "0.99",
                        "--tolerance", "0.01", "--seed", str(seed), "--json"])
             result = json.loads(out)
             if not result.get("monotone", True):
-                sys.exit(f"{policy} seed {seed}: attainment is not monotone in load; no capacity to report")
-            caps[policy].append(result["offered_rps"])
-    gains = [a / b - 1 for a, b in zip(caps["gpulet"], caps["temporal-only"])]
-    rows = ["| scheduler | SLO-attaining throughput (rps) |", "|---|---|"]
+                non_monotone.append(f"`{policy}` seed {seed}: bisection brackets scale "
+                                    f"{result['bracket'][0]:.3f}, but scale {result['non_monotone_at_scale']:.3f} "
+                                    "misses 99%")
+                continue
+            caps[policy][seed] = result["offered_rps"]
+    both = [sd for sd in range(1, seeds + 1) if sd in caps["gpulet"] and sd in caps["temporal-only"]]
+    gains = [caps["gpulet"][sd] / caps["temporal-only"][sd] - 1 for sd in both]
+    rows = ["| scheduler | SLO-attaining throughput (rps) | seeds |", "|---|---|---|"]
     for policy, xs in caps.items():
-        rows.append(f"| `{policy}` | {fmt(xs, 0)} |")
+        rows.append(f"| `{policy}` | {fmt(list(xs.values()), 0) if len(xs) >= 2 else '-'} | "
+                    f"{', '.join(str(sd) for sd in xs)} |")
+    if len(gains) >= 2:
+        gain = (f"\nGain of spatio-temporal sharing: **{fmt(gains, 1, True)}** (mean ± 95% CI over seeds "
+                f"{', '.join(map(str, both))}, those where both curves are monotone).")
+    else:
+        gain = "\nToo few seeds with monotone curves for both schedulers to state a gain."
+    caveat = ("\n\nThe capacity search assumes attainment falls as load grows; `gpuslice capacity` probes 1/4, "
+              "1/2 and 3/4 of each answer and reports a curve that breaks this instead of a number. ")
+    caveat += ("Not monotone: " + "; ".join(non_monotone) + ". Those seeds have no capacity, so they are left out "
+               "of the means (issue 12: gpulet is not yet glet's incremental scheduler).\n"
+               if non_monotone else "Every seed passed.\n")
     return "\n".join([HEADER, "# gpu-lets: SLO-attaining throughput, spatial against temporal-only sharing\n",
                       "`scenarios/gpulet-mix.json`: ResNet-50 and MobileNet-V3 with their V100 profiles on four "
                       "V100s; `gpulet` with partitions {20, 40, 50, 60, 80, 100}% and `temporal-only` restricted "
                       "to whole GPUs. Throughput as gpu-lets reports it: the largest load at which 99% of "
                       "requests meet their SLO (`gpuslice capacity`, bracket within 1%), per seed.\n",
                       "\n".join(rows),
-                      f"\nGain of spatio-temporal sharing: **{fmt(gains, 1, True)}** (mean ± 95% CI over seeds "
-                      f"1-{seeds}). The paper reports +61.7% (ATC'22 text) and +102.6% (arXiv v1). The "
-                      "capacity search assumes attainment is monotone in load; it probes 1/4, 1/2 and 3/4 of "
-                      "each answer, and every seed of both schedulers passed (the script stops otherwise); `gpulet` also "
-                      "passes the monotonicity property test (tests/policy_properties_test.cc).\n", CHANGED])
+                      gain + " The paper reports +61.7% (ATC'22 text) and +102.6% (arXiv v1)." + caveat, CHANGED])
 
 
 def predictor_error(binary, seeds):

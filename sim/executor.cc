@@ -59,8 +59,6 @@ int Executor::StartInstance(const SliceRequest& request, bool warm, std::string*
   inst.ready_at = now + cold;
   instances_.push_back(std::move(inst));
   Instance& placed = instances_.back();
-  if (instance_of_slice_.size() <= static_cast<size_t>(slice)) instance_of_slice_.resize(static_cast<size_t>(slice) + 1, -1);
-  instance_of_slice_[static_cast<size_t>(slice)] = placed.id;
   live_[static_cast<size_t>(request.model)].push_back(placed.id);
   metrics_.OnInstanceCount(request.model, static_cast<int>(live_[static_cast<size_t>(request.model)].size()),
                            ++total_live_);
@@ -508,16 +506,19 @@ void Executor::AdvanceCpu(Instance& inst, SimTime now) {
 void Executor::ScheduleCpu(Instance& inst, SimTime now) {
   ++inst.cpu_generation;
   if (inst.on_cpu.empty()) return;
+  // The next task to finish, or the first pre-processing deadline (pre-processing has not
+  // started its batch: it is dropped at its deadline), whichever comes first.
+  const SimTime timeout = queue_timeout_[static_cast<size_t>(inst.model)];
   double least_ms = inst.on_cpu.front().work_left_ms;
-  for (const PodTask& t : inst.on_cpu) least_ms = std::min(least_ms, t.work_left_ms);
+  SimTime deadline = kForever;
+  for (const PodTask& t : inst.on_cpu) {
+    least_ms = std::min(least_ms, t.work_left_ms);
+    if (!t.post) deadline = std::min(deadline, t.request.arrival + timeout);
+  }
   const double rate = CpuRate(scenario_.models[static_cast<size_t>(inst.model)].pod_cpu_cores, inst.on_cpu.size());
   const SimTime from = std::max(now, inst.cpu_progressed_at);
-  SimTime at = from + static_cast<SimTime>(std::ceil(std::max(0.0, least_ms) / rate * 1e6));
-  // Pre-processing has not started its batch: it is dropped at its deadline.
-  const SimTime timeout = queue_timeout_[static_cast<size_t>(inst.model)];
-  for (const PodTask& t : inst.on_cpu) {
-    if (!t.post) at = std::min(at, std::max(now, t.request.arrival + timeout));
-  }
+  const SimTime at = std::min(from + static_cast<SimTime>(std::ceil(std::max(0.0, least_ms) / rate * 1e6)),
+                              std::max(now, deadline));
   engine_.Schedule(at, this, Tag(kCpuDone, static_cast<uint64_t>(inst.id), inst.cpu_generation));
 }
 

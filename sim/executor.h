@@ -200,7 +200,6 @@ class Executor final : public EventHandler {
   std::deque<PartitionRun> partition_runs_;  // stable references
   std::vector<std::vector<int>> partition_key_;  // [gpu][partition] -> partition_runs_ index
   std::vector<std::vector<int>> running_on_gpu_;
-  std::vector<int> instance_of_slice_;  // slice id -> instance id
   std::vector<std::vector<int>> live_;
   std::vector<RequestQueue> buffers_;
   std::vector<int> inflight_;

@@ -166,10 +166,11 @@ TEST(PodStage, PostProcessingSharesTheCoreWithTheNextRequest) {
   EXPECT_NEAR(r.overall.latency_mean_ms, (2 * 87.0 + 298 * 89.0) / 300, 1e-3);
 }
 
-TEST(PodStage, PodsRetireOnlyAfterTheirCpuWork) {
+TEST(PodStage, ScalingPodsWithCpuWorkKeepsEveryRequest) {
   // A bursty stage load under fast-gshare (scales pods up and down) with long pre/post
   // processing on one core: every request ends exactly once (checked by the run's
-  // conservation and Little's law), and draining pods finish their CPU work first.
+  // conservation and Little's law). That a drained pod finishes its CPU work first is
+  // checked by hand below (PodStageByHand).
   Json j = OnePod({{"preprocess_ms", 40}, {"postprocess_ms", 20}, {"pod_cpu_cores", 1}, {"queue_timeout_s", 5}},
                   {{"type", "stages"}, {"function", "m"}, {"rates_rps", {5, 60, 5, 60, 2}}, {"stage_s", 20}});
   j["policies"] = {{"fg", {{"policy", "fast-gshare"}, {"interval_s", 2}, {"rate_window_s", 2}}}};
@@ -234,6 +235,16 @@ struct Hand {
   Executor executor{scenario, engine, cluster, metrics, actions};
 
   Request At(SimTime t) { return Request{1, t, t, 0, 0, -1, -1}; }
+  // Starts a whole-GPU pod, routes one request to it at time 0 and drains the pod at once.
+  int OneRequestThenDrain(bool warm) {
+    std::string why;
+    const int id = executor.StartInstance({0, -1, 80, 1.0, 1000, 0}, warm, &why);
+    EXPECT_GE(id, 0) << why;
+    executor.Admit(At(0));
+    executor.Route(At(0), id);
+    executor.Drain(id);
+    return id;
+  }
   SimTime GoneAt(int id) const {
     for (const Action& a : actions.actions()) {
       if (a.kind == "gone" && a.instance == id) return a.time;
@@ -246,12 +257,7 @@ TEST(PodStageByHand, ARequestRoutedToALoadingPodStartsPreProcessingWhenItIsReady
   // Routed at 0 to a pod ready at 6 s: pre-processing 6.000-6.030, GPU 6.030-6.040, post
   // 6.040-6.045; the pod, drained at once, goes only when that is done.
   Hand h;
-  std::string why;
-  const int id = h.executor.StartInstance({0, -1, 80, 1.0, 1000, 0}, false, &why);
-  ASSERT_GE(id, 0) << why;
-  h.executor.Admit(h.At(0));
-  h.executor.Route(h.At(0), id);
-  h.executor.Drain(id);
+  const int id = h.OneRequestThenDrain(/*warm=*/false);
   h.engine.Run();
   EXPECT_EQ(h.metrics.model(0).completed, 1u);
   EXPECT_EQ(h.GoneAt(id), 6045 * kNsPerMs);
@@ -261,12 +267,7 @@ TEST(PodStageByHand, ADrainedPodGoesOnlyAfterItsCpuWork) {
   // A warm pod gets a request at 0 and is drained at 0: it holds it through pre-processing
   // (0-30 ms), its batch (30-40) and post-processing (40-45), and goes at 45 ms.
   Hand h;
-  std::string why;
-  const int id = h.executor.StartInstance({0, -1, 80, 1.0, 1000, 0}, true, &why);
-  ASSERT_GE(id, 0) << why;
-  h.executor.Admit(h.At(0));
-  h.executor.Route(h.At(0), id);
-  h.executor.Drain(id);
+  const int id = h.OneRequestThenDrain(/*warm=*/true);
   EXPECT_EQ(h.GoneAt(id), -1);
   h.engine.Run();
   EXPECT_EQ(h.metrics.model(0).completed, 1u);

@@ -96,8 +96,8 @@ TEST_P(EveryPolicy, ViolationsNeverFallMarkedlyAsLoadRises) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Registered, EveryPolicy, ::testing::ValuesIn(RegisteredPolicies()),
-                         [](const ::testing::TestParamInfo<std::string>& info) {
-                           std::string name = info.param;
+                         [](const ::testing::TestParamInfo<std::string>& param_info) {
+                           std::string name = param_info.param;
                            for (char& c : name) c = std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
                            return name;
                          });

@@ -85,6 +85,13 @@ bool Executor::SetQuota(int id, double quota, std::string* why) {
   return true;
 }
 
+void Executor::SetMaxBatch(int id, int max_batch) {
+  Instance& inst = instances_[static_cast<size_t>(id)];
+  if (inst.max_batch == max_batch) return;
+  inst.max_batch = max_batch;
+  Log("resize", inst, "batch " + std::to_string(max_batch));
+}
+
 void Executor::Drain(int id) {
   Instance& inst = instances_[static_cast<size_t>(id)];
   inst.state = InstanceState::kDraining;

@@ -87,6 +87,9 @@ class Executor final : public EventHandler {
   // start from now on run under the new quota. False (and *why) if the partition's quotas
   // would pass 1.
   bool SetQuota(int instance, double quota, std::string* why);
+  // Changes the largest batch the instance forms, from its next batch on (a scheduler
+  // re-deriving batch sizes). REQUIRES: max_batch >= 1; the instance is not Gone.
+  void SetMaxBatch(int instance, int max_batch);
   // Stops routing to the instance; it finishes its queue, then is Gone. REQUIRES: accepting.
   void Drain(int instance);
 

@@ -11,18 +11,21 @@ namespace {
 using Json = nlohmann::ordered_json;
 
 // Two constant-latency models (10 ms at every SM share, 11 ms with gpu-lets' 1.1 slack),
-// SLO 100 ms, batches up to 4, on V100s.
+// SLO 100 ms, batches up to 4, on V100s; no interference load unless `load` > 0 (then
+// both models' L2 and DRAM utilisation).
 struct Fixture {
   Scenario scenario;
   PerfModel truth;
   std::unique_ptr<GpuletPolicy> policy;
 
-  Fixture()
+  explicit Fixture(double slo_ms = 100, double load = 0)
       : scenario(testing::ParseInline({
             {"name", "g"},
             {"cluster", {{"nodes", {{{"count", 2}, {"gpu", "V100-16GB"}}}}}},
-            {"models", {{"a", {{"latency_ms", 10}, {"slo_ms", 100}, {"memory_mb", 1000}, {"max_batch", 4}}},
-                        {"b", {{"latency_ms", 10}, {"slo_ms", 100}, {"memory_mb", 1000}, {"max_batch", 4}}}}},
+            {"models", {{"a", {{"latency_ms", 10}, {"slo_ms", slo_ms}, {"memory_mb", 1000}, {"max_batch", 4},
+                               {"l2_util", load}, {"dram_util", load}}},
+                        {"b", {{"latency_ms", 10}, {"slo_ms", slo_ms}, {"memory_mb", 1000}, {"max_batch", 4},
+                               {"l2_util", load}, {"dram_util", load}}}}},
             {"workload", {{{"type", "poisson"}, {"function", "a"}, {"rate_rps", 1}, {"end_s", 1}}}},
             {"policies", {{"g", {{"policy", "gpulet"}}}}},
         })),
@@ -41,7 +44,9 @@ TEST(Gpulet, SaturatedGpuletsThenAResidualAtMostTwoPerGpu) {
   // = 2 saturated gpulets + a residual of 272.7 rps (batch 4: 11 + 14.7 ms <= 100 ms).
   // The residual cannot time-share a saturated gpulet (Σ L = 22 ms > duty 14.7 ms), so it
   // takes the rest of GPU 0 (20% beside 20%) ... and the third goes to GPU 1.
-  auto plans = f.policy->Partition({1000, 0}, 2, 80, 16384, 1.0);
+  bool ok = false;
+  auto plans = f.policy->Partition({1000, 0}, 2, 80, 16384, &ok);
+  EXPECT_TRUE(ok);
   ASSERT_EQ(plans.size(), 3u);
   for (const GpuletPlan& p : plans) {
     EXPECT_DOUBLE_EQ(p.partition_percent, 20);
@@ -55,36 +60,104 @@ TEST(Gpulet, SaturatedGpuletsThenAResidualAtMostTwoPerGpu) {
   EXPECT_EQ(plans[1].gpu, 0);
   EXPECT_EQ(plans[2].gpu, 1);
   // With one GPU the third does not fit.
-  EXPECT_EQ(f.policy->Partition({1000, 0}, 1, 80, 16384, 1.0)[2].gpu, -1);
+  EXPECT_EQ(f.policy->Partition({1000, 0}, 1, 80, 16384, &ok).size(), 2u);
+  EXPECT_FALSE(ok);
 }
 
 TEST(Gpulet, ResidualsTimeShareAGpuletWhenTheDutyCycleAllows) {
   Fixture f;
   // 20 rps each: batch 1 (11 + 50 ms <= 100; batch 2 would wait 100 ms). Together: duty =
   // max(b / rate) = 50 ms; Σ L = 22 <= 50 and 50 + 22 <= 100: one gpulet, two models.
-  auto plans = f.policy->Partition({20, 20}, 2, 80, 16384, 1.0);
+  auto plans = f.policy->Partition({20, 20}, 2, 80, 16384);
   ASSERT_EQ(plans.size(), 1u);  // the second model's residual merged into the first's
   EXPECT_EQ(plans[0].shares.size(), 2u);
-  EXPECT_NEAR(plans[0].duty_ms(), 50.0, 1e-9);
+  EXPECT_NEAR(plans[0].duty_ms, 50.0, 1e-9);
   EXPECT_EQ(plans[0].gpu, 0);
-  // At 45 rps each the residual batch is 4 (11 + 88.9 ms <= 100), the duty 88.9 ms, and
-  // duty + Σ L = 110.9 ms > 100: no sharing; the second takes the rest of GPU 0.
-  auto busy = f.policy->Partition({45, 45}, 2, 80, 16384, 1.0);
+  // At 45 rps each the residual batch is 4 (11 + 88.9 ms <= 100), the duty 88.9 ms. The
+  // joiner's batch is int(88.9 ms × 45 rps) = 4, duty int(88.9) = 88 ms, and duty + Σ L =
+  // 110 ms > 100: glet takes the first batch that meets its own SLO and does not try a
+  // smaller one, so there is no sharing; the second takes the rest of GPU 0.
+  auto busy = f.policy->Partition({45, 45}, 2, 80, 16384);
+  ASSERT_EQ(busy.size(), 2u);
   EXPECT_EQ(busy[0].shares.size(), 1u);
   EXPECT_EQ(busy[0].shares[0].batch, 4);
   EXPECT_EQ(busy[1].gpu, 0);
-  // At 60 rps each (batch 4, duty 66.7 ms, 66.7 + 22 <= 100) they share again.
-  EXPECT_EQ(f.policy->Partition({60, 60}, 2, 80, 16384, 1.0)[0].shares.size(), 2u);
+}
+
+TEST(Gpulet, AMergeReDerivesEveryBatchFromTheNewDutyCycle) {
+  Fixture f;
+  // 60 rps each. The first (b, by glet's tie order) gets a residual gpulet of batch 4,
+  // duty 4 / 60 rps = 66.7 ms. The second joins with batch int(66.7 × 60 / 1000) = 4 and
+  // duty int(4000 / 60) = 66 ms (77 < 100, occupancy 11 / 66 < 1 − 11 / 66.7); the host's
+  // batch is re-derived as int(66 ms × 60 rps / 1000) = int(3.96) = 3; Σ L = 22 ms <= 66
+  // and 66 + 22 <= 100: one gpulet of duty 66 ms.
+  auto plans = f.policy->Partition({60, 60}, 2, 80, 16384);
+  ASSERT_EQ(plans.size(), 1u);
+  ASSERT_EQ(plans[0].shares.size(), 2u);
+  EXPECT_DOUBLE_EQ(plans[0].duty_ms, 66.0);
+  EXPECT_EQ(plans[0].shares[0].model, 1);
+  EXPECT_EQ(plans[0].shares[0].batch, 3);
+  EXPECT_EQ(plans[0].shares[1].model, 0);
+  EXPECT_EQ(plans[0].shares[1].batch, 4);
+}
+
+TEST(Gpulet, IncrementalReschedulingLeavesTheOtherModelsInPlace) {
+  Fixture f;
+  // a at 400 rps: one saturated 20% gpulet (363.6 rps) and a residual of 36.4 rps; b at 30
+  // rps a residual. Then a rises to 800 rps (two saturated + 72.7 rps): only a's gpulets
+  // are re-planned; b's stays as it was, on its GPU, at its size and batch.
+  GpuletLayout before = f.policy->Partition({400, 30}, 2, 80, 16384);
+  GpuletLayout after;
+  ASSERT_TRUE(f.policy->Increment(before, {800, 30}, {0}, 2, 80, 16384, &after));
+  auto find_b = [](const GpuletLayout& layout) {
+    for (const GpuletPlan& p : layout) {
+      if (p.Serves(1)) return p;
+    }
+    return GpuletPlan{};
+  };
+  const GpuletPlan b_before = find_b(before), b_after = find_b(after);
+  ASSERT_EQ(b_after.shares.size(), b_before.shares.size());
+  EXPECT_EQ(b_after.gpu, b_before.gpu);
+  EXPECT_EQ(b_after.partition_percent, b_before.partition_percent);
+  EXPECT_EQ(b_after.shares[0].batch, b_before.shares[0].batch);
+  double a_rate = 0;
+  for (const GpuletPlan& p : after) {
+    for (const GpuletShare& s : p.shares) a_rate += s.model == 0 ? s.rate_rps : 0.0;
+  }
+  EXPECT_NEAR(a_rate, 800, 1e-6);
+  // A model whose gpulets no longer fit anywhere fails the increment (the policy then
+  // tries a full repartition): a at 2,000 rps needs 6 gpulets, 2 GPUs hold 4.
+  EXPECT_FALSE(f.policy->Increment(before, {2000, 30}, {0}, 2, 80, 16384, &after));
+}
+
+TEST(Gpulet, InterferenceBetweenTheTwoGpuletsOfAGpuIsCheckedPerPair) {
+  // SLO 30 ms, both models at L2 = DRAM = 1. b at 300 rps gets a residual 20% gpulet: batch
+  // 4, 11 + 13.3 ms <= 30, duty 13.3 ms. Beside a's 50% gpulet its slowdown is gpu-lets'
+  // 0.1129·0.2 + 0.7160·0.5 + 0.3549·0.2 + 0.0882·0.5 + 0.8954 = 1.391: L = 15.3 ms > its
+  // duty, so it goes to the empty GPU 1. Without that load (alpha = 0.8954 < 1) it stays
+  // beside a on GPU 0.
+  GpuletLayout current{{0, 50, {{0, 1, 50, 11}}, 11}};
+  for (double load : {1.0, 0.0}) {
+    Fixture f(30, load);
+    GpuletLayout after;
+    ASSERT_TRUE(f.policy->Increment(current, {50, 300}, {1}, 2, 80, 16384, &after));
+    ASSERT_EQ(after.size(), 2u);
+    EXPECT_EQ(after[1].shares[0].model, 1);
+    EXPECT_EQ(after[1].gpu, load > 0 ? 1 : 0) << "load " << load;
+    EXPECT_DOUBLE_EQ(after[1].partition_percent, 20);
+  }
 }
 
 TEST(Gpulet, MemoryLimitsWhatAGpuHolds) {
   Fixture f;
   // 90% of 3000 MB = 2700 MB: one model (1000) + 1200 MB of context fits, a second gpulet
   // (another 2200 MB) does not.
-  auto plans = f.policy->Partition({1000, 0}, 2, 80, 3000, 1.0);
+  bool ok = true;
+  auto plans = f.policy->Partition({1000, 0}, 2, 80, 3000, &ok);
+  ASSERT_EQ(plans.size(), 2u);
   EXPECT_EQ(plans[0].gpu, 0);
   EXPECT_EQ(plans[1].gpu, 1);
-  EXPECT_EQ(plans[2].gpu, -1);
+  EXPECT_FALSE(ok);
 }
 
 TEST(Gpulet, SpatialSharingServesMoreThanTemporalOnly) {

@@ -10,21 +10,11 @@ namespace gpuslice {
 
 GPUSLICE_REGISTER_POLICY("gpulet", GpuletPolicy);
 
-double GpuletPlan::duty_ms() const {
-  // Duty cycle of a gpulet: each model needs a batch every b / rate, and a round takes at
-  // least the longest latency (the paper's max(b / rate, L)).
-  double duty = 0;
-  for (const GpuletShare& s : shares) duty = std::max({duty, 1000.0 * s.batch / s.rate_rps, s.latency_ms});
-  return duty;
-}
-
 GpuletPolicy::GpuletPolicy(const JsonObject& c, const Scenario& scenario)
     : scenario_(scenario),
       router_(static_cast<int>(c.IntegerIn("container_concurrency", 0, 0, 1'000'000)), 0),
       window_rates_(scenario.models.size()),
-      scheduled_target_(scenario.models.size(), 0.0),
-      old_instances_(scenario.models.size()),
-      new_instances_(scenario.models.size()) {
+      scheduled_target_(scenario.models.size(), 0.0) {
   GpuletConfig& k = config_;
   if (c.Has("partitions_percent")) {
     const auto& a = c.Value("partitions_percent");
@@ -54,7 +44,7 @@ GpuletPolicy::GpuletPolicy(const JsonObject& c, const Scenario& scenario)
   k.reschedule_decrease = c.NonNegative("reschedule_decrease", 0.10);
   k.context_memory_mb = c.NonNegative("context_memory_mb", 1200.0);
   k.memory_fraction = c.Positive("memory_fraction", 0.9);
-  k.interference_pass_threshold = c.Positive("interference_pass_threshold", 0.85);
+  k.incremental = c.Bool("incremental", true);
   k.predictor = ReadPredictorSpec(c, "profile");
   if (!c.Has("predictor")) k.predictor = PredictorSpec{"profile", 1, 1};
   initial_rate_rps_ = c.NonNegative("initial_rate_rps", -1.0);
@@ -80,158 +70,22 @@ std::vector<double> GpuletPolicy::InitialRates() const {
   return rates;
 }
 
-double GpuletPolicy::LatencyMs(int model, double p, int batch, double slowdown, int gpu_sms) const {
-  const int sm = std::max(1, static_cast<int>(std::lround(p / 100.0 * gpu_sms)));
-  return predictor_->PredictMs(model, batch, SliceShape{sm, gpu_sms, 1.0}) * config_.latency_slack * slowdown;
+GpuletLayout GpuletPolicy::Partition(const std::vector<double>& rates, int gpus, int gpu_sms, long gpu_memory_mb,
+                                     bool* ok) const {
+  GpuletPlanner planner(scenario_, config_, *predictor_, gpus, gpu_sms, gpu_memory_mb);
+  GpuletLayout layout;
+  std::string why;
+  const bool fitted = planner.Full(rates, &layout, &why);
+  if (ok != nullptr) *ok = fitted;
+  return layout;
 }
 
-std::vector<GpuletPlan> GpuletPolicy::Partition(const std::vector<double>& rates, int gpus, int gpu_sms,
-                                                long gpu_memory_mb, double slowdown) const {
-  std::vector<GpuletPlan> plans;
-  std::vector<bool> residual;
-  // Rule 1: "sort(session.begin(), session.end(), cmp_task_dsc)" (glet
-  // scheduler_incremental.cpp:136): despite its name the comparator orders by rate × SLO
-  // ascending ("a.request_rate * a.SLO < b.request_rate * b.SLO"), ties by id descending.
-  std::vector<int> order;
-  for (int m = 0; m < static_cast<int>(rates.size()); ++m) {
-    if (rates[static_cast<size_t>(m)] > 0) order.push_back(m);
-  }
-  std::sort(order.begin(), order.end(), [&](int a, int b) {
-    const double ka = rates[static_cast<size_t>(a)] * scenario_.models[static_cast<size_t>(a)].slo_ms;
-    const double kb = rates[static_cast<size_t>(b)] * scenario_.models[static_cast<size_t>(b)].slo_ms;
-    return ka < kb || (ka == kb && a > b);
-  });
-  for (int m : order) {
-    const ModelSpec& spec = scenario_.models[static_cast<size_t>(m)];
-    const double budget = spec.slo_ms - spec.outside_gpu_ms();  // the GPU's share of the SLO
-    double remaining = rates[static_cast<size_t>(m)];
-    // Rule 2: every partition's saturated throughput, batch the largest b with
-    // 2·L(b, p) <= SLO (initSaturateTrp); the saturated partition is getMaxReturnPart's
-    // (scheduler_incremental.cpp:650-690): over adjacent sizes (p_low, p_high), never the
-    // largest pair, the p_high of the best marginal gain (T_high - T_low) / (p_high - p_low)
-    // among those gaining at least 5% (T_high / T_low >= 1.05); the smallest size when none.
-    std::vector<double> sat_tput(config_.partitions_percent.size(), 0.0), sat_latency(sat_tput.size(), 0.0);
-    std::vector<int> sat_batch(sat_tput.size(), 0);
-    for (size_t i = 0; i < config_.partitions_percent.size(); ++i) {
-      const double p = config_.partitions_percent[i];
-      for (int b = spec.max_batch; b >= 1; --b) {
-        const double l = LatencyMs(m, p, b, slowdown, gpu_sms);
-        if (2 * l > budget && b > 1) continue;
-        sat_batch[i] = b, sat_latency[i] = l;
-        sat_tput[i] = spec.PodRps(1000.0 * b / l);  // a pod's CPU stage may bound it
-        break;
-      }
-    }
-    size_t chosen = 0;
-    double best_return = 0;
-    const size_t n_parts = config_.partitions_percent.size();
-    for (size_t i = 0; i + 2 < n_parts; ++i) {  // pairs (i, i + 1), never (n - 2, n - 1)
-      const double low = sat_tput[i], high = sat_tput[i + 1];
-      if (low <= 0 || high / low < 1 + config_.marginal_gain) continue;
-      const double ret = (high - low) / (config_.partitions_percent[i + 1] - config_.partitions_percent[i]);
-      if (ret > best_return) best_return = ret, chosen = i + 1;
-    }
-    if (n_parts == 1) chosen = 0;
-    double best_p = config_.partitions_percent[chosen], best_tput = sat_tput[chosen], best_latency = sat_latency[chosen];
-    int best_b = sat_batch[chosen];
-    if (2 * best_latency > budget) best_p = -1;  // no batch meets the SLO: no saturated gpulet
-    bool has_saturated = false;
-    while (best_p > 0 && remaining > best_tput) {
-      plans.push_back({best_p, {{m, best_b, best_tput, best_latency}}});
-      residual.push_back(false);
-      remaining -= best_tput;
-      has_saturated = true;
-    }
-    // "if(rate <=TRP_SLACK) return;" (scheduler_incremental.cpp:196): a leftover of at most
-    // 15 rps gets no gpulet. Here only beside saturated gpulets of the model, so that a
-    // model of at most 15 rps is still served (glet would leave it unscheduled).
-    if (remaining <= 1e-9 || (has_saturated && remaining <= config_.leftover_slack_rps)) continue;
-    // Rule 3: the residual, the smallest partition with a batch that meets the SLO at this
-    // rate: L(b, p) + b / rate <= SLO and b / L(b, p) >= rate.
-    bool placed = false;
-    for (double p : config_.partitions_percent) {
-      for (int b = spec.max_batch; b >= 1 && !placed; --b) {
-        const double l = LatencyMs(m, p, b, slowdown, gpu_sms);
-        if (l + 1000.0 * b / remaining <= budget && 1000.0 * b / l >= remaining) {
-          plans.push_back({p, {{m, b, remaining, l}}});
-          residual.push_back(true);
-          placed = true;
-        }
-      }
-      if (placed) break;
-    }
-    if (!placed) {
-      // Nothing meets the SLO at this rate: the best effort is a saturated (or whole) gpulet.
-      const double p = best_p > 0 ? best_p : config_.partitions_percent.back();
-      const int b = best_p > 0 ? best_b : 1;
-      plans.push_back({p, {{m, b, remaining, LatencyMs(m, p, b, slowdown, gpu_sms)}}});
-      residual.push_back(false);
-    }
-  }
-  // Rule 4: placement. Per GPU: its gpulets' sizes and memory.
-  struct GpuState {
-    std::vector<size_t> plans;
-    double used_percent = 0;
-    double memory_mb = 0;
-  };
-  std::vector<GpuState> state(static_cast<size_t>(gpus));
-  const double memory_cap = config_.memory_fraction * static_cast<double>(gpu_memory_mb);
-  std::vector<GpuletPlan> placed_plans;
-  std::vector<bool> placed_residual;
-  for (size_t i = 0; i < plans.size(); ++i) {
-    GpuletPlan plan = plans[i];
-    const GpuletShare& share = plan.shares.front();
-    const double model_mb = static_cast<double>(scenario_.models[static_cast<size_t>(share.model)].memory_mb);
-    bool done = false;
-    if (residual[i]) {
-      // Time-share an existing gpulet: Σ L / duty <= 1 and duty + Σ L <= every SLO.
-      for (size_t h = 0; h < placed_plans.size(); ++h) {
-        GpuletPlan& host = placed_plans[h];
-        if (host.gpu < 0 || static_cast<int>(host.shares.size()) >= config_.max_models_per_gpulet) continue;
-        // A residual never joins a saturated gpulet nor one serving its own model
-        // (scheduler_incremental.cpp:441, :451).
-        if (!placed_residual[h]) continue;
-        bool same_model = false;
-        for (const GpuletShare& o : host.shares) same_model = same_model || o.model == share.model;
-        if (same_model) continue;
-        if (state[static_cast<size_t>(host.gpu)].memory_mb + model_mb > memory_cap) continue;
-        GpuletPlan trial = host;
-        trial.shares.push_back({share.model, share.batch, share.rate_rps,
-                                LatencyMs(share.model, host.partition_percent, share.batch, slowdown, gpu_sms)});
-        const double duty = trial.duty_ms();
-        double sum = 0;
-        for (const GpuletShare& s : trial.shares) sum += s.latency_ms;
-        bool ok = sum <= duty;
-        for (const GpuletShare& s : trial.shares) {
-          const ModelSpec& ms = scenario_.models[static_cast<size_t>(s.model)];
-          ok = ok && duty + sum <= ms.slo_ms - ms.outside_gpu_ms();
-        }
-        if (!ok) continue;
-        host = trial;
-        state[static_cast<size_t>(host.gpu)].memory_mb += model_mb;
-        done = true;
-        break;
-      }
-    }
-    for (size_t g = 0; g < state.size() && !done; ++g) {
-      // A free slot that holds it: the rest of a GPU split by one gpulet (at most two per
-      // GPU), or an empty GPU, split into p and 100 - p.
-      GpuState& s = state[g];
-      const bool fits_slot = s.plans.size() == 1 && s.used_percent + plan.partition_percent <= 100 + 1e-9;
-      const bool empty = s.plans.empty();
-      if (!fits_slot && !empty) continue;
-      if (s.memory_mb + model_mb + config_.context_memory_mb > memory_cap) continue;
-      plan.gpu = static_cast<int>(g);
-      s.plans.push_back(placed_plans.size());
-      s.used_percent += plan.partition_percent;
-      s.memory_mb += model_mb + config_.context_memory_mb;
-      done = true;
-    }
-    if (done && residual[i] && plan.gpu < 0) continue;  // merged into a host above
-    placed_plans.push_back(plan);  // gpu stays -1 if it did not fit
-    placed_residual.push_back(residual[i]);
-  }
-  return placed_plans;
+bool GpuletPolicy::Increment(const GpuletLayout& current, const std::vector<double>& rates,
+                             const std::vector<int>& changed, int gpus, int gpu_sms, long gpu_memory_mb,
+                             GpuletLayout* out) const {
+  GpuletPlanner planner(scenario_, config_, *predictor_, gpus, gpu_sms, gpu_memory_mb);
+  std::string why;
+  return planner.Incremental(current, rates, changed, out, &why);
 }
 
 void GpuletPolicy::Start(PolicyContext& ctx) {
@@ -241,166 +95,300 @@ void GpuletPolicy::Start(PolicyContext& ctx) {
   // org_rate * AGGRESIVE_RATE_ROOM" below 125 rps, else RATE_ROOM; global_scheduler.cpp).
   std::vector<double> targets = InitialRates();
   for (double& t : targets) t *= t < config_.headroom_threshold_rps ? config_.headroom_low : config_.headroom_high;
-  Reschedule(targets);
+  std::vector<int> all;
+  for (int m = 0; m < static_cast<int>(targets.size()); ++m) all.push_back(m);
+  Reschedule(targets, all, /*flush=*/true);
   next_epoch_ = SecondsToSim(config_.epoch_s);
   ctx.engine.ScheduleAfter(SecondsToSim(config_.sample_interval_s), this);
 }
 
-void GpuletPolicy::Reschedule(const std::vector<double>& rates) {
+bool GpuletPolicy::Reschedule(const std::vector<double>& targets, const std::vector<int>& changed, bool flush) {
   const Cluster& cluster = ctx_->cluster;
   const Gpu& gpu0 = cluster.gpu(0);
-  int empty = 0;
-  for (int g = 0; g < cluster.gpu_count(); ++g) empty += cluster.gpu(g).empty();
-  std::vector<GpuletPlan> plan = Partition(rates, empty, gpu0.spec->sm_count, gpu0.spec->memory_mb, 1.0);
-  // Rule 5: the interference-aware second pass when the plan, slowed by interference
-  // between the two gpulets of a GPU, would serve under 85% of the target.
-  double target = 0, served = 0;
-  for (const GpuletPlan& p : plan) {
-    if (p.gpu < 0) continue;  // unplaced: a capacity problem, not interference
-    for (const GpuletShare& s : p.shares) {
-      target += s.rate_rps;
-      double slowdown = 1.0;
-      for (const GpuletPlan& other : plan) {
-        if (&other == &p || other.gpu != p.gpu) continue;
-        for (const GpuletShare& o : other.shares) {
-          const auto& c = scenario_.interference_coefficients;
-          const ModelSpec& a = scenario_.models[static_cast<size_t>(s.model)];
-          const ModelSpec& b = scenario_.models[static_cast<size_t>(o.model)];
-          const double fa = p.partition_percent / 100, fb = other.partition_percent / 100;
-          slowdown = std::max(slowdown, c[0] * a.l2_util * fa + c[1] * b.l2_util * fb + c[2] * a.dram_util * fa +
-                                            c[3] * b.dram_util * fb + c[4]);
-        }
-      }
-      served += std::min(s.rate_rps, 1000.0 * s.batch / (s.latency_ms * slowdown));
+  GpuletPlanner planner(scenario_, config_, *predictor_, cluster.gpu_count(), gpu0.spec->sm_count,
+                        gpu0.spec->memory_mb);
+  GpuletLayout next;
+  std::string why;
+  bool ok = false;
+  const char* how = "full repartition";
+  // doScheduling: "if(SysState->isSysFlush()) ... FullRepartition"; else "runScheduling(
+  // &session, prev_output, new_output, false)" on the current state, and "if it failed"
+  // FullRepartition.
+  if (!flush && config_.incremental && !layout_.empty()) {
+    ok = planner.Incremental(layout_, targets, changed, &next, &why);
+    how = "incremental schedule";
+    if (!ok) {
+      ctx_->actions.Add(Action{ctx_->engine.Now(), "refused", -1, -1, -1, 0, 0,
+                               "gpulet: incremental schedule failed (" + why + "): full repartition"});
     }
   }
-  if (scenario_.interference && target > 0 && served < config_.interference_pass_threshold * target) {
-    const double slowdown = target / std::max(served, 1e-9);
-    plan = Partition(rates, empty, gpu0.spec->sm_count, gpu0.spec->memory_mb, slowdown);
-    ctx_->actions.Add(Action{ctx_->engine.Now(), "scale", -1, -1, -1, 0, 0,
-                             "gpulet: interference-aware second pass, slowdown " + std::to_string(slowdown)});
+  if (!ok) {
+    ok = planner.Full(targets, &next, &why);
+    how = "full repartition";
   }
-  // A schedule that does not fit is not applied: "if impossible, revert to previous
-  // decision" (glet global_scheduler.cpp, recoverFromScheduleFailure): the old gpulets stay
-  // and the targets are kept as they were, so the next epoch tries again. (At time 0 there
-  // is no previous decision: what fits is applied.)
-  int unplaced = 0;
-  for (const GpuletPlan& p : plan) unplaced += p.gpu < 0;
-  if (unplaced > 0 && ctx_->engine.Now() > 0) {
-    char detail[160];
-    std::snprintf(detail, sizeof detail,
-                  "gpulet: schedule reverted: %d of %zu gpulets do not fit on the %d empty GPUs", unplaced,
-                  plan.size(), empty);
-    ctx_->actions.Add(Action{ctx_->engine.Now(), "refused", -1, -1, -1, 0, 0, detail});
-    return;
+  // "if impossible, revert to previous decision" (recoverFromScheduleFailure): the
+  // gpulets in place stay and the targets go back to theirs, so the next epoch tries
+  // again. (At time 0 there is no previous decision: what fits is applied.)
+  if (!ok && ctx_->engine.Now() > 0) {
+    ctx_->actions.Add(Action{ctx_->engine.Now(), "refused", -1, -1, -1, 0, 0,
+                             "gpulet: schedule reverted: " + why});
+    return false;
   }
-  for (size_t m = 0; m < rates.size(); ++m) scheduled_target_[m] = rates[m];
-  for (const GpuletPlan& p : plan) {
-    std::string detail = "plan: gpulet of " + std::to_string(static_cast<int>(p.partition_percent)) + "% on planned GPU " +
-                         std::to_string(p.gpu) + ",";
+  scheduled_target_ = targets;
+  layout_ = next;
+  std::string detail = std::string("gpulet: ") + how + (ok ? "" : " (partial: " + why + ")") + ", targets";
+  for (size_t m = 0; m < targets.size(); ++m) {
+    char t[96];
+    const bool is_changed = std::find(changed.begin(), changed.end(), static_cast<int>(m)) != changed.end();
+    std::snprintf(t, sizeof t, " %s %.1f rps%s", scenario_.models[m].name.c_str(), targets[m], is_changed ? "*" : "");
+    detail += t;
+  }
+  ctx_->actions.Add(Action{ctx_->engine.Now(), "scale", -1, -1, -1, 0, 0, detail + " (* re-planned)"});
+  for (const GpuletPlan& p : layout_) {
+    char text[96];
+    std::snprintf(text, sizeof text, "plan: gpulet of %.0f%% on GPU %d, duty %.2f ms, occupancy %.2f;",
+                  p.partition_percent, p.gpu, p.duty_ms, p.occupancy());
+    std::string line = text;
     for (const GpuletShare& s : p.shares) {
       char share[160];
       std::snprintf(share, sizeof share, " %s batch %d at %.1f rps, L %.2f ms;",
                     scenario_.models[static_cast<size_t>(s.model)].name.c_str(), s.batch, s.rate_rps, s.latency_ms);
-      detail += share;
+      line += share;
     }
-    char duty[64];
-    std::snprintf(duty, sizeof duty, " duty %.2f ms", p.duty_ms());
-    ctx_->actions.Add(Action{ctx_->engine.Now(), "scale", p.shares.front().model, -1, -1, 0, 0, detail + duty});
+    ctx_->actions.Add(Action{ctx_->engine.Now(), "scale", p.shares.front().model, -1, p.gpu, 0, 0, line});
   }
-  Apply(plan);
+  Apply(layout_);
+  return true;
 }
 
-void GpuletPolicy::Apply(const std::vector<GpuletPlan>& plan) {
-  // Make before break: the new gpulets go on GPUs that are empty now; the old instances of
-  // a model drain once all its new ones are ready.
-  for (size_t m = 0; m < new_instances_.size(); ++m) {
-    for (int id : new_instances_[m]) old_instances_[m].push_back(id);
-    new_instances_[m].clear();
+namespace {
+
+bool SameModels(const GpuletPlan& a, const GpuletPlan& b) {
+  if (a.shares.size() != b.shares.size()) return false;
+  for (const GpuletShare& s : a.shares) {
+    if (!b.Serves(s.model)) return false;
   }
-  std::vector<int> empty;
-  for (int g = 0; g < ctx_->cluster.gpu_count(); ++g) {
-    if (ctx_->cluster.gpu(g).empty()) empty.push_back(g);
+  return true;
+}
+
+double ShareQuota(const GpuletPlan& plan, const GpuletShare& share) {
+  return plan.shares.size() == 1 ? 1.0 : std::min(1.0, share.latency_ms / plan.duty_ms);
+}
+
+}  // namespace
+
+void GpuletPolicy::Apply(const GpuletLayout& layout) {
+  // unloadModels: a gpulet of the same GPU, size and models as one in place is the same
+  // gpulet ("needToUnload" is false): it keeps its instances, with the new batches.
+  std::vector<bool> kept(running_.size(), false);
+  std::vector<GpuletPlan> starts;
+  for (const GpuletPlan& plan : layout) {
+    bool found = false;
+    for (size_t i = 0; i < running_.size() && !found; ++i) {
+      Running& r = running_[i];
+      if (kept[i] || r.replaced || r.plan.gpu != plan.gpu || r.plan.partition_percent != plan.partition_percent ||
+          !SameModels(r.plan, plan)) {
+        continue;
+      }
+      kept[i] = true;
+      found = true;
+      UpdateInPlace(r, plan);
+    }
+    if (!found) starts.push_back(plan);
   }
+  for (size_t i = 0; i < kept.size(); ++i) {
+    if (!kept[i]) running_[i].replaced = true;
+  }
+  pending_ = std::move(starts);
+  Settle();
+}
+
+void GpuletPolicy::Settle() {
+  // Draining an idle instance ends it at once, and its end calls back here: the work is
+  // redone until nothing changes, never while running_ is being walked.
+  if (settling_) {
+    unsettled_ = true;
+    return;
+  }
+  settling_ = true;
+  do {
+    unsettled_ = false;
+    // A drained gpulet is forgotten once all its instances are gone; its SMs may start a
+    // pending one.
+    std::erase_if(running_, [&](const Running& r) {
+      if (!r.draining) return false;
+      for (int id : r.instances) {
+        if (id >= 0 && ctx_->executor.instance(id).state != InstanceState::kGone) return false;
+      }
+      return true;
+    });
+    StartPending();
+    DrainReplaced();
+    std::vector<int> drains;
+    drains.swap(to_drain_);
+    for (int id : drains) {
+      if (ctx_->executor.instance(id).accepting()) ctx_->executor.Drain(id);
+    }
+  } while (unsettled_ || !to_drain_.empty());
+  settling_ = false;
+}
+
+void GpuletPolicy::UpdateInPlace(Running& r, const GpuletPlan& plan) {
+  // Shares move quota (for cost) lowest first, so that the partition never passes 1.
+  std::vector<std::pair<double, size_t>> order;
+  for (size_t k = 0; k < plan.shares.size(); ++k) {
+    for (size_t j = 0; j < r.plan.shares.size(); ++j) {
+      if (r.plan.shares[j].model != plan.shares[k].model || r.instances[j] < 0) continue;
+      const double delta = ShareQuota(plan, plan.shares[k]) - ShareQuota(r.plan, r.plan.shares[j]);
+      order.push_back({delta, k * 1000 + j});
+    }
+  }
+  std::sort(order.begin(), order.end());
+  std::vector<int> instances(plan.shares.size(), -1);
+  for (const auto& [delta, key] : order) {
+    const size_t k = key / 1000, j = key % 1000;
+    const int id = r.instances[j];
+    instances[k] = id;
+    if (ctx_->executor.instance(id).state == InstanceState::kGone) continue;
+    ctx_->executor.SetMaxBatch(id, plan.shares[k].batch);
+    std::string why;
+    if (delta != 0) ctx_->executor.SetQuota(id, ShareQuota(plan, plan.shares[k]), &why);
+  }
+  r.plan = plan;
+  r.instances = instances;
+}
+
+void GpuletPolicy::StartPending() {
   const bool warm = ctx_->engine.Now() == 0;
-  for (const GpuletPlan& p : plan) {
-    if (p.gpu < 0 || p.gpu >= static_cast<int>(empty.size())) {
-      ctx_->actions.Add(Action{ctx_->engine.Now(), "refused", p.shares.front().model, -1, -1, 0, 0,
-                               "gpulet of " + std::to_string(p.partition_percent) + "%: no GPU free"});
+  for (size_t i = 0; i < pending_.size();) {
+    const GpuletPlan& plan = pending_[i];
+    const Gpu& gpu = ctx_->cluster.gpu(plan.gpu);
+    const int sm = SmCountFor(gpu, plan.partition_percent);
+    long memory_mb = 0;
+    for (const GpuletShare& s : plan.shares) memory_mb += scenario_.models[static_cast<size_t>(s.model)].memory_mb;
+    if (gpu.free_sm() < sm || gpu.free_memory_mb() < memory_mb) {
+      // Its SMs are still held by gpulets being replaced: they drain now, and it starts
+      // when they are gone (glet would load it beside them under MPS; here partitions
+      // are exclusive).
+      for (Running& r : running_) {
+        if (r.replaced && !r.draining && r.plan.gpu == plan.gpu) DrainNow(r, "its SMs go to a new gpulet");
+      }
+      ++i;
       continue;
     }
-    const int gpu = empty[static_cast<size_t>(p.gpu)];
-    const Gpu& g = ctx_->cluster.gpu(gpu);
-    const int sm = SmCountFor(g, p.partition_percent);
-    const double duty = p.duty_ms();
+    Running r{plan, std::vector<int>(plan.shares.size(), -1)};
     int partition = -1;
-    for (const GpuletShare& s : p.shares) {
+    for (size_t k = 0; k < plan.shares.size(); ++k) {
+      const GpuletShare& s = plan.shares[k];
       // Temporal sharing inside a gpulet is round-robin by whole batches at the full
       // partition (glet); each model's share of the time, L / duty, is its quota for cost.
-      const double quota = p.shares.size() == 1 ? 1.0 : std::min(1.0, s.latency_ms / duty);
-      SliceRequest r{gpu, partition, partition < 0 ? sm : 0, quota,
-                     scenario_.models[static_cast<size_t>(s.model)].memory_mb, s.model, /*whole_batches=*/true};
+      SliceRequest request{plan.gpu, partition, partition < 0 ? sm : 0, ShareQuota(plan, s),
+                           scenario_.models[static_cast<size_t>(s.model)].memory_mb, s.model, /*whole_batches=*/true};
       std::string why;
-      const int id = ctx_->executor.StartInstance(r, warm, &why, s.batch);
+      const int id = ctx_->executor.StartInstance(request, warm, &why, s.batch);
       if (id < 0) {
-        ctx_->actions.Add(Action{ctx_->engine.Now(), "refused", s.model, -1, gpu, sm, quota, "gpulet: " + why});
+        ctx_->actions.Add(Action{ctx_->engine.Now(), "refused", s.model, -1, plan.gpu, sm, request.quota, "gpulet: " + why});
         continue;
       }
       partition = ctx_->cluster.slice(ctx_->executor.instance(id).slice).partition;
-      new_instances_[static_cast<size_t>(s.model)].push_back(id);
+      r.instances[k] = id;
     }
+    running_.push_back(std::move(r));
+    pending_.erase(pending_.begin() + static_cast<std::ptrdiff_t>(i));
   }
-  for (int m = 0; m < static_cast<int>(new_instances_.size()); ++m) RetireOld(m);
 }
 
-void GpuletPolicy::RetireOld(int model) {
-  auto& fresh = new_instances_[static_cast<size_t>(model)];
-  for (int id : fresh) {
-    if (ctx_->executor.instance(id).state == InstanceState::kLoading) return;
+void GpuletPolicy::DrainNow(Running& r, const char* why) {
+  r.draining = true;
+  std::string models;
+  for (const GpuletShare& s : r.plan.shares) models += " " + scenario_.models[static_cast<size_t>(s.model)].name;
+  char detail[160];
+  std::snprintf(detail, sizeof detail, "gpulet: the %.0f%% gpulet on GPU %d (%s) is replaced: %s",
+                r.plan.partition_percent, r.plan.gpu, models.c_str() + 1, why);
+  ctx_->actions.Add(Action{ctx_->engine.Now(), "scale", r.plan.shares.front().model, -1, r.plan.gpu,
+                           SmCountFor(ctx_->cluster.gpu(r.plan.gpu), r.plan.partition_percent), 0, detail});
+  for (int id : r.instances) {
+    if (id >= 0) to_drain_.push_back(id);
   }
-  // Keep the old ones if the new schedule placed nothing for this model.
-  if (fresh.empty() && scheduled_target_[static_cast<size_t>(model)] > 0) return;
-  for (int id : old_instances_[static_cast<size_t>(model)]) {
-    if (ctx_->executor.instance(id).accepting()) ctx_->executor.Drain(id);
+}
+
+void GpuletPolicy::DrainReplaced() {
+  // Make before break: a replaced gpulet drains once every gpulet of the new schedule that
+  // serves one of its models is loaded.
+  for (Running& r : running_) {
+    if (!r.replaced || r.draining) continue;
+    bool successors_ready = true;
+    for (const GpuletShare& s : r.plan.shares) {
+      for (const GpuletPlan& p : pending_) successors_ready = successors_ready && !p.Serves(s.model);
+      for (const Running& q : running_) {
+        if (q.replaced) continue;
+        for (int id : q.instances) {
+          if (id < 0) continue;
+          const Instance& inst = ctx_->executor.instance(id);
+          successors_ready = successors_ready && !(inst.model == s.model && inst.state == InstanceState::kLoading);
+        }
+      }
+    }
+    if (successors_ready) DrainNow(r, "the new schedule's gpulets of its models are ready");
   }
-  old_instances_[static_cast<size_t>(model)].clear();
 }
 
 void GpuletPolicy::OnArrival(const Request& r) { router_.Route(ctx_->executor, r); }
 
 void GpuletPolicy::OnInstanceReady(int instance) {
-  const int model = ctx_->executor.instance(instance).model;
-  RetireOld(model);
-  router_.Dispatch(ctx_->executor, model);
+  Settle();
+  router_.Dispatch(ctx_->executor, ctx_->executor.instance(instance).model);
 }
 
 void GpuletPolicy::OnSlotsFreed(int instance) {
   router_.Dispatch(ctx_->executor, ctx_->executor.instance(instance).model);
 }
 
+void GpuletPolicy::OnInstanceGone(int) { Settle(); }
+
 void GpuletPolicy::OnEvent(SimTime now, uint64_t) {
   // Request counts every sample interval; the rate averaged over rate_average_s.
   const size_t window_samples = std::max<size_t>(1, static_cast<size_t>(std::lround(config_.window_s / config_.sample_interval_s)));
   const size_t models = recent_.size();
+  std::vector<double> current(models, 0.0);
   for (size_t m = 0; m < models; ++m) {
     SimTime span = 0;
     const uint64_t recent = recent_[m].Record(now, ctx_->executor.arrived(static_cast<int>(m)), &span);
-    window_rates_[m].push_back(span > 0 ? static_cast<double>(recent) / SimToSeconds(span) : 0.0);
+    current[m] = span > 0 ? static_cast<double>(recent) / SimToSeconds(span) : 0.0;
+    window_rates_[m].push_back(current[m]);
     if (window_rates_[m].size() > window_samples) window_rates_[m].pop_front();
   }
   if (now >= next_epoch_) {
     next_epoch_ = now + SecondsToSim(config_.epoch_s);
-    // Target = the window's peak rate with headroom (×1.5 below 125 rps, else ×1.2).
-    std::vector<double> targets(models, 0.0);
-    bool change = false;
+    // setupTasks (global_scheduler.cpp): the target is the window's peak rate with
+    // headroom (×1.5 below 125 rps, else ×1.2); "diff_pntg > UP_THRESHOLD || diff_rate >
+    // UP_THRESHOLD_RATE" puts the model in the incremental session; "diff_pntg <
+    // -DOWN_THRESHOLD" or a model going quiet ("curr_rate<1 && mPerTaskTgtRate > 1", target
+    // 0) sets SYS_FLUSH: a full repartition.
+    std::vector<double> targets = scheduled_target_;
+    std::vector<int> changed;
+    bool flush = false;
     for (size_t m = 0; m < models; ++m) {
       const double peak = *std::max_element(window_rates_[m].begin(), window_rates_[m].end());
-      targets[m] = peak * (peak < config_.headroom_threshold_rps ? config_.headroom_low : config_.headroom_high);
+      const double target = peak * (peak < config_.headroom_threshold_rps ? config_.headroom_low : config_.headroom_high);
       const double old = scheduled_target_[m];
-      change = change || targets[m] > old * (1 + config_.reschedule_increase) ||
-               targets[m] > old + config_.reschedule_increase_rps || targets[m] < old * (1 - config_.reschedule_decrease);
+      if (current[m] < 1 && old > 1) {
+        targets[m] = 0, flush = true;
+        changed.push_back(static_cast<int>(m));
+        continue;
+      }
+      if (old <= 0) {
+        if (target > 0) targets[m] = target, changed.push_back(static_cast<int>(m));
+        continue;
+      }
+      if (target > old * (1 + config_.reschedule_increase) || target > old + config_.reschedule_increase_rps) {
+        targets[m] = target, changed.push_back(static_cast<int>(m));
+      } else if (target < old * (1 - config_.reschedule_decrease)) {
+        targets[m] = target, flush = true;
+        changed.push_back(static_cast<int>(m));
+      }
     }
-    if (change) Reschedule(targets);
+    if (!changed.empty()) Reschedule(targets, changed, flush);
   }
   ctx_->engine.ScheduleAfter(SecondsToSim(config_.sample_interval_s), this);
 }

@@ -1,6 +1,8 @@
 // gpu-lets' elastic partitioning on hand-computed cases, and its headline comparison.
 #include <gtest/gtest.h>
 
+#include <regex>
+
 #include "sim/capacity.h"
 #include "sim/policies/gpulet.h"
 #include "tests/test_util.h"
@@ -146,6 +148,43 @@ TEST(Gpulet, InterferenceBetweenTheTwoGpuletsOfAGpuIsCheckedPerPair) {
     EXPECT_EQ(after[1].gpu, load > 0 ? 1 : 0) << "load " << load;
     EXPECT_DOUBLE_EQ(after[1].partition_percent, 20);
   }
+}
+
+TEST(Gpulet, UnchangedModelsKeepTheirGpuletsAndReplacedOnesGoOnlyOnceTheirSuccessorsAreReady) {
+  // a at 100 rps for 60 s, then 400 rps; b at 30 rps throughout. Every schedule names the
+  // models it re-plans (marked *). A gpulet of b is drained only after a schedule that
+  // re-planned b; one of a only after a new gpulet of a became ready (make before break:
+  // four GPUs leave room beside the old ones). After the rise some epoch re-plans a alone.
+  Json j = {{"name", "rise"},
+            {"seed", 3},
+            {"cluster", {{"nodes", {{{"count", 4}, {"gpu", "V100-16GB"}}}}}},
+            {"models", {{"a", {{"latency_ms", 10}, {"slo_ms", 100}, {"memory_mb", 1000}, {"max_batch", 4}, {"load_time_s", 2}}},
+                        {"b", {{"latency_ms", 10}, {"slo_ms", 100}, {"memory_mb", 1000}, {"max_batch", 4}, {"load_time_s", 2}}}}},
+            {"workload", {{{"type", "poisson"}, {"function", "a"}, {"rate_rps", 100}, {"end_s", 60}},
+                          {{"type", "poisson"}, {"function", "a"}, {"rate_rps", 400}, {"start_s", 60}, {"end_s", 150}},
+                          {{"type", "poisson"}, {"function", "b"}, {"rate_rps", 30}, {"end_s", 150}}}},
+            {"policies", {{"g", {{"policy", "gpulet"}}}}}};
+  RunResult r = testing::RunInline(j);
+  bool b_replanned = true, a_replanned = true, a_ready_since = false;
+  int a_alone = 0, a_drains = 0;
+  for (const Action& a : r.actions.actions()) {
+    const double t = SimToSeconds(a.time);
+    if (a.detail.rfind("gpulet: incremental schedule", 0) == 0 || a.detail.rfind("gpulet: full repartition", 0) == 0) {
+      a_replanned = std::regex_search(a.detail, std::regex(" a [0-9.]+ rps\\*"));
+      b_replanned = std::regex_search(a.detail, std::regex(" b [0-9.]+ rps\\*"));
+      a_ready_since = false;
+      a_alone += a_replanned && !b_replanned;
+    }
+    if (a.kind == "ready" && a.model == 0) a_ready_since = true;
+    if (a.kind != "drain") continue;
+    if (a.model == 1) EXPECT_TRUE(b_replanned) << "b drained at " << t << " s though the last schedule kept it";
+    if (a.model == 0) {
+      ++a_drains;
+      EXPECT_TRUE(a_ready_since) << "a drained at " << t << " s before a new gpulet of a was ready";
+    }
+  }
+  EXPECT_GE(a_alone, 1);
+  EXPECT_GE(a_drains, 1);
 }
 
 TEST(Gpulet, MemoryLimitsWhatAGpuHolds) {

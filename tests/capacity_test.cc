@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "sim/capacity.h"
+#include "sim/util/stats.h"
 #include "tests/test_util.h"
 
 namespace gpuslice {
@@ -77,10 +78,52 @@ TEST(Capacity, ReportsANonMonotoneCurveInsteadOfANumber) {
   options.tolerance = 0.05;
   CapacityResult r = FindCapacity(s, s.policies.front(), options);
   ASSERT_FALSE(r.monotone);
+  EXPECT_EQ(r.scale, 0);  // no capacity is reported
   EXPECT_LT(r.non_monotone_at, r.lo);
+  EXPECT_GT(r.non_monotone_met_at, r.non_monotone_at);
   bool seen = false;
   for (const CapacityTrial& t : r.trials) seen = seen || (t.scale == r.non_monotone_at && t.attainment < 0.75);
   EXPECT_TRUE(seen);
+}
+
+TEST(Capacity, StudentTQuantilesAreTheTables) {
+  // t_{0.975, df} from the standard tables (e.g. NIST/SEMATECH e-Handbook, 1.3.6.7.2).
+  EXPECT_NEAR(StudentT975(1), 12.706, 1e-3);
+  EXPECT_NEAR(StudentT975(4), 2.776, 1e-3);
+  EXPECT_NEAR(StudentT975(30), 2.042, 1e-3);
+  // Mean 2 and sample standard deviation 1 over 5 values: 2 ± 2.776 / √5.
+  const MeanCi95 m = MeanWithCi95({1, 2, 3, 1.5, 2.5});
+  EXPECT_DOUBLE_EQ(m.mean, 2);
+  EXPECT_NEAR(m.half_width, 2.7764 * std::sqrt(0.625) / std::sqrt(5.0), 1e-3);
+}
+
+TEST(Capacity, OverSeedsEachScaleIsTheMeanOfItsSeeds) {
+  // The M/D/1 case above at 1,000 s per run: five seeds per load level; each level's
+  // attainment is the mean of its five runs, with a Student-t interval, and the capacity
+  // still brackets ρ* = 0.3917 (each run's attainment within about ±0.004 of (1 - ρ) e^ρ).
+  nlohmann::ordered_json j = testing::FixedServersScenario(1, 10, 100, 1000, "none");
+  j["models"]["m"]["slo_ms"] = 20;
+  Scenario s = testing::ParseInline(j);
+  CapacityOptions options;
+  options.attainment = 0.9;
+  options.tolerance = 0.02;
+  options.seeds = {1, 2, 3, 4, 5};
+  CapacityResult r = FindCapacity(s, s.policies.front(), options);
+  EXPECT_TRUE(r.monotone);
+  EXPECT_NEAR(r.scale, 0.3917, 0.3917 * 0.05);
+  EXPECT_EQ(r.runs, 5 * static_cast<int>(r.trials.size()));
+  for (const CapacityTrial& t : r.trials) {
+    ASSERT_EQ(t.attainment_per_seed.size(), 5u);
+    double mean = 0;
+    for (double a : t.attainment_per_seed) mean += a / 5;
+    EXPECT_NEAR(t.attainment, mean, 1e-12);
+    bool differ = false;
+    for (double a : t.attainment_per_seed) differ = differ || a != t.attainment_per_seed[0];
+    if (t.attainment > 0 && t.attainment < 1) {
+      EXPECT_TRUE(differ) << "the seeds must be different runs";
+      EXPECT_GT(t.attainment_ci95, 0);
+    }
+  }
 }
 
 TEST(Capacity, ScalesEveryKindOfSource) {

@@ -177,7 +177,9 @@ TEST(Gpulet, UnchangedModelsKeepTheirGpuletsAndReplacedOnesGoOnlyOnceTheirSucces
     }
     if (a.kind == "ready" && a.model == 0) a_ready_since = true;
     if (a.kind != "drain") continue;
-    if (a.model == 1) EXPECT_TRUE(b_replanned) << "b drained at " << t << " s though the last schedule kept it";
+    if (a.model == 1) {
+      EXPECT_TRUE(b_replanned) << "b drained at " << t << " s though the last schedule kept it";
+    }
     if (a.model == 0) {
       ++a_drains;
       EXPECT_TRUE(a_ready_since) << "a drained at " << t << " s before a new gpulet of a was ready";

@@ -18,25 +18,40 @@ int ExecuteCapacity(const CapacityCommand& cmd, const std::atomic<bool>& interru
     PrintWarnings(scenario);
     std::vector<PolicyRunSpec> runs = SelectPolicyRuns(scenario, cmd.policy);
     if (runs.size() != 1) throw InputError("gpuslice capacity takes one policy (--policy)");
-    const CapacityResult r = FindCapacity(scenario, runs.front(), cmd.options, &interrupted);
+    CapacityOptions options = cmd.options;
+    for (int k = 0; k < cmd.seeds; ++k) options.seeds.push_back(scenario.seed + static_cast<uint64_t>(k));
+    const CapacityResult r = FindCapacity(scenario, runs.front(), options, &interrupted);
     if (cmd.json) {
       nlohmann::ordered_json j = {{"scenario", scenario.name}, {"policy", runs.front().run_name},
                                   {"attainment_target", cmd.options.attainment}, {"capacity_scale", r.scale},
                                   {"offered_rps", r.offered_rps}, {"bracket", {r.lo, std::isfinite(r.hi) ? r.hi : -1.0}},
-                                  {"runs", r.runs}, {"monotone", r.monotone}};
-      if (!r.monotone) j["non_monotone_at_scale"] = r.non_monotone_at;
+                                  {"seeds", options.seeds}, {"runs", r.runs}, {"monotone", r.monotone}};
+      if (!r.monotone) {
+        j["non_monotone_at_scale"] = r.non_monotone_at;
+        j["non_monotone_bracket"] = {r.non_monotone_at, r.non_monotone_met_at};
+      }
       for (const CapacityTrial& t : r.trials) {
-        j["trials"].push_back({{"scale", t.scale}, {"attainment", t.attainment}, {"offered_rps", t.offered_rps}});
+        j["trials"].push_back({{"scale", t.scale}, {"attainment", t.attainment},
+                               {"attainment_ci95", {t.attainment - t.attainment_ci95, t.attainment + t.attainment_ci95}},
+                               {"attainment_per_seed", t.attainment_per_seed}, {"offered_rps", t.offered_rps}});
       }
       std::cout << j.dump(2) << "\n";
       return 0;
     }
-    std::printf("%-10s %-12s %-12s\n", "scale", "attainment", "offered rps");
-    for (const CapacityTrial& t : r.trials) std::printf("%-10.4f %-12.5f %-12.2f\n", t.scale, t.attainment, t.offered_rps);
+    const bool ci = options.seeds.size() > 1;
+    std::printf("%-10s %-12s %-20s %-12s\n", "scale", "attainment", ci ? "95% CI" : "", "offered rps");
+    for (const CapacityTrial& t : r.trials) {
+      char interval[48] = "";
+      if (ci) std::snprintf(interval, sizeof interval, "[%.5f, %.5f]", t.attainment - t.attainment_ci95, t.attainment + t.attainment_ci95);
+      std::printf("%-10.4f %-12.5f %-20s %-12.2f\n", t.scale, t.attainment, interval, t.offered_rps);
+    }
+    if (ci) std::printf("attainment: mean over seeds %llu-%llu\n", static_cast<unsigned long long>(options.seeds.front()),
+                        static_cast<unsigned long long>(options.seeds.back()));
     if (!r.monotone) {
-      std::printf("attainment is not monotone in load: scale %.4f misses %.4f attainment below the bracket [%.4f, %.4f] "
-                  "that bisection found; no single capacity (%d runs)\n",
-                  r.non_monotone_at, cmd.options.attainment, r.lo, r.hi, r.runs);
+      std::printf("attainment is not monotone in load: scale %.4f misses %.4f attainment while scale %.4f meets it; "
+                  "no single capacity (non-monotone bracket [%.4f, %.4f], %d runs)\n",
+                  r.non_monotone_at, cmd.options.attainment, r.non_monotone_met_at, r.non_monotone_at,
+                  r.non_monotone_met_at, r.runs);
     } else if (r.lo <= 0) {
       std::printf("no scale down to %.2g met %.4f attainment (%d runs)\n", r.trials.back().scale, cmd.options.attainment,
                   r.runs);

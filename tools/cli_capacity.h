@@ -15,6 +15,7 @@ struct CapacityCommand {
   std::string policy;
   std::vector<std::string> sets;
   long long seed = -1;
+  int seeds = 1;
   CapacityOptions options;
   bool json = false;
 };

@@ -138,11 +138,17 @@ int main(int argc, char** argv) {
       ->required();
   capacity->add_option("--attainment", capacity_cmd.options.attainment, "Target SLO attainment (default 0.99)");
   capacity->add_option("--tolerance", capacity_cmd.options.tolerance, "Relative width of the final bracket (default 0.01)");
-  capacity->add_option("--max-runs", capacity_cmd.options.max_runs, "Most simulation runs (default 40)");
-  capacity->add_option("--seed", capacity_cmd.seed, "Override the scenario's seed");
+  capacity->add_option("--max-runs", capacity_cmd.options.max_runs, "Most load levels tried, each over every seed (default 40)")
+      ->check(CLI::PositiveNumber);
+  capacity->add_option("--seed", capacity_cmd.seed, "Override the scenario's seed (the first seed with --seeds)")
+      ->check(CLI::NonNegativeNumber);
+  capacity->add_option("--seeds", capacity_cmd.seeds,
+                       "Run every load level over N seeds (seed, seed+1, ...): mean attainment with a 95% CI")
+      ->check(CLI::Range(1, 1000));
   capacity->add_option("--set", capacity_cmd.sets, "Override a scenario value: json.path=value (repeatable)");
   capacity->add_flag("--json", capacity_cmd.json, "Print JSON");
-  capacity->footer("Example:\n  gpuslice capacity scenarios/quickstart.json --policy slices --attainment 0.99");
+  capacity->footer("Examples:\n  gpuslice capacity scenarios/quickstart.json --policy slices --attainment 0.99\n"
+                   "  gpuslice capacity scenarios/gpulet-mix.json --policy gpulet --seeds 5 --json");
 
   try {
     app.parse(argc, argv);

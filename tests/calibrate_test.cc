@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include "gpu/fit.h"
 #include "gpu/profile.h"
 #include "sim/util/csv.h"
 #include "sim/util/error.h"
@@ -43,8 +44,12 @@ class FakeDevice : public CalibrationDevice {
     return s;
   }
   std::unique_ptr<Partition> OpenPartition(int sm_count) override {
+    if (++opened == interrupt_at_open && interrupt != nullptr) interrupt->store(true);
     return std::make_unique<FakePartition>(this, (sm_count + 1) / 2 * 2);
   }
+  // Sets *interrupt when the interrupt_at_open-th partition opens (a signal mid-run).
+  std::atomic<bool>* interrupt = nullptr;
+  int interrupt_at_open = 0, opened = 0;
   std::pair<std::unique_ptr<Partition>, std::unique_ptr<Partition>> OpenPair(int sm_count) override {
     return {OpenPartition(sm_count), OpenPartition(sm_count)};
   }
@@ -185,6 +190,35 @@ TEST(Calibrate, WritesMeasurementsProfilesFitAndPairs) {
     EXPECT_NEAR(std::stod(cols[7]), 1.25, 0.01) << line;
   }
   EXPECT_NE(progress.str().find("calibrate: 16 SMs"), std::string::npos) << progress.str();
+}
+
+TEST(Calibrate, AnInterruptedRunKeepsEveryCompletedPointInThePartialFolder) {
+  // The signal arrives as the third partition size opens: two sizes are done (2 models x 3
+  // batches x 3 quotas x 3 repetitions each, 54 rows per model file over both sizes), and
+  // the first point of the third is not measured.
+  const std::string out = ::testing::TempDir() + "/calib_interrupted";
+  fs::remove_all(out);
+  fs::remove_all(out + ".partial");
+  FakeDevice device;
+  std::atomic<bool> interrupted{false};
+  device.interrupt = &interrupted;
+  device.interrupt_at_open = 3;
+  CalibrationOptions o = SmallPlan(out);
+  o.interrupted = &interrupted;
+  std::ostringstream progress;
+  EXPECT_THROW(RunCalibration(o, device, progress), CalibrationInterrupted);
+  EXPECT_FALSE(fs::exists(out));
+  EXPECT_EQ(CountLines(out + ".partial/measurements/resnet50.csv"), 2 * 3 * 3 * 3 + 1);
+  EXPECT_EQ(CountLines(out + ".partial/measurements/mobilenet_v3_large.csv"), 2 * 3 * 3 * 3 + 1);
+  const nlohmann::ordered_json status = ParseJsonFile(out + ".partial/INTERRUPTED.json");
+  EXPECT_EQ(status["measurements"], 2 * 2 * 3 * 3 * 3);
+  EXPECT_EQ(status["partitions_done"].size(), 2u);
+  EXPECT_EQ(status["interrupted_at"]["batch"], 1);
+  // The measurements are complete rows that `gpuslice fit` reads: one point per (size,
+  // batch, quota), its repetitions pooled.
+  EXPECT_EQ(ReadMeasurements(out + ".partial/measurements/resnet50.csv").points.size(), 2u * 3 * 3);
+  // A second run does not overwrite them.
+  EXPECT_THROW(RunCalibration(SmallPlan(out), device, progress), InputError);
 }
 
 TEST(Calibrate, RefusesAnExistingFolderAndBadPlans) {

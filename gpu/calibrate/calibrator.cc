@@ -138,6 +138,9 @@ void RunCalibration(const CalibrationOptions& o, CalibrationDevice& device, std:
 
   const fs::path final_dir(o.output_dir);
   const fs::path dir = final_dir.string() + ".partial";
+  if (fs::exists(dir / "INTERRUPTED.json")) {
+    throw InputError(dir.string() + " holds an interrupted run's measurements: move it away (or remove it) first");
+  }
   fs::remove_all(dir);
   fs::create_directories(dir / "measurements");
   fs::create_directories(dir / "profiles");
@@ -157,13 +160,22 @@ void RunCalibration(const CalibrationOptions& o, CalibrationDevice& device, std:
   nlohmann::ordered_json partitions = nlohmann::ordered_json::array();
   long points = 0;
   const auto t_grid = std::chrono::steady_clock::now();
+  // Where the run is, for INTERRUPTED.json.
+  nlohmann::ordered_json at = nlohmann::ordered_json::object();
   auto check_interrupt = [&] {
-    if (o.interrupted && o.interrupted->load()) {
-      measurement_files.clear();
-      units.close();
-      fs::remove_all(dir);
-      throw CalibrationInterrupted();
-    }
+    if (!(o.interrupted && o.interrupted->load())) return;
+    measurement_files.clear();  // closes (and flushes) every file
+    units.close();
+    nlohmann::ordered_json status = {{"interrupted_at", at},
+                                     {"measurements", points},
+                                     {"partitions_done", partitions},
+                                     {"seconds", SecondsSince(t_grid)}};
+    std::ofstream f = OpenForWrite(dir / "INTERRUPTED.json");
+    f << status.dump(2) << "\n";
+    f.close();
+    throw CalibrationInterrupted("calibration interrupted: " + dir.string() + " keeps the " + std::to_string(points) +
+                                 " measurements made so far (complete rows in measurements/; INTERRUPTED.json says "
+                                 "where it stopped); `gpuslice fit` reads them");
   };
   for (int size : sizes) {
     const auto t_size = std::chrono::steady_clock::now();
@@ -192,6 +204,7 @@ void RunCalibration(const CalibrationOptions& o, CalibrationDevice& device, std:
           }
         }
         for (double q : o.quotas) {
+          at = {{"partition_sms", real}, {"model", m.name()}, {"batch", batch}, {"quota_percent", 100 * q}};
           check_interrupt();
           TokenGate gate(q, window_ns);
           std::vector<double> runs;
@@ -204,6 +217,7 @@ void RunCalibration(const CalibrationOptions& o, CalibrationDevice& device, std:
               << Fixed(ms, 5) << ',' << real << ',' << r << '\n';
             ++points;
           }
+          f.flush();  // a point's rows reach the disk together
           if (whole && q == 1.0) whole_gpu_ms[{m.name(), batch}] = Median(runs);
         }
       }
@@ -259,6 +273,7 @@ void RunCalibration(const CalibrationOptions& o, CalibrationDevice& device, std:
       int pair_count = 0;
       for (const ZooModel& a : models) {
         for (const ZooModel& b : models) {
+          at = {{"pair", {a.name(), b.name()}}};
           check_interrupt();
           auto [pa, pb_part] = device.OpenPair(half);
           real_half = pa->sm_count();

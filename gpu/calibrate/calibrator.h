@@ -8,8 +8,10 @@
 // Then co-located pairs: each pair of models on two disjoint partitions of half the GPU,
 // the first measured alone and beside the second running without pause.
 //
-// Output folder (written as DIR.partial and renamed when complete, so an interrupted run
-// leaves no half-written result):
+// Output folder (written as DIR.partial and renamed when complete). Every measurement row
+// reaches the disk when its point is done; an interrupted run (a signal, or a machine's time
+// limit) leaves DIR.partial with the complete rows measured so far and INTERRUPTED.json
+// saying where it stopped, never a DIR that looks complete:
 //   metadata.json           device, driver, libraries, clocks, the plan, timings
 //   measurements/<m>.csv    one row per repetition (gpuslice fit's input)
 //   profiles/<m>.csv        medians and spread (the simulator's profile format)
@@ -45,13 +47,13 @@ struct CalibrationOptions {
   double holdout = 0.2;                      // fit: random hold-out fraction
   uint64_t seed = 1;
   std::string output_dir;
-  const std::atomic<bool>* interrupted = nullptr;  // set by a signal: stop, remove DIR.partial
+  const std::atomic<bool>* interrupted = nullptr;  // set by a signal: stop, keep DIR.partial
 };
 
-// Thrown when `interrupted` is seen; nothing is left in the output folder's place.
+// Thrown when `interrupted` is seen; what() names DIR.partial and what it holds.
 class CalibrationInterrupted : public std::runtime_error {
  public:
-  CalibrationInterrupted() : std::runtime_error("calibration interrupted; no result folder written") {}
+  explicit CalibrationInterrupted(const std::string& what) : std::runtime_error(what) {}
 };
 
 // Checks the options against the zoo (names, ranges); throws InputError.

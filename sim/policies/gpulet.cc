@@ -13,6 +13,7 @@ GPUSLICE_REGISTER_POLICY("gpulet", GpuletPolicy);
 GpuletPolicy::GpuletPolicy(const JsonObject& c, const Scenario& scenario)
     : scenario_(scenario),
       router_(static_cast<int>(c.IntegerIn("container_concurrency", 0, 0, 1'000'000)), 0),
+      container_concurrency_(static_cast<int>(c.IntegerIn("container_concurrency", 0, 0, 1'000'000))),
       window_rates_(scenario.models.size()),
       scheduled_target_(scenario.models.size(), 0.0) {
   GpuletConfig& k = config_;
@@ -333,7 +334,41 @@ void GpuletPolicy::DrainReplaced() {
   }
 }
 
-void GpuletPolicy::OnArrival(const Request& r) { router_.Route(ctx_->executor, r); }
+void GpuletPolicy::OnArrival(const Request& r) {
+  // glet's "wrr" load balancer (load_balancer.cpp, updateWRR): each gpulet serving the
+  // model gets requests in proportion to its scheduled throughput, here by smooth weighted
+  // round-robin over the ready ones; before any is ready, requests wait in the buffer.
+  if (ctx_->executor.buffered(r.model) == 0) {
+    const int id = PickWeighted(r.model);
+    if (id >= 0) {
+      ctx_->executor.Route(r, id);
+      return;
+    }
+  }
+  router_.Route(ctx_->executor, r);
+}
+
+int GpuletPolicy::PickWeighted(int model) {
+  double total = 0;
+  int best = -1;
+  for (const Running& g : running_) {
+    if (g.draining) continue;
+    for (size_t k = 0; k < g.plan.shares.size(); ++k) {
+      const int id = g.instances[k];
+      if (g.plan.shares[k].model != model || id < 0) continue;
+      const Instance& inst = ctx_->executor.instance(id);
+      if (inst.state != InstanceState::kReady) continue;
+      if (container_concurrency_ > 0 && inst.inflight() >= container_concurrency_) continue;
+      if (credit_.size() <= static_cast<size_t>(id)) credit_.resize(static_cast<size_t>(id) + 1, 0.0);
+      const double weight = std::max(g.plan.shares[k].rate_rps, 1e-9);
+      credit_[static_cast<size_t>(id)] += weight;
+      total += weight;
+      if (best < 0 || credit_[static_cast<size_t>(id)] > credit_[static_cast<size_t>(best)]) best = id;
+    }
+  }
+  if (best >= 0) credit_[static_cast<size_t>(best)] -= total;
+  return best;
+}
 
 void GpuletPolicy::OnInstanceReady(int instance) {
   Settle();

@@ -17,6 +17,8 @@
 //             one drains at once and the new one starts when it is gone.
 // Models sharing a gpulet take turns by whole batches at the full partition (glet's
 // temporal sharing), not by token quotas; each one's share L / duty is its quota for cost.
+// Requests go to a model's ready gpulets in proportion to their planned rates (glet's
+// weighted round-robin load balancer), not to the least loaded.
 // Where this departs from glet (each also noted at its code): glet loads a new gpulet beside
 // the old one under MPS and switches routing at the next epoch, where a partition here is
 // exclusive and serves once loaded; glet's SCALE build grows the GPUs it schedules on one at
@@ -69,6 +71,8 @@ class GpuletPolicy final : public Policy, public EventHandler {
   };
 
   std::vector<double> InitialRates() const;
+  // The ready instance of `model` next in weighted round-robin by planned rate; -1 if none.
+  int PickWeighted(int model);
   // Plans (incrementally for `changed` unless `flush`) and applies; false if reverted.
   bool Reschedule(const std::vector<double>& targets, const std::vector<int>& changed, bool flush);
   void Apply(const GpuletLayout& layout);
@@ -84,6 +88,8 @@ class GpuletPolicy final : public Policy, public EventHandler {
   GpuletConfig config_;
   const Scenario& scenario_;
   LeastLoadedRouter router_;
+  int container_concurrency_ = 0;
+  std::vector<double> credit_;  // per instance: its smooth weighted round-robin credit
   PolicyContext* ctx_ = nullptr;
   std::unique_ptr<Predictor> predictor_;
   std::vector<ArrivalWindow> recent_;            // per model: the rate average's window

@@ -111,7 +111,7 @@ The capacity models of `fast-gshare`, `static-slices` and `gpulet` take the pod'
 (8 × 1000 / 54 = 148 rps, above what their slices serve); `has-gpu` keeps its public
 formula, 1000 / (L + 70 ms) × (b + 1) / 2.
 
-## What changed with the policies ported from their public code (issue 12, in progress)
+## What changed with the policies ported from their public code (issue 12)
 
 - `whole-gpu` is Knative's autoscaler.go (panic on the rounded pod count, never scaling down
   in panic) and the HAS-GPU scenarios use HAS-GPU's KServe yaml (`scaleTarget: 1`; one
@@ -123,9 +123,14 @@ formula, 1000 / (L + 70 ms) × (b + 1) / 2.
   of at most 50% SM, integer-division occupancy. Its earlier SLO gate is an option, off.
 - `fast-gshare`'s reconstructed scaler counts the backlog in its demand, so a load inside
   its ±20% band no longer grows a queue forever.
-- `gpulet` follows glet's ordering, saturated-size rule, leftover rule and merge exclusions,
-  shares a gpulet by whole batches in turn, and keeps its schedule when a new one does not
-  fit.
+- `gpulet` is glet's scheduler: its ordering, saturated-size rule, leftover rule, merge
+  exclusions and allocateTimeShare (batches re-derived after a merge); whole batches in turn
+  inside a gpulet; interference checked per co-located pair; every epoch only the models
+  whose target rose are re-planned, on the gpulets in place (a fall forces a full
+  repartition), unchanged gpulets keep serving, and a schedule that does not fit is not
+  applied. Before this, every re-schedule re-planned all models onto the GPUs that were
+  empty at the time and dropped what did not fit there, which made attainment fall and rise
+  again with load on two of five seeds.
 """
 
 
@@ -203,6 +208,24 @@ def ablations(binary, seeds):
                       policy_table(runs, seeds), CHANGED])
 
 
+def plans_at(binary, policy, rate_rps):
+    """The gpulets `policy` plans at t = 0 on gpulet-mix at `rate_rps` per model (seed 1)."""
+    import h5py
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "r.h5")
+        run([binary, "run", "scenarios/gpulet-mix.json", "--policy", policy, "--seed", "1", "-o", path,
+             "--set", f"workload.0.rate_rps={rate_rps}", "--set", f"workload.1.rate_rps={rate_rps}"])
+        with h5py.File(path) as f:
+            runs = f["runs"]
+            actions = runs[next(iter(runs))]["actions"]
+            lines = []
+            for t, detail in zip(actions["t_s"][:], actions["detail"][:]):
+                detail = detail.decode() if isinstance(detail, bytes) else detail
+                if t == 0 and detail.startswith("plan: "):
+                    lines.append(detail[len("plan: "):])
+            return lines
+
+
 def gpulet(binary, seeds):
     caps = {"gpulet": {}, "temporal-only": {}}
     non_monotone = []
@@ -212,34 +235,50 @@ def gpulet(binary, seeds):
                        "--tolerance", "0.01", "--seed", str(seed), "--json"])
             result = json.loads(out)
             if not result.get("monotone", True):
-                non_monotone.append(f"`{policy}` seed {seed}: bisection brackets scale "
-                                    f"{result['bracket'][0]:.3f}, but scale {result['non_monotone_at_scale']:.3f} "
-                                    "misses 99%")
+                lo, hi = result["non_monotone_bracket"]
+                non_monotone.append(f"`{policy}` seed {seed}: scale {lo:.3f} misses 99% while scale {hi:.3f} "
+                                    "meets it")
                 continue
             caps[policy][seed] = result["offered_rps"]
     both = [sd for sd in range(1, seeds + 1) if sd in caps["gpulet"] and sd in caps["temporal-only"]]
     gains = [caps["gpulet"][sd] / caps["temporal-only"][sd] - 1 for sd in both]
-    rows = ["| scheduler | SLO-attaining throughput (rps) | seeds |", "|---|---|---|"]
+    rows = ["| scheduler | SLO-attaining throughput (rps) | per seed | seeds |", "|---|---|---|---|"]
     for policy, xs in caps.items():
         rows.append(f"| `{policy}` | {fmt(list(xs.values()), 0) if len(xs) >= 2 else '-'} | "
-                    f"{', '.join(str(sd) for sd in xs)} |")
+                    f"{', '.join('%.0f' % v for v in xs.values())} | {', '.join(str(sd) for sd in xs)} |")
     if len(gains) >= 2:
         gain = (f"\nGain of spatio-temporal sharing: **{fmt(gains, 1, True)}** (mean ± 95% CI over seeds "
                 f"{', '.join(map(str, both))}, those where both curves are monotone).")
     else:
         gain = "\nToo few seeds with monotone curves for both schedulers to state a gain."
-    caveat = ("\n\nThe capacity search assumes attainment falls as load grows; `gpuslice capacity` probes 1/4, "
-              "1/2 and 3/4 of each answer and reports a curve that breaks this instead of a number. ")
-    caveat += ("Not monotone: " + "; ".join(non_monotone) + ". Those seeds have no capacity, so they are left out "
-               "of the means (issue 12: gpulet is not yet glet's incremental scheduler).\n"
-               if non_monotone else "Every seed passed.\n")
+    caveat = ("\n\nThe capacity search assumes attainment falls as load grows; `gpuslice capacity` checks every "
+              "trial and probes 1/4, 1/2 and 3/4 of each answer, and reports a curve that breaks this as a "
+              "non-monotone bracket instead of a number. ")
+    caveat += ("Not monotone: " + "; ".join(non_monotone) + ". Those seeds have no capacity, so they are left "
+               "out of the means.\n" if non_monotone else f"Every seed of both schedulers is monotone.\n")
+    # Why the gain differs from the paper's: the gpulets each scheduler plans at the temporal-only capacity.
+    why = ""
+    if caps["temporal-only"]:
+        per_model = sum(caps["temporal-only"].values()) / len(caps["temporal-only"]) / 2
+        why = (f"\n## Why the gain is larger than the paper's\n\nThe schedules each one makes at the "
+               f"temporal-only capacity, {per_model:.0f} rps per model (seed 1, from the action log; rates are "
+               "targets with glet's ×1.2 headroom, latencies include its 1.1 slack):\n")
+        for policy in caps:
+            why += f"\n`{policy}`:\n\n" + "\n".join("- " + line for line in plans_at(binary, policy, per_model)) + "\n"
+        why += ("\nThe V100 profiles (measured by the HAS-GPU authors) stop at batch 8, and at batch 8 these "
+                "two models gain little from the SMs past 20-40%: compare the batch-8 latencies L above at 40% or "
+                "20% and at 100%. A saturated gpulet of 40% therefore serves nearly what a whole GPU does, and "
+                "four V100s split into gpulets hold more than twice the saturated gpulets of four whole GPUs. "
+                "The paper's +61.7% is an average over its own model mix (LeNet to BERT) on RTX 2080 Ti, where "
+                "several models use a whole GPU well; two convolutional models on a V100 favour partitioning more.\n")
     return "\n".join([HEADER, "# gpu-lets: SLO-attaining throughput, spatial against temporal-only sharing\n",
                       "`scenarios/gpulet-mix.json`: ResNet-50 and MobileNet-V3 with their V100 profiles on four "
                       "V100s; `gpulet` with partitions {20, 40, 50, 60, 80, 100}% and `temporal-only` restricted "
                       "to whole GPUs. Throughput as gpu-lets reports it: the largest load at which 99% of "
                       "requests meet their SLO (`gpuslice capacity`, bracket within 1%), per seed.\n",
                       "\n".join(rows),
-                      gain + " The paper reports +61.7% (ATC'22 text) and +102.6% (arXiv v1)." + caveat, CHANGED])
+                      gain + " The paper reports +61.7% (ATC'22 text) and +102.6% (arXiv v1)." + caveat + why,
+                      CHANGED])
 
 
 def predictor_error(binary, seeds):

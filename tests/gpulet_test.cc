@@ -1,6 +1,8 @@
 // gpu-lets' elastic partitioning on hand-computed cases, and its headline comparison.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <map>
 #include <regex>
 
 #include "sim/capacity.h"
@@ -187,6 +189,36 @@ TEST(Gpulet, UnchangedModelsKeepTheirGpuletsAndReplacedOnesGoOnlyOnceTheirSucces
   }
   EXPECT_GE(a_alone, 1);
   EXPECT_GE(a_drains, 1);
+}
+
+TEST(Gpulet, RequestsGoToAModelsGpuletsInProportionToTheirPlannedRates) {
+  // a at 400 rps (constant 10 ms, 11 with the slack; target ×1.2 = 480 rps): one saturated
+  // 20% gpulet of 4 / 11 ms = 363.6 rps and a residual of 116.4 rps (batch 4: 11 + 34.4
+  // ms <= 100). glet's weighted round-robin sends them 363.6 : 116.4 of the requests,
+  // 75.8% and 24.2% (least-loaded routing would split them about evenly).
+  Json j = {{"name", "wrr"},
+            {"seed", 1},
+            {"cluster", {{"nodes", {{{"count", 2}, {"gpu", "V100-16GB"}}}}}},
+            {"models", {{"a", {{"latency_ms", 10}, {"slo_ms", 100}, {"memory_mb", 1000}, {"max_batch", 4}}}}},
+            {"workload", {{{"type", "poisson"}, {"function", "a"}, {"rate_rps", 400}, {"end_s", 15}}}},
+            {"policies", {{"g", {{"policy", "gpulet"}, {"epoch_s", 100}}}}}};
+  struct Count : RequestSink {
+    std::map<int, int> per_instance;
+    int total = 0;
+    void Write(const RequestRecord& rec) override { ++per_instance[rec.instance], ++total; }
+  } count;
+  Scenario scenario = testing::ParseInline(j);
+  RunOptions options;
+  options.request_sink = &count;
+  RunSimulation(scenario, scenario.policies.front(), options);
+  const auto& per_instance = count.per_instance;
+  const int total = count.total;
+  ASSERT_EQ(per_instance.size(), 2u);
+  std::vector<double> shares;
+  for (const auto& [id, n] : per_instance) shares.push_back(static_cast<double>(n) / total);
+  std::sort(shares.begin(), shares.end());
+  EXPECT_NEAR(shares[1], 363.636 / 480, 0.01);
+  EXPECT_NEAR(shares[0], 116.364 / 480, 0.01);
 }
 
 TEST(Gpulet, MemoryLimitsWhatAGpuHolds) {

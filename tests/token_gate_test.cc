@@ -2,6 +2,7 @@
 // assumes (a fresh window runs at full speed; long work stretches to about L/q; usage in any
 // window stays within the budget plus one operation).
 #include "gpu/calibrate/token_gate.h"
+#include "gpu/perf_model.h"
 
 #include <algorithm>
 #include <cmath>
@@ -111,9 +112,36 @@ TEST(TokenGate, AnOperationLongerThanTheBudgetRunsWholeAndIsChargedItsOverrun) {
   EXPECT_NEAR(RunOnce(0.2, one_long) / 1e6, 100.0, 0.1);  // not preempted
   TokenGate gate(0.2, 40 * kMs);
   gate.Charge(0, 100 * kMs);
-  // The window must be empty before the next long operation, and 8 ms must be free before a short one.
-  EXPECT_EQ(gate.NextAdmission(100 * kMs, 50 * kMs), 140 * kMs);
-  EXPECT_EQ(gate.NextAdmission(100 * kMs, 1 * kMs), 133 * kMs);  // usage 7 ms left in (93, 133]
+  // Usage in (t - 40, t] is 140 - t ms for t in [100, 140]: below the 8 ms budget after 132 ms.
+  EXPECT_EQ(gate.NextAdmission(100 * kMs), 132 * kMs + 1);
+  EXPECT_EQ(gate.NextAdmission(135 * kMs), 135 * kMs);
+}
+
+TEST(TokenGate, OperationsThatDoNotDivideTheBudgetFollowThePlainRule) {
+  // The example: 19.5 ms of work in 13 operations of 1.5 ms at quota 0.1 (4 ms of
+  // each 40 ms window). By hand, with free launches: window 1 starts operations at 0, 1.5
+  // and 3 ms (each while less than 4 ms is queued) and is busy until 4.5 ms. Usage falls
+  // below 4 ms once 0.5 ms has slid out, at 40.5 ms, and the slice again runs 3 operations:
+  // a period of 40.5 ms. The 4th window starts at 3 x 40.5 = 121.5 ms; the 13th operation
+  // starts at 4 x 40.5 = 162 ms and ends at 163.5 ms. TokenWindowLatencyMs says
+  // 4 x 40 + (19.5 - 16) = 163.5 ms. Admitting only operations that fit whole in the budget
+  // left (the defect) ran 2 per window: 6 x 40 + 1.5 = 241.5 ms.
+  const std::vector<int64_t> ops(13, kMs * 3 / 2);
+  EXPECT_NEAR(RunOnce(0.1, ops, nullptr, 0, 0) / 1e6, 163.5, 1e-3);
+  EXPECT_NEAR(TokenWindowLatencyMs(19.5, 0.1, 40), 163.5, 1e-9);
+  // Real launch (5 us) and synchronisation (10 us) costs add a few microseconds per segment.
+  EXPECT_NEAR(RunOnce(0.1, ops) / 1e6, 163.5, 0.2);
+}
+
+TEST(TokenGate, ASaturatedSliceGetsItsQuotaPlusAtMostOneOverrunPerWindow) {
+  // 2 s of work in 0.7 ms operations at quota 0.3: each window gives 12 ms of budget, and
+  // the operation that crosses it runs whole (at most 0.7 ms more), so the slice's share of
+  // the GPU lies in [0.3, (12 + 0.7) / 40 = 0.3175].
+  const std::vector<int64_t> ops(2858, kMs * 7 / 10);
+  const double elapsed_ms = RunOnce(0.3, ops, nullptr, 0, 0) / 1e6;
+  const double share = 2858 * 0.7 / elapsed_ms;
+  EXPECT_GE(share, 0.3 - 0.002);
+  EXPECT_LE(share, 12.7 / 40);
 }
 
 TEST(TokenGate, UsageSlidesWithTheWindow) {
@@ -123,8 +151,9 @@ TEST(TokenGate, UsageSlidesWithTheWindow) {
   EXPECT_EQ(gate.UsageAt(40 * kMs), 20 * kMs);
   EXPECT_EQ(gate.UsageAt(45 * kMs), 15 * kMs);
   EXPECT_EQ(gate.UsageAt(80 * kMs), 0);
-  EXPECT_EQ(gate.NextAdmission(40 * kMs, 1 * kMs), 41 * kMs);
-  EXPECT_EQ(gate.NextAdmission(40 * kMs, 0), 40 * kMs);  // 20 ms used of a 20 ms budget: room for nothing more
+  // 20 ms used of a 20 ms budget at 40 ms: not below it until the first record starts to slide out.
+  EXPECT_EQ(gate.NextAdmission(40 * kMs), 40 * kMs + 1);
+  EXPECT_EQ(gate.NextAdmission(45 * kMs), 45 * kMs);
 }
 
 }  // namespace

@@ -21,11 +21,9 @@ int64_t TokenGate::UsageAt(int64_t t_ns) const {
   return used;
 }
 
-int64_t TokenGate::NextAdmission(int64_t now_ns, int64_t need_ns) const {
-  auto admits = [&](int64_t t) {
-    const int64_t used = UsageAt(t);
-    return used == 0 || used + need_ns <= budget_ns_;
-  };
+int64_t TokenGate::NextAdmission(int64_t now_ns) const {
+  // "A pod may get a token while its usage inside [now - W, now] is below quota x W."
+  auto admits = [&](int64_t t) { return UsageAt(t) < budget_ns_; };
   if (admits(now_ns)) return now_ns;
   // Past the last charge the usage only falls, so the first admitting time is found by
   // bisection between a time that does not admit (lo) and end + W, when the window is empty.
@@ -55,7 +53,7 @@ GatedRunStats GatedRun(TokenGate& gate, GatedStream& stream, const std::vector<i
   const int n = static_cast<int>(expected_ns.size());
   stats.start_ns = stream.NowNs();
   if (gate.quota() >= 1) {
-    for (int i = 0; i < n; ++i) stream.Launch(i);
+    stream.LaunchRange(0, n);
     stats.end_ns = stream.Synchronize();
     stats.segments = 1;
     return stats;
@@ -63,17 +61,19 @@ GatedRunStats GatedRun(TokenGate& gate, GatedStream& stream, const std::vector<i
   int i = 0;
   while (i < n) {
     const int64_t now = stream.NowNs();
-    const int64_t admit = gate.NextAdmission(now, expected_ns[i]);
+    const int64_t admit = gate.NextAdmission(now);
     if (admit > now) stream.SleepUntil(admit);
     const int64_t segment_start = stream.NowNs();
-    // Launch ahead while the expected work fits in what the window leaves.
-    int64_t room = gate.budget_ns() - gate.UsageAt(segment_start);
+    // Every operation that starts while the expected work queued before it leaves budget.
+    const int64_t room = gate.budget_ns() - gate.UsageAt(segment_start);
     int64_t queued = 0;
+    int end = i;
     do {
-      stream.Launch(i);
-      queued += expected_ns[i];
-      ++i;
-    } while (i < n && queued + expected_ns[i] <= room);
+      queued += expected_ns[static_cast<size_t>(end)];
+      ++end;
+    } while (end < n && queued < room);
+    stream.LaunchRange(i, end);
+    i = end;
     const int64_t segment_end = stream.Synchronize();
     gate.Charge(segment_start, segment_end);
     ++stats.segments;

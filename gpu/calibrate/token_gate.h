@@ -1,16 +1,19 @@
 // TokenGate: a host-side time quota for one GPU slice, with the simulator's semantics.
 //
-// A slice of quota q holds its SMs for at most q·W of any window of length W (FaST-GShare's
-// token scheduler; W = 40 ms by default): the gate charges the time the slice's work occupied
-// the GPU and admits new work only while the usage in the sliding window (t - W, t] leaves
-// room for it. Work is never preempted: an operation launched inside its budget runs to the
-// end, and what it overruns is charged and waited out before the next launch.
+// The rule is the simulator's (sim/token_window.h, FaST-GShare's scheduler, DESIGN.md): a
+// slice of quota q may start work while its usage in the sliding window (t - W, t] is below
+// q·W (W = 40 ms by default). Work is never preempted: an operation started inside the
+// budget runs to the end, and its overrun is charged, so the next start waits until the
+// window has shed it. Over many windows a saturated slice therefore gets q·W of GPU time per
+// window, plus at most one operation's overrun, which is what the profile format's plain
+// token rule (TokenWindowLatencyMs) assumes.
 //
-// GatedRun drives one inference (a sequence of operations) through a gate. Operations are
-// launched asynchronously, ahead of the GPU, as long as their expected durations (measured at
-// full quota) fit in the budget left; only when the next would not fit does the host wait
-// for the GPU, charge the segment and wait for room. An inference that fits in q·W therefore
-// runs exactly as at full quota, and a longer one stretches over windows.
+// GatedRun drives one inference (a sequence of operations) through a gate. At each admission
+// it launches, asynchronously and as one range, every following operation that starts while
+// the budget left is not used up by the expected durations (measured at full quota) of those
+// queued before it; then it waits for the GPU, charges the segment and waits for the next
+// admission. An inference that fits in q·W therefore runs exactly as at full quota, and a
+// longer one stretches over windows.
 //
 // Not thread-safe: one gate per slice, driven by one thread.
 #ifndef GPUSLICE_GPU_CALIBRATE_TOKEN_GATE_H_
@@ -33,9 +36,8 @@ class TokenGate {
 
   // Time charged inside (t - W, t].
   int64_t UsageAt(int64_t t_ns) const;
-  // The earliest time >= now at which `need_ns` more fits in the window's budget, or at
-  // which the window is empty (work longer than the budget starts only on an empty window).
-  int64_t NextAdmission(int64_t now_ns, int64_t need_ns) const;
+  // The earliest time >= now at which the usage in (t - W, t] is below the budget.
+  int64_t NextAdmission(int64_t now_ns) const;
   // Records that the slice occupied the GPU during [start, end).
   // REQUIRES: start >= the end of the previous charge; end >= start.
   void Charge(int64_t start_ns, int64_t end_ns);
@@ -61,6 +63,11 @@ class GatedStream {
   virtual int64_t NowNs() = 0;
   // Queues operation `index` of the inference; returns at once.
   virtual void Launch(int index) = 0;
+  // Queues operations [begin, end) in order; returns at once. A backend may launch a whole
+  // range as one captured graph. REQUIRES: 0 <= begin < end <= the number of operations.
+  virtual void LaunchRange(int begin, int end) {
+    for (int i = begin; i < end; ++i) Launch(i);
+  }
   // Waits until everything queued has run; returns the host time then.
   virtual int64_t Synchronize() = 0;
   virtual void SleepUntil(int64_t t_ns) = 0;

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <tuple>
 #include <sstream>
 #include <thread>
 
@@ -47,6 +49,11 @@ class FakeDevice : public CalibrationDevice {
     if (++opened == interrupt_at_open && interrupt != nullptr) interrupt->store(true);
     return std::make_unique<FakePartition>(this, (sm_count + 1) / 2 * 2);
   }
+  // Prepare() throws GpuError for this model at batches >= fail_from_batch (out of memory),
+  // or for every model and batch when fail_everything.
+  std::string fail_model;
+  int fail_from_batch = 0;
+  bool fail_everything = false;
   // Sets *interrupt when the interrupt_at_open-th partition opens (a signal mid-run).
   std::atomic<bool>* interrupt = nullptr;
   int interrupt_at_open = 0, opened = 0;
@@ -108,6 +115,9 @@ class FakeDevice : public CalibrationDevice {
     FakePartition(FakeDevice* dev, int sms) : dev_(dev), sms_(sms) {}
     int sm_count() const override { return sms_; }
     std::unique_ptr<Inference> Prepare(const ZooModel& m, int batch) override {
+      if (dev_->fail_everything || (m.name() == dev_->fail_model && batch >= dev_->fail_from_batch)) {
+        throw GpuError("cudaMalloc: out of memory");
+      }
       return std::make_unique<FakeInference>(dev_, sms_, m, batch);
     }
 
@@ -212,13 +222,174 @@ TEST(Calibrate, AnInterruptedRunKeepsEveryCompletedPointInThePartialFolder) {
   EXPECT_EQ(CountLines(out + ".partial/measurements/mobilenet_v3_large.csv"), 2 * 3 * 3 * 3 + 1);
   const nlohmann::ordered_json status = ParseJsonFile(out + ".partial/INTERRUPTED.json");
   EXPECT_EQ(status["measurements"], 2 * 2 * 3 * 3 * 3);
-  EXPECT_EQ(status["partitions_done"].size(), 2u);
+  EXPECT_EQ(status["partitions_this_part"].size(), 2u);
+  EXPECT_EQ(status["reason"], "signal");
   EXPECT_EQ(status["interrupted_at"]["batch"], 1);
   // The measurements are complete rows that `gpuslice fit` reads: one point per (size,
   // batch, quota), its repetitions pooled.
   EXPECT_EQ(ReadMeasurements(out + ".partial/measurements/resnet50.csv").points.size(), 2u * 3 * 3);
   // A second run does not overwrite them.
   EXPECT_THROW(RunCalibration(SmallPlan(out), device, progress), InputError);
+}
+
+// The measured points of a measurements file: (partition SMs, batch, quota) -> rows.
+std::map<std::tuple<int, int, double>, int> PointsOf(const std::string& path) {
+  std::map<std::tuple<int, int, double>, int> points;
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  while (std::getline(in, line)) {
+    std::vector<std::string> c;
+    std::stringstream ss(line);
+    for (std::string x; std::getline(ss, x, ',');) c.push_back(x);
+    ++points[{std::stoi(c.at(6)), std::stoi(c.at(2)), std::stod(c.at(4))}];
+  }
+  return points;
+}
+
+TEST(Calibrate, ResumedPartsMeasureEveryPointOnceAndDropAPointCutOffMidWay) {
+  const std::string out = ::testing::TempDir() + "/calib_resumed";
+  fs::remove_all(out);
+  fs::remove_all(out + ".partial");
+  CalibrationOptions o = SmallPlan(out);
+  o.resume = true;
+  std::atomic<bool> interrupted{false};
+  o.interrupted = &interrupted;
+  std::ostringstream progress;
+  // Part 1 stops as the 3rd partition opens (2 sizes done), part 2 as its 4th opens.
+  FakeDevice first;
+  first.interrupt = &interrupted;
+  first.interrupt_at_open = 3;
+  EXPECT_THROW(RunCalibration(o, first, progress), CalibrationInterrupted);
+  // A machine's time limit cut the next point off after 2 of its 3 rows, and a row mid-way.
+  {
+    std::ofstream f(out + ".partial/measurements/resnet50.csv", std::ios::app);
+    f << "resnet50,Fake GPU,1,37.5000,20.00,999.00000,6,0\nresnet50,Fake GPU,1,37.5000,20.00,999.00000,6,1\nresnet50,Fa";
+  }
+  interrupted = false;
+  FakeDevice second;
+  second.interrupt = &interrupted;
+  second.interrupt_at_open = 4;
+  EXPECT_THROW(RunCalibration(o, second, progress), CalibrationInterrupted);
+  interrupted = false;
+  FakeDevice third;
+  RunCalibration(o, third, progress);
+  EXPECT_FALSE(fs::exists(out + ".partial"));
+  // 8 sizes x 3 batches x 3 quotas, each with exactly its 3 repetitions.
+  for (const char* model : {"resnet50", "mobilenet_v3_large"}) {
+    const auto points = PointsOf(out + "/measurements/" + model + ".csv");
+    EXPECT_EQ(points.size(), 8u * 3 * 3) << model;
+    for (const auto& [key, rows] : points) EXPECT_EQ(rows, 3) << model;
+  }
+  std::ifstream in(out + "/measurements/resnet50.csv");
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text.find("999.0"), std::string::npos);
+  // Units once per batch (72 layers of ResNet-50, 91 of MobileNet-V3), pairs once each.
+  EXPECT_EQ(CountLines(out + "/units.csv"), 3 * (72 + 91) + 1);
+  EXPECT_EQ(CountLines(out + "/interference.csv"), 4 + 1);
+  const nlohmann::ordered_json meta = ParseJsonFile(out + "/metadata.json");
+  EXPECT_EQ(meta["measurements"], 2 * 8 * 3 * 3 * 3);
+  EXPECT_GT(meta["timing_s"]["earlier_parts"].get<double>(), 0);
+  // Resuming a complete run does nothing.
+  RunCalibration(o, third, progress);
+  EXPECT_NE(progress.str().find("is complete; nothing to resume"), std::string::npos);
+}
+
+TEST(Calibrate, ResumingWithAnotherPlanIsRefused) {
+  const std::string out = ::testing::TempDir() + "/calib_other_plan";
+  fs::remove_all(out);
+  fs::remove_all(out + ".partial");
+  CalibrationOptions o = SmallPlan(out);
+  o.resume = true;
+  o.budget_s = 1e-9;  // spent at the first check
+  FakeDevice device;
+  std::ostringstream progress;
+  try {
+    RunCalibration(o, device, progress);
+    FAIL();
+  } catch (const CalibrationInterrupted& e) {
+    EXPECT_TRUE(e.budget_spent());
+  }
+  EXPECT_EQ(ParseJsonFile(out + ".partial/INTERRUPTED.json")["reason"], "time budget");
+  o.budget_s = 0;
+  o.batches = {1, 4};
+  try {
+    RunCalibration(o, device, progress);
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("at 'batches'"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Calibrate, APointThatFailsIsRecordedAndThePlanGoesOn) {
+  const std::string out = ::testing::TempDir() + "/calib_failing_point";
+  fs::remove_all(out);
+  FakeDevice device;
+  device.fail_model = "resnet50";
+  device.fail_from_batch = 8;  // batch 8 "does not fit" on any partition
+  std::ostringstream progress;
+  RunCalibration(SmallPlan(out), device, progress);
+  EXPECT_EQ(PointsOf(out + "/measurements/resnet50.csv").size(), 8u * 2 * 3);
+  EXPECT_EQ(PointsOf(out + "/measurements/mobilenet_v3_large.csv").size(), 8u * 3 * 3);
+  const nlohmann::ordered_json meta = ParseJsonFile(out + "/metadata.json");
+  // One per partition size; the pairs run at batch 4 and are all measured.
+  ASSERT_EQ(meta["failures"].size(), 8u);
+  EXPECT_EQ(meta["failures"][0]["model"], "resnet50");
+  EXPECT_EQ(meta["failures"][0]["batch"], 8);
+  EXPECT_EQ(meta["failures"][0]["error"], "cudaMalloc: out of memory");
+  EXPECT_EQ(CountLines(out + "/interference.csv"), 4 + 1);
+}
+
+TEST(Calibrate, FiveFailuresInARowStopTheRunAndKeepThePartialFolder) {
+  const std::string out = ::testing::TempDir() + "/calib_failing";
+  fs::remove_all(out);
+  fs::remove_all(out + ".partial");
+  FakeDevice device;
+  device.fail_everything = true;
+  std::ostringstream progress;
+  EXPECT_THROW(RunCalibration(SmallPlan(out), device, progress), GpuError);
+  const nlohmann::ordered_json status = ParseJsonFile(out + ".partial/INTERRUPTED.json");
+  EXPECT_EQ(status["reason"], "failures");
+  EXPECT_EQ(status["failures"].size(), 5u);
+}
+
+TEST(Calibrate, SmCountsThePartitionsCannotHaveAreRefusedBeforeAnyWork) {
+  const std::string out = ::testing::TempDir() + "/calib_bad_sizes";
+  fs::remove_all(out);
+  fs::remove_all(out + ".partial");
+  CalibrationOptions o = SmallPlan(out);
+  o.sm_counts = {4, 15};  // the fake makes 2, 4, ..., 16
+  FakeDevice device;
+  std::ostringstream progress;
+  try {
+    RunCalibration(o, device, progress);
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("15 SMs is not a partition this GPU makes (16 SMs; partitions of 2, 4, ..., 14 and 16)"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_EQ(device.opened, 0);
+  EXPECT_FALSE(fs::exists(out + ".partial"));
+}
+
+TEST(Calibrate, TheDeviceCheckRunsConvolutionsAndGemmsOnAPartitionAndTheWholeGpuAndReportsEachFailure) {
+  CalibrationOptions o = SmallPlan(::testing::TempDir() + "/calib_check");
+  FakeDevice device;
+  DeviceCheck check = CheckDevice(o, device);
+  EXPECT_TRUE(check.ok);
+  // The zoo line, then on 2 SMs and on 16: open, resnet50, bert_base; then the pair.
+  ASSERT_EQ(check.lines.size(), 1u + 3 + 3 + 1);
+  EXPECT_EQ(check.lines[0].rfind("ok    zoo", 0), 0u) << check.lines[0];
+  EXPECT_NE(check.lines[2].find("resnet50 batch 1 on a partition of 2 SMs"), std::string::npos) << check.lines[2];
+  EXPECT_NE(check.lines[6].find("bert_base batch 1 on the whole GPU (16 SMs)"), std::string::npos) << check.lines[6];
+  device.fail_model = "bert_base";
+  device.fail_from_batch = 1;
+  check = CheckDevice(o, device);
+  EXPECT_FALSE(check.ok);
+  EXPECT_EQ(check.lines[3].rfind("FAIL  bert_base batch 1 on a partition of 2 SMs: cudaMalloc: out of memory", 0), 0u)
+      << check.lines[3];
+  EXPECT_EQ(check.lines[5].rfind("ok    resnet50 batch 1 on the whole GPU", 0), 0u) << check.lines[5];
 }
 
 TEST(Calibrate, RefusesAnExistingFolderAndBadPlans) {

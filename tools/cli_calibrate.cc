@@ -51,11 +51,17 @@ void AddCalibrateOptions(CLI::App* app, CalibrateCommand* cmd) {
   app->add_option("--zoo", cmd->zoo, "Folder of zoo JSON files (default: found beside the binary)");
   app->add_option("--device", cmd->device, "CUDA device index (default 0)");
   app->add_flag("--plan", cmd->plan, "Print what would be measured and exit (no GPU needed)");
-  app->add_flag("--check", cmd->check, "Open the GPU and its libraries, print what was found, measure nothing");
+  app->add_flag("--check", cmd->check,
+                "Check the GPU and its libraries (a green-context partition and the whole GPU, a convolution model and a "
+                "GEMM model on each, a pair side by side); measure nothing; exit 1 if a check fails");
+  app->add_flag("--resume", o.resume, "Continue DIR.partial left by an interrupted run (or start it); same options");
+  app->add_option("--time-budget-s", o.budget_s,
+                  "Stop after this many seconds, keeping DIR.partial for --resume (exit 75); 0 = no limit");
   app->add_option("-o,--output", o.output_dir, "Output folder (must not exist)");
   app->footer(
       "Writes DIR/measurements/<model>.csv (every repetition), DIR/profiles/<model>.csv (the simulator's format),\n"
-      "DIR/fit.json, DIR/interference.csv, DIR/units.csv and DIR/metadata.json. Exit code 69: no usable GPU.\n"
+      "DIR/fit.json, DIR/interference.csv, DIR/units.csv and DIR/metadata.json. Exit codes: 69 no usable GPU;\n"
+      "75 the time budget is spent (run again with --resume); 130 interrupted (DIR.partial kept).\n"
       "Example:\n  gpuslice calibrate --models resnet50 --batches 1,8 --sm-steps 16,32,132 -o calib-h100");
 }
 
@@ -78,7 +84,12 @@ int ExecuteCalibrate(CalibrateCommand& cmd, const std::atomic<bool>& interrupted
     const DeviceInfo& info = device->info();
     std::cout << prog << ": " << info.name << ", " << info.sm_count << " SMs, partitions from " << info.min_partition_sms
               << " SMs in steps of " << info.partition_alignment_sms << ", " << info.details.dump() << "\n";
-    if (cmd.check) return 0;
+    if (cmd.check) {
+      const DeviceCheck check = CheckDevice(o, *device);
+      for (const std::string& line : check.lines) std::cout << prog << ": " << line << "\n";
+      std::cout << prog << ": " << (check.ok ? "every check passed" : "a check failed") << "\n";
+      return check.ok ? 0 : 1;
+    }
     RunCalibration(o, *device, std::cout);
     return 0;
   } catch (const NoGpuError& e) {
@@ -86,7 +97,7 @@ int ExecuteCalibrate(CalibrateCommand& cmd, const std::atomic<bool>& interrupted
     return kExitNoGpu;
   } catch (const CalibrationInterrupted& e) {
     std::cerr << prog << ": " << e.what() << "\n";
-    return 130;
+    return e.budget_spent() ? kExitBudgetSpent : 130;
   } catch (const InputError& e) {
     std::cerr << prog << ": error: " << e.what() << "\n";
     return 2;

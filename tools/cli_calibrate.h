@@ -27,7 +27,9 @@ struct CalibrateCommand {
 void AddCalibrateOptions(CLI::App* app, CalibrateCommand* cmd);
 
 // Exit codes: 0 done, 2 bad input, 69 no usable GPU (kExitNoGpu), 1 a GPU call or library
-// failed, 130 interrupted.
+// failed (or a --check failed), 75 the time budget is spent (DIR.partial kept for --resume),
+// 130 interrupted.
+inline constexpr int kExitBudgetSpent = 75;  // EX_TEMPFAIL
 int ExecuteCalibrate(CalibrateCommand& cmd, const std::atomic<bool>& interrupted);
 
 }  // namespace gpuslice

@@ -9,13 +9,18 @@
 #include <exception>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
+#include <set>
+#include <sstream>
+#include <tuple>
 #include <thread>
 
 #include "gpu/fit.h"
 #include "gpu/interference.h"
 #include "gpu/sample_stats.h"
 #include "sim/util/error.h"
+#include "sim/util/json_reader.h"
 
 namespace gpuslice {
 namespace {
@@ -98,7 +103,10 @@ void ValidateCalibrationOptions(const CalibrationOptions& o) {
   if (o.pair_batch < 1) throw InputError("--pair-batch: must be >= 1");
   if (!(o.holdout > 0 && o.holdout < 1)) throw InputError("--holdout: must be in (0, 1)");
   if (o.output_dir.empty()) throw InputError("-o: give the output folder");
-  if (fs::exists(o.output_dir)) throw InputError(o.output_dir + ": already exists; remove it or choose another folder");
+  if (fs::exists(o.output_dir) && !(o.resume && fs::exists(fs::path(o.output_dir) / "metadata.json"))) {
+    throw InputError(o.output_dir + ": already exists; remove it or choose another folder");
+  }
+  if (o.budget_s < 0) throw InputError("--time-budget-s: must be >= 0");
   LoadModels(o);  // every zoo file parses
 }
 
@@ -118,107 +126,395 @@ void DescribePlan(const CalibrationOptions& o, std::ostream& out) {
       << "; token window " << Fixed(o.window_ms, 1) << " ms; co-located pairs: " << (o.pairs ? "yes" : "no") << "\n";
 }
 
+namespace {
+
+// (partition SMs, model, batch, quota percent as written): one point of the grid.
+using PointKey = std::tuple<int, std::string, int, std::string>;
+
+std::vector<std::string> SplitCsv(const std::string& line) {
+  std::vector<std::string> cols;
+  std::stringstream ss(line);
+  for (std::string c; std::getline(ss, c, ',');) cols.push_back(c);
+  if (!line.empty() && line.back() == ',') cols.emplace_back();
+  return cols;
+}
+
+std::vector<std::string> ReadLines(const fs::path& path) {
+  std::vector<std::string> lines;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+// Writes `text` to path atomically (a temporary beside it, then rename).
+void WriteAtomically(const fs::path& path, const std::string& text) {
+  const fs::path tmp = path.string() + ".tmp";
+  {
+    std::ofstream f = OpenForWrite(tmp);
+    f << text;
+    f.close();
+    if (!f) throw InputError(tmp.string() + ": write failed");
+  }
+  fs::rename(tmp, path);
+}
+
+// "8, 16, ..., 128 and 132": the sizes a device makes, for a message.
+std::string DescribeSizes(const std::vector<int>& sizes) {
+  std::string s;
+  const size_t n = sizes.size();
+  if (n >= 5 && sizes[1] - sizes[0] == sizes[n - 2] - sizes[n - 3]) {
+    s = std::to_string(sizes[0]) + ", " + std::to_string(sizes[1]) + ", ..., " + std::to_string(sizes[n - 2]);
+  } else {
+    for (size_t i = 0; i + 1 < n; ++i) s += (i ? ", " : "") + std::to_string(sizes[i]);
+  }
+  return s + (n > 1 ? " and " : "") + std::to_string(sizes.back());
+}
+
+nlohmann::ordered_json PlanJson(const CalibrationOptions& o, const std::vector<std::string>& models,
+                                const std::vector<int>& sizes, const DeviceInfo& info) {
+  return {{"device", info.name},
+          {"sm_count", info.sm_count},
+          {"models", models},
+          {"batches", o.batches},
+          {"sm_counts", sizes},
+          {"quotas", o.quotas},
+          {"repetitions", o.repetitions},
+          {"warmup", o.warmup},
+          {"token_window_ms", o.window_ms},
+          {"sequence", o.sequence},
+          {"pairs", o.pairs},
+          {"pair_batch", o.pair_batch}};
+}
+
+constexpr int kMaxFailuresInARow = 5;
+
+}  // namespace
+
+DeviceCheck CheckDevice(const CalibrationOptions& o, CalibrationDevice& device) {
+  DeviceCheck check;
+  auto step = [&](const std::string& what, const std::function<std::string()>& fn) {
+    try {
+      const std::string detail = fn();
+      check.lines.push_back("ok    " + what + (detail.empty() ? "" : ": " + detail));
+      return true;
+    } catch (const std::exception& e) {
+      check.ok = false;
+      check.lines.push_back("FAIL  " + what + ": " + e.what());
+      return false;
+    }
+  };
+  const DeviceInfo& info = device.info();
+  std::vector<ZooModel> models;
+  step("zoo " + o.zoo_dir, [&] {
+    const std::vector<std::string> zoo = ListZoo(o.zoo_dir);
+    std::vector<std::string> names;
+    for (const char* preferred : {"resnet50", "bert_base"}) {
+      if (std::find(zoo.begin(), zoo.end(), preferred) != zoo.end()) names.push_back(preferred);
+    }
+    for (size_t i = 0; names.size() < 2 && i < zoo.size(); ++i) {
+      if (std::find(names.begin(), names.end(), zoo[i]) == names.end()) names.push_back(zoo[i]);
+    }
+    std::string list;
+    for (const std::string& n : names) {
+      models.push_back(ZooModel::Read(o.zoo_dir + "/" + n + ".json", o.sequence));
+      list += (list.empty() ? "" : ", ") + n;
+    }
+    return list;
+  });
+  const std::vector<int> sizes = device.PartitionSizes();
+  std::vector<int> check_sizes = {sizes.front()};
+  if (sizes.back() != sizes.front()) check_sizes.push_back(sizes.back());
+  for (int size : check_sizes) {
+    std::unique_ptr<Partition> part;
+    const std::string where = size == info.sm_count ? "the whole GPU (" + std::to_string(size) + " SMs)"
+                                                    : "a partition of " + std::to_string(size) + " SMs";
+    if (!step("open " + where, [&] {
+          part = device.OpenPartition(size);
+          return std::to_string(part->sm_count()) + " SMs";
+        })) {
+      continue;
+    }
+    for (const ZooModel& m : models) {
+      step(m.name() + " batch 1 on " + where, [&] {
+        std::unique_ptr<Inference> inf = part->Prepare(m, 1);
+        const std::vector<double> ms = inf->TimeFull(2);
+        if (const std::string problem = inf->CheckOutput(); !problem.empty()) throw GpuError(problem);
+        return Fixed(ms.back(), 3) + " ms, output sane";
+      });
+    }
+  }
+  int half = 0;
+  for (int s : sizes) {
+    if (2 * s <= info.sm_count) half = std::max(half, s);
+  }
+  if (half > 0 && !models.empty()) {
+    step("two partitions of " + std::to_string(half) + " SMs side by side", [&] {
+      auto [a, b] = device.OpenPair(half);
+      std::unique_ptr<Inference> ia = a->Prepare(models.front(), 1);
+      std::unique_ptr<Inference> ib = b->Prepare(models.front(), 1);
+      const double ma = ia->TimeFull(1).back(), mb = ib->TimeFull(1).back();
+      return std::to_string(a->sm_count()) + " + " + std::to_string(b->sm_count()) + " SMs, " + Fixed(ma, 3) + " and " +
+             Fixed(mb, 3) + " ms";
+    });
+  }
+  return check;
+}
+
 void RunCalibration(const CalibrationOptions& o, CalibrationDevice& device, std::ostream& progress) {
+  const fs::path final_dir(o.output_dir);
+  if (o.resume && fs::exists(final_dir / "metadata.json")) {
+    progress << "calibrate: " << final_dir.string() << " is complete; nothing to resume\n";
+    return;
+  }
   ValidateCalibrationOptions(o);
   const auto t_start = std::chrono::steady_clock::now();
-  const std::string started = UtcNow();
   const DeviceInfo& info = device.info();
   const std::vector<ZooModel> models = LoadModels(o);
+  std::vector<std::string> model_names;
+  for (const ZooModel& m : models) model_names.push_back(m.name());
   const nlohmann::ordered_json state_at_start = device.Snapshot();
   nlohmann::ordered_json warnings = nlohmann::ordered_json::array();
+  nlohmann::ordered_json failures = nlohmann::ordered_json::array();
 
-  std::vector<int> sizes = o.sm_counts.empty() ? device.PartitionSizes() : o.sm_counts;
+  const std::vector<int> allowed = device.PartitionSizes();
+  std::vector<int> sizes = o.sm_counts.empty() ? allowed : o.sm_counts;
   std::sort(sizes.begin(), sizes.end());
   sizes.erase(std::unique(sizes.begin(), sizes.end()), sizes.end());
   for (int s : sizes) {
-    if (s > info.sm_count) {
-      throw InputError("--sm-steps: " + std::to_string(s) + " SMs, but the GPU has " + std::to_string(info.sm_count));
+    if (std::find(allowed.begin(), allowed.end(), s) == allowed.end()) {
+      throw InputError("--sm-steps: " + std::to_string(s) + " SMs is not a partition this GPU makes (" +
+                       std::to_string(info.sm_count) + " SMs; partitions of " + DescribeSizes(allowed) + ")");
     }
   }
 
-  const fs::path final_dir(o.output_dir);
   const fs::path dir = final_dir.string() + ".partial";
-  if (fs::exists(dir / "INTERRUPTED.json")) {
-    throw InputError(dir.string() + " holds an interrupted run's measurements: move it away (or remove it) first");
+  const nlohmann::ordered_json plan = PlanJson(o, model_names, sizes, info);
+  std::string started = UtcNow();
+  double seconds_before = 0;
+  // What an earlier part measured: complete points, units and pairs.
+  std::set<PointKey> done;
+  std::map<std::string, std::vector<std::string>> kept_rows;
+  std::vector<std::string> kept_units, kept_pairs;
+  std::set<std::pair<std::string, int>> units_done;
+  std::set<std::pair<std::string, std::string>> pairs_done;
+  std::map<std::pair<std::string, int>, std::vector<double>> whole_full_quota;
+  const std::string gpu = GpuColumn(info);
+  const bool resuming = o.resume && fs::exists(dir / "PLAN.json");
+  if (!resuming && fs::exists(dir / "INTERRUPTED.json")) {
+    throw InputError(dir.string() + " holds an interrupted run's measurements: continue it with --resume, or move it "
+                     "away (or remove it) first");
   }
-  fs::remove_all(dir);
+  if (resuming) {
+    const nlohmann::ordered_json before = ParseJsonFile((dir / "PLAN.json").string());
+    for (const auto& [key, value] : plan.items()) {
+      if (!before.contains(key) || before[key]["value"] != value) {
+        throw InputError(dir.string() + "/PLAN.json: the plan differs from this run's at '" + key + "' (" +
+                         (before.contains(key) ? before[key]["value"].dump() : std::string("missing")) + " there, " +
+                         value.dump() + " here): resume with the same options");
+      }
+    }
+    started = before["started_utc"]["value"].get<std::string>();
+    if (fs::exists(dir / "INTERRUPTED.json")) {
+      seconds_before = ParseJsonFile((dir / "INTERRUPTED.json").string()).value("seconds_total", 0.0);
+    }
+    for (const std::string& name : model_names) {
+      std::map<PointKey, std::vector<std::string>> groups;
+      std::vector<PointKey> order;
+      const std::vector<std::string> lines = ReadLines(dir / "measurements" / (name + ".csv"));
+      for (size_t i = 1; i < lines.size(); ++i) {
+        const std::vector<std::string> c = SplitCsv(lines[i]);
+        if (c.size() != 8 || c[0] != name) continue;  // a row cut off mid-way
+        try {
+          const PointKey key{std::stoi(c[6]), c[0], std::stoi(c[2]), c[4]};
+          if (!groups.count(key)) order.push_back(key);
+          groups[key].push_back(lines[i]);
+        } catch (const std::exception&) {
+          continue;
+        }
+      }
+      for (const PointKey& key : order) {
+        std::vector<std::string>& rows = groups[key];
+        if (static_cast<int>(rows.size()) < o.repetitions) continue;  // a point cut off mid-way
+        rows.resize(static_cast<size_t>(o.repetitions));
+        done.insert(key);
+        for (const std::string& r : rows) kept_rows[name].push_back(r);
+        if (std::get<0>(key) == info.sm_count && std::get<3>(key) == Fixed(100.0, 2)) {
+          for (const std::string& r : rows) whole_full_quota[{name, std::get<2>(key)}].push_back(std::stod(SplitCsv(r)[5]));
+        }
+      }
+    }
+    // Units of a (model, batch) are kept when every whole-GPU point of it is done (they are
+    // measured again otherwise).
+    auto whole_done = [&](const std::string& model, int batch) {
+      for (double q : o.quotas) {
+        if (!done.count(PointKey{info.sm_count, model, batch, Fixed(100 * q, 2)})) return false;
+      }
+      return true;
+    };
+    const std::vector<std::string> unit_lines = ReadLines(dir / "units.csv");
+    for (size_t i = 1; i < unit_lines.size(); ++i) {
+      const std::vector<std::string> c = SplitCsv(unit_lines[i]);
+      if (c.size() != 5) continue;
+      try {
+        if (whole_done(c[0], std::stoi(c[1]))) {
+          kept_units.push_back(unit_lines[i]);
+          units_done.insert({c[0], std::stoi(c[1])});
+        }
+      } catch (const std::exception&) {
+      }
+    }
+    const std::vector<std::string> pair_lines = ReadLines(dir / "interference.csv");
+    for (size_t i = 1; i < pair_lines.size(); ++i) {
+      const std::vector<std::string> c = SplitCsv(pair_lines[i]);
+      if (c.size() != 11) continue;
+      kept_pairs.push_back(pair_lines[i]);
+      pairs_done.insert({c[0], c[2]});
+    }
+    fs::remove(dir / "INTERRUPTED.json");
+    progress << "calibrate: resuming " << dir.string() << ": " << done.size() << " points, " << pairs_done.size()
+             << " pairs done\n";
+  } else {
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    nlohmann::ordered_json plan_file = nlohmann::ordered_json::object();
+    for (const auto& [key, value] : plan.items()) plan_file[key] = {{"value", value}};
+    plan_file["started_utc"] = {{"value", started}};
+    WriteAtomically(dir / "PLAN.json", plan_file.dump(2) + "\n");
+  }
   fs::create_directories(dir / "measurements");
   fs::create_directories(dir / "profiles");
 
-  const std::string gpu = GpuColumn(info);
   const int64_t window_ns = static_cast<int64_t>(std::llround(o.window_ms * 1e6));
+  const std::string measurement_header = "model,gpu,batch,sm_percent,quota_percent,latency_ms,partition_sms,repetition\n";
+  const std::string units_header = "model,batch,unit,op,ms\n";
+  const std::string pairs_header =
+      "model,batch,beside,beside_batch,partition_sms,solo_ms,colocated_ms,slowdown,dram_util,beside_dram_util,"
+      "model_slowdown\n";
+  auto joined = [](const std::string& header, const std::vector<std::string>& rows) {
+    std::string text = header;
+    for (const std::string& r : rows) text += r + "\n";
+    return text;
+  };
+  // Each file starts over from what is kept (atomically), then grows by appending.
   std::map<std::string, std::ofstream> measurement_files;
+  long points = 0;
   for (const ZooModel& m : models) {
-    std::ofstream& f = measurement_files[m.name()] = OpenForWrite(dir / "measurements" / (m.name() + ".csv"));
-    f << "model,gpu,batch,sm_percent,quota_percent,latency_ms,partition_sms,repetition\n";
+    const fs::path path = dir / "measurements" / (m.name() + ".csv");
+    WriteAtomically(path, joined(measurement_header, kept_rows[m.name()]));
+    points += static_cast<long>(kept_rows[m.name()].size());
+    measurement_files[m.name()] = std::ofstream(path, std::ios::app);
+    if (!measurement_files[m.name()]) throw InputError(path.string() + ": cannot write");
   }
-  std::ofstream units = OpenForWrite(dir / "units.csv");
-  units << "model,batch,unit,op,ms\n";
+  WriteAtomically(dir / "units.csv", joined(units_header, kept_units));
+  std::ofstream units(dir / "units.csv", std::ios::app);
+
+  nlohmann::ordered_json partitions = nlohmann::ordered_json::array();
+  const auto t_grid = std::chrono::steady_clock::now();
+  nlohmann::ordered_json at = nlohmann::ordered_json::object();  // where the run is
+  auto save_progress = [&](const std::string& reason) {
+    measurement_files.clear();  // closes (and flushes) every file
+    units.close();
+    nlohmann::ordered_json status = {{"reason", reason},
+                                     {"interrupted_at", at},
+                                     {"measurements", points},
+                                     {"partitions_this_part", partitions},
+                                     {"failures", failures},
+                                     {"seconds_this_part", SecondsSince(t_start)},
+                                     {"seconds_total", seconds_before + SecondsSince(t_start)}};
+    WriteAtomically(dir / "INTERRUPTED.json", status.dump(2) + "\n");
+  };
+  auto check_interrupt = [&] {
+    const bool signalled = o.interrupted && o.interrupted->load();
+    const bool budget_spent = o.budget_s > 0 && SecondsSince(t_start) >= o.budget_s;
+    if (!signalled && !budget_spent) return;
+    save_progress(signalled ? "signal" : "time budget");
+    throw CalibrationInterrupted(
+        std::string(signalled ? "calibration interrupted" : "the time budget is spent") + ": " + dir.string() +
+            " keeps the " + std::to_string(points) +
+            " measurements made so far (complete rows in measurements/; INTERRUPTED.json says where it stopped); "
+            "run the same command with --resume to go on, or `gpuslice fit` reads them",
+        !signalled);
+  };
+  int failures_in_a_row = 0;
+  auto note_failure = [&](const nlohmann::ordered_json& where, const std::exception& e) {
+    nlohmann::ordered_json f = where;
+    f["error"] = e.what();
+    failures.push_back(f);
+    progress << "calibrate: warning: " << where.dump() << " failed, skipped: " << e.what() << "\n" << std::flush;
+    if (++failures_in_a_row >= kMaxFailuresInARow) {
+      save_progress("failures");
+      throw GpuError(std::to_string(kMaxFailuresInARow) + " points failed in a row (the last: " + e.what() + "); " +
+                     dir.string() + " keeps what was measured, --resume continues it");
+    }
+  };
 
   // Full-GPU, full-quota medians, for the interference model's utilisations.
   std::map<std::pair<std::string, int>, double> whole_gpu_ms;
-  nlohmann::ordered_json partitions = nlohmann::ordered_json::array();
-  long points = 0;
-  const auto t_grid = std::chrono::steady_clock::now();
-  // Where the run is, for INTERRUPTED.json.
-  nlohmann::ordered_json at = nlohmann::ordered_json::object();
-  auto check_interrupt = [&] {
-    if (!(o.interrupted && o.interrupted->load())) return;
-    measurement_files.clear();  // closes (and flushes) every file
-    units.close();
-    nlohmann::ordered_json status = {{"interrupted_at", at},
-                                     {"measurements", points},
-                                     {"partitions_done", partitions},
-                                     {"seconds", SecondsSince(t_grid)}};
-    std::ofstream f = OpenForWrite(dir / "INTERRUPTED.json");
-    f << status.dump(2) << "\n";
-    f.close();
-    throw CalibrationInterrupted("calibration interrupted: " + dir.string() + " keeps the " + std::to_string(points) +
-                                 " measurements made so far (complete rows in measurements/; INTERRUPTED.json says "
-                                 "where it stopped); `gpuslice fit` reads them");
-  };
+  for (const auto& [key, runs] : whole_full_quota) whole_gpu_ms[key] = Median(runs);
   for (int size : sizes) {
     const auto t_size = std::chrono::steady_clock::now();
-    std::unique_ptr<Partition> part = device.OpenPartition(size);
+    at = {{"requested_sms", size}};
+    check_interrupt();
+    std::unique_ptr<Partition> part;
+    try {
+      part = device.OpenPartition(size);
+    } catch (const GpuError& e) {
+      note_failure({{"requested_sms", size}}, e);
+      continue;
+    }
     const int real = part->sm_count();
     const bool whole = real == info.sm_count;
     const double sm_percent = 100.0 * real / info.sm_count;
     for (const ZooModel& m : models) {
       std::ofstream& f = measurement_files[m.name()];
       for (int batch : o.batches) {
-        std::unique_ptr<Inference> inf = part->Prepare(m, batch);
-        if (o.warmup > 0) inf->TimeFull(o.warmup);
-        const std::vector<int64_t> unit_ns = inf->TimeUnits(3);
-        if (whole) {
-          if (const std::string problem = inf->CheckOutput(); !problem.empty()) {
-            const std::string w = m.name() + " batch " + std::to_string(batch) + ": " + problem;
-            progress << "calibrate: warning: " << w << "\n";
-            warnings.push_back(w);
+        bool all_done = true;
+        for (double q : o.quotas) all_done = all_done && done.count(PointKey{real, m.name(), batch, Fixed(100 * q, 2)});
+        if (all_done) continue;
+        at = {{"partition_sms", real}, {"model", m.name()}, {"batch", batch}};
+        check_interrupt();
+        try {
+          std::unique_ptr<Inference> inf = part->Prepare(m, batch);
+          if (o.warmup > 0) inf->TimeFull(o.warmup);
+          const std::vector<int64_t> unit_ns = inf->TimeUnits(3);
+          if (whole && !units_done.count({m.name(), batch})) {
+            if (const std::string problem = inf->CheckOutput(); !problem.empty()) {
+              const std::string w = m.name() + " batch " + std::to_string(batch) + ": " + problem;
+              progress << "calibrate: warning: " << w << "\n";
+              warnings.push_back(w);
+            }
+            int u = 0;
+            for (const ZooOp& op : m.ops()) {
+              if (op.kind == ZooOpKind::kSave || op.kind == ZooOpKind::kFlatten) continue;
+              units << m.name() << ',' << batch << ',' << u << ',' << ToString(op.kind) << ','
+                    << Fixed(unit_ns[static_cast<size_t>(u)] / 1e6, 5) << '\n';
+              ++u;
+            }
+            units.flush();
           }
-          int u = 0;
-          for (const ZooOp& op : m.ops()) {
-            if (op.kind == ZooOpKind::kSave || op.kind == ZooOpKind::kFlatten) continue;
-            units << m.name() << ',' << batch << ',' << u << ',' << ToString(op.kind) << ','
-                  << Fixed(unit_ns[static_cast<size_t>(u)] / 1e6, 5) << '\n';
-            ++u;
+          for (double q : o.quotas) {
+            const std::string quota = Fixed(100 * q, 2);
+            if (done.count(PointKey{real, m.name(), batch, quota})) continue;
+            at = {{"partition_sms", real}, {"model", m.name()}, {"batch", batch}, {"quota_percent", 100 * q}};
+            check_interrupt();
+            TokenGate gate(q, window_ns);
+            std::vector<double> runs;
+            std::string rows;
+            for (int r = 0; r < o.repetitions; ++r) {
+              gate.Reset();
+              GatedRun(gate, *inf, unit_ns);
+              const double ms = inf->LastRunMs();
+              runs.push_back(ms);
+              rows += m.name() + ',' + gpu + ',' + std::to_string(batch) + ',' + Fixed(sm_percent, 4) + ',' + quota + ',' +
+                      Fixed(ms, 5) + ',' + std::to_string(real) + ',' + std::to_string(r) + '\n';
+            }
+            f << rows << std::flush;  // a point's rows reach the disk together
+            points += o.repetitions;
+            failures_in_a_row = 0;
+            if (whole && q == 1.0) whole_gpu_ms[{m.name(), batch}] = Median(runs);
           }
-        }
-        for (double q : o.quotas) {
-          at = {{"partition_sms", real}, {"model", m.name()}, {"batch", batch}, {"quota_percent", 100 * q}};
-          check_interrupt();
-          TokenGate gate(q, window_ns);
-          std::vector<double> runs;
-          for (int r = 0; r < o.repetitions; ++r) {
-            gate.Reset();
-            GatedRun(gate, *inf, unit_ns);
-            const double ms = inf->LastRunMs();
-            runs.push_back(ms);
-            f << m.name() << ',' << gpu << ',' << batch << ',' << Fixed(sm_percent, 4) << ',' << Fixed(100 * q, 2) << ','
-              << Fixed(ms, 5) << ',' << real << ',' << r << '\n';
-            ++points;
-          }
-          f.flush();  // a point's rows reach the disk together
-          if (whole && q == 1.0) whole_gpu_ms[{m.name(), batch}] = Median(runs);
+        } catch (const GpuError& e) {
+          note_failure(at, e);
         }
       }
     }
@@ -238,7 +534,6 @@ void RunCalibration(const CalibrationOptions& o, CalibrationDevice& device, std:
   const auto t_pairs = std::chrono::steady_clock::now();
   nlohmann::ordered_json pair_meta = nullptr;
   if (o.pairs && models.size() > 0) {
-    const std::vector<int> allowed = device.PartitionSizes();
     int half = 0;
     for (int s : allowed) {
       if (2 * s <= info.sm_count) half = std::max(half, s);
@@ -246,13 +541,14 @@ void RunCalibration(const CalibrationOptions& o, CalibrationDevice& device, std:
     if (half == 0) {
       progress << "calibrate: the GPU cannot be split in two; no co-located pairs\n";
     } else {
-      std::ofstream pairs = OpenForWrite(dir / "interference.csv");
-      pairs << "model,batch,beside,beside_batch,partition_sms,solo_ms,colocated_ms,slowdown,dram_util,beside_dram_util,"
-               "model_slowdown\n";
+      WriteAtomically(dir / "interference.csv", joined(pairs_header, kept_pairs));
+      std::ofstream pairs(dir / "interference.csv", std::ios::app);
       const int pb = o.pair_batch;
       // Each model's DRAM utilisation on the whole GPU: bytes moved / (latency x peak bandwidth).
       std::map<std::string, double> dram_util;
       {
+        at = {{"pairs", "whole-GPU latencies"}};
+        check_interrupt();
         std::unique_ptr<Partition> whole = device.OpenPartition(info.sm_count);
         for (const ZooModel& m : models) {
           double ms = 0;
@@ -271,52 +567,67 @@ void RunCalibration(const CalibrationOptions& o, CalibrationDevice& device, std:
       int real_half = 0;
       double sum_measured = 0, sum_modelled = 0, sum_abs_error = 0;
       int pair_count = 0;
+      for (const std::string& row : kept_pairs) {
+        const std::vector<std::string> c = SplitCsv(row);
+        real_half = std::stoi(c[4]);
+        sum_measured += std::stod(c[7]);
+        sum_modelled += std::stod(c[10]);
+        sum_abs_error += std::abs(std::stod(c[7]) - std::stod(c[10]));
+        ++pair_count;
+      }
       for (const ZooModel& a : models) {
         for (const ZooModel& b : models) {
+          if (pairs_done.count({a.name(), b.name()})) continue;
           at = {{"pair", {a.name(), b.name()}}};
           check_interrupt();
-          auto [pa, pb_part] = device.OpenPair(half);
-          real_half = pa->sm_count();
-          std::unique_ptr<Inference> ia = pa->Prepare(a, pb);
-          std::unique_ptr<Inference> ib = pb_part->Prepare(b, pb);
-          ia->TimeFull(o.warmup);
-          ib->TimeFull(o.warmup);
-          const double solo = Median(ia->TimeFull(o.repetitions));
-          std::atomic<bool> stop{false}, load_started{false};
-          std::exception_ptr background_error;
-          std::thread background([&] {
-            try {
-              ib->RunInBackground(stop, load_started);
-            } catch (...) {
-              background_error = std::current_exception();
-              load_started = true;
-            }
-          });
-          std::vector<double> together;
           try {
-            while (!load_started.load()) std::this_thread::yield();
-            if (background_error) std::rethrow_exception(background_error);
-            together = ia->TimeFull(o.repetitions);
-          } catch (...) {
+            auto [pa, pb_part] = device.OpenPair(half);
+            real_half = pa->sm_count();
+            std::unique_ptr<Inference> ia = pa->Prepare(a, pb);
+            std::unique_ptr<Inference> ib = pb_part->Prepare(b, pb);
+            ia->TimeFull(o.warmup);
+            ib->TimeFull(o.warmup);
+            const double solo = Median(ia->TimeFull(o.repetitions));
+            std::atomic<bool> stop{false}, load_started{false};
+            std::exception_ptr background_error;
+            std::thread background([&] {
+              try {
+                ib->RunInBackground(stop, load_started);
+              } catch (...) {
+                background_error = std::current_exception();
+                load_started = true;
+              }
+            });
+            std::vector<double> together;
+            try {
+              while (!load_started.load()) std::this_thread::yield();
+              if (background_error) std::rethrow_exception(background_error);
+              together = ia->TimeFull(o.repetitions);
+            } catch (...) {
+              stop = true;
+              background.join();
+              throw;
+            }
             stop = true;
             background.join();
-            throw;
+            if (background_error) std::rethrow_exception(background_error);
+            const double colocated = Median(together);
+            const double f = static_cast<double>(real_half) / info.sm_count;
+            const double ua = dram_util[a.name()], ub = dram_util[b.name()];
+            // L2 utilisation is not measured here; it is taken equal to the DRAM utilisation.
+            const double predicted = GpuletSlowdown(kGpuletInterferenceCoefficients, {ua, ua, f}, {ub, ub, f});
+            sum_measured += colocated / solo;
+            sum_modelled += predicted;
+            sum_abs_error += std::abs(colocated / solo - predicted);
+            ++pair_count;
+            pairs << a.name() << ',' << pb << ',' << b.name() << ',' << pb << ',' << real_half << ',' << Fixed(solo, 5)
+                  << ',' << Fixed(colocated, 5) << ',' << Fixed(colocated / solo, 4) << ',' << Fixed(ua, 4) << ','
+                  << Fixed(ub, 4) << ',' << Fixed(predicted, 4) << '\n'
+                  << std::flush;
+            failures_in_a_row = 0;
+          } catch (const GpuError& e) {
+            note_failure(at, e);
           }
-          stop = true;
-          background.join();
-          if (background_error) std::rethrow_exception(background_error);
-          const double colocated = Median(together);
-          const double f = static_cast<double>(real_half) / info.sm_count;
-          const double ua = dram_util[a.name()], ub = dram_util[b.name()];
-          // L2 utilisation is not measured here; it is taken equal to the DRAM utilisation.
-          const double predicted = GpuletSlowdown(kGpuletInterferenceCoefficients, {ua, ua, f}, {ub, ub, f});
-          sum_measured += colocated / solo;
-          sum_modelled += predicted;
-          sum_abs_error += std::abs(colocated / solo - predicted);
-          ++pair_count;
-          pairs << a.name() << ',' << pb << ',' << b.name() << ',' << pb << ',' << real_half << ',' << Fixed(solo, 5) << ','
-                << Fixed(colocated, 5) << ',' << Fixed(colocated / solo, 4) << ',' << Fixed(ua, 4) << ',' << Fixed(ub, 4)
-                << ',' << Fixed(predicted, 4) << '\n';
         }
       }
       pairs.close();
@@ -381,7 +692,12 @@ void RunCalibration(const CalibrationOptions& o, CalibrationDevice& device, std:
   meta["measurements"] = points;
   meta["gpu_state"] = {{"start", state_at_start}, {"end", device.Snapshot()}};
   meta["warnings"] = warnings;
-  meta["timing_s"] = {{"total", SecondsSince(t_start)}, {"grid", grid_seconds}, {"partitions", partitions},
+  meta["failures"] = failures;
+  meta["timing_s"] = {{"total", seconds_before + SecondsSince(t_start)},
+                      {"last_part", SecondsSince(t_start)},
+                      {"earlier_parts", seconds_before},
+                      {"grid_last_part", grid_seconds},
+                      {"partitions_last_part", partitions},
                       {"pairs", pair_meta}};
   {
     std::ofstream f = OpenForWrite(dir / "metadata.json");
@@ -389,8 +705,9 @@ void RunCalibration(const CalibrationOptions& o, CalibrationDevice& device, std:
     f.close();
     if (!f) throw InputError((dir / "metadata.json").string() + ": write failed");
   }
+  fs::remove(dir / "PLAN.json");
   fs::rename(dir, final_dir);
-  progress << "calibrate: " << points << " measurements in " << Fixed(SecondsSince(t_start), 1) << " s -> "
+  progress << "calibrate: " << points << " measurements in " << Fixed(seconds_before + SecondsSince(t_start), 1) << " s -> "
            << final_dir.string() << "\n";
 }
 

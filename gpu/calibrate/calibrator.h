@@ -8,10 +8,16 @@
 // Then co-located pairs: each pair of models on two disjoint partitions of half the GPU,
 // the first measured alone and beside the second running without pause.
 //
+// A point that fails on the GPU (a model that does not fit a partition, a library with no
+// kernel for a shape) is recorded in metadata.json's `failures` and skipped; the plan goes
+// on. Five failures in a row stop it (the device is then likely unusable).
+//
 // Output folder (written as DIR.partial and renamed when complete). Every measurement row
-// reaches the disk when its point is done; an interrupted run (a signal, or a machine's time
-// limit) leaves DIR.partial with the complete rows measured so far and INTERRUPTED.json
-// saying where it stopped, never a DIR that looks complete:
+// reaches the disk when its point is done; an interrupted run (a signal, the time budget, or
+// a machine's time limit) leaves DIR.partial with the complete rows measured so far,
+// PLAN.json and INTERRUPTED.json saying where it stopped, never a DIR that looks complete.
+// A run with `resume` continues it: it keeps every complete point (rows of a point cut off
+// mid-way are dropped), skips them, and measures the rest; its plan must be the same.
 //   metadata.json           device, driver, libraries, clocks, the plan, timings
 //   measurements/<m>.csv    one row per repetition (gpuslice fit's input)
 //   profiles/<m>.csv        medians and spread (the simulator's profile format)
@@ -47,14 +53,37 @@ struct CalibrationOptions {
   double holdout = 0.2;                      // fit: random hold-out fraction
   uint64_t seed = 1;
   std::string output_dir;
+  bool resume = false;                       // continue DIR.partial (or start it)
+  double budget_s = 0;                       // > 0: stop (as interrupted) after this long
   const std::atomic<bool>* interrupted = nullptr;  // set by a signal: stop, keep DIR.partial
 };
 
-// Thrown when `interrupted` is seen; what() names DIR.partial and what it holds.
+// Thrown when `interrupted` is seen or the time budget is spent; what() names DIR.partial
+// and what it holds. `budget_spent` tells the two apart (the command line's exit codes).
 class CalibrationInterrupted : public std::runtime_error {
  public:
-  explicit CalibrationInterrupted(const std::string& what) : std::runtime_error(what) {}
+  CalibrationInterrupted(const std::string& what, bool budget_spent)
+      : std::runtime_error(what), budget_spent_(budget_spent) {}
+  bool budget_spent() const { return budget_spent_; }
+
+ private:
+  bool budget_spent_;
 };
+
+// What CheckDevice found: one line per check, and whether all passed.
+struct DeviceCheck {
+  std::vector<std::string> lines;
+  bool ok = true;
+};
+
+// Exercises what a calibration needs, each check on its own so that one failure does not
+// hide the others: a partition of the smallest size (a green context) and the whole GPU;
+// on each, a convolutional model (cuDNN: convolutions, its engine sub-libraries) and a
+// sequence model (cuBLAS: GEMMs) prepared at batch 1, run twice and their outputs checked;
+// then two disjoint partitions side by side. Models are taken from the zoo when present
+// (resnet50, bert_base), else the first zoo models. Never throws GpuError: a failed check is
+// a line saying which call failed.
+DeviceCheck CheckDevice(const CalibrationOptions& options, CalibrationDevice& device);
 
 // Checks the options against the zoo (names, ranges); throws InputError.
 void ValidateCalibrationOptions(const CalibrationOptions& options);
@@ -63,7 +92,8 @@ void ValidateCalibrationOptions(const CalibrationOptions& options);
 void DescribePlan(const CalibrationOptions& options, std::ostream& out);
 
 // Runs the plan and writes the output folder. Progress lines go to `progress`.
-// Throws GpuError on a failed GPU call, InputError on bad options.
+// Throws InputError on bad options (before any GPU work: --sm-steps must be sizes the device
+// makes), GpuError when five points in a row fail, CalibrationInterrupted as said above.
 void RunCalibration(const CalibrationOptions& options, CalibrationDevice& device, std::ostream& progress);
 
 

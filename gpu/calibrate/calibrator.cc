@@ -275,6 +275,8 @@ void RunCalibration(const CalibrationOptions& o, CalibrationDevice& device, std:
   const nlohmann::ordered_json state_at_start = device.Snapshot();
   nlohmann::ordered_json warnings = nlohmann::ordered_json::array();
   nlohmann::ordered_json failures = nlohmann::ordered_json::array();
+  // How each prepared point launched its units (the first 20 of each mode).
+  nlohmann::ordered_json launch_modes = nlohmann::ordered_json::object();
 
   const std::vector<int> allowed = device.PartitionSizes();
   std::vector<int> sizes = o.sm_counts.empty() ? allowed : o.sm_counts;
@@ -477,6 +479,9 @@ void RunCalibration(const CalibrationOptions& o, CalibrationDevice& device, std:
           std::unique_ptr<Inference> inf = part->Prepare(m, batch);
           if (o.warmup > 0) inf->TimeFull(o.warmup);
           const std::vector<int64_t> unit_ns = inf->TimeUnits(3);
+          const std::string mode = inf->LaunchMode();
+          if (!launch_modes.contains(mode)) launch_modes[mode] = nlohmann::ordered_json::array();
+          if (launch_modes[mode].size() < 20) launch_modes[mode].push_back(at);
           if (whole && !units_done.count({m.name(), batch})) {
             if (const std::string problem = inf->CheckOutput(); !problem.empty()) {
               const std::string w = m.name() + " batch " + std::to_string(batch) + ": " + problem;
@@ -693,6 +698,7 @@ void RunCalibration(const CalibrationOptions& o, CalibrationDevice& device, std:
   meta["gpu_state"] = {{"start", state_at_start}, {"end", device.Snapshot()}};
   meta["warnings"] = warnings;
   meta["failures"] = failures;
+  meta["launch_modes"] = launch_modes;
   meta["timing_s"] = {{"total", seconds_before + SecondsSince(t_start)},
                       {"last_part", SecondsSince(t_start)},
                       {"earlier_parts", seconds_before},

@@ -61,8 +61,11 @@ class Inference : public GatedStream {
   virtual double LastRunMs() = 0;
   // After a run: "" if the model's output is sane (finite, not all zero), else what is wrong.
   virtual std::string CheckOutput() { return ""; }
+  // How units are launched ("cuda graphs", or "eager" and why), for the record.
+  virtual std::string LaunchMode() const { return "eager"; }
   // Runs the inference back to back until `stop`, setting `started` once work is on the
-  // GPU: the load beside a co-located measurement. Called on its own thread.
+  // GPU: the load beside a co-located measurement, which must keep its partition busy
+  // without gaps between inferences. Called on its own thread.
   virtual void RunInBackground(const std::atomic<bool>& stop, std::atomic<bool>& started) {
     TimeFull(1);
     started = true;

@@ -26,6 +26,23 @@ namespace {
 
 std::string Where(const char* file, int line) { return std::string(file) + ":" + std::to_string(line) + ": "; }
 
+// The driver this binary's (static) CUDA runtime needs.
+std::string RequiredDriver() {
+  const int major = CUDART_VERSION / 1000;
+  if (major >= 13) return "this binary's CUDA 13 runtime needs an NVIDIA driver of release 580 or newer";
+  if (major == 12) return "this binary's CUDA 12 runtime needs an NVIDIA driver of release 525 or newer";
+  return "this binary needs a newer NVIDIA driver";
+}
+
+// "" if a library reports being built for this binary's CUDA major version, else why not.
+std::string SameCudaMajor(size_t library_cudart_version, const char* library) {
+  const size_t major = library_cudart_version / 1000, ours = CUDART_VERSION / 1000;
+  if (major == ours) return "";
+  return std::string(library) + " built for CUDA " + std::to_string(major) + "." +
+         std::to_string(library_cudart_version % 1000 / 10) + "; this binary needs a CUDA " + std::to_string(ours) +
+         " build";
+}
+
 #define GS_CUDA(expr)                                                                                     \
   do {                                                                                                    \
     const cudaError_t gs_err = (expr);                                                                    \
@@ -55,7 +72,9 @@ struct Driver {
     void* p = nullptr;
     const cudaError_t err = cudaGetDriverEntryPointByVersion(name, &p, CUDART_VERSION, cudaEnableDefault, &status);
     if (err != cudaSuccess || status != cudaDriverEntryPointSuccess || !p) {
-      throw GpuError(std::string("the driver has no ") + name + " (green contexts need a CUDA 12.5 or newer driver)");
+      throw GpuError(std::string("the driver has no ") + name + " at CUDA " + std::to_string(CUDART_VERSION / 1000) + "." +
+                     std::to_string(CUDART_VERSION % 1000 / 10) + " (" + RequiredDriver() +
+                     "; green contexts need CUDA 12.4 or newer)");
     }
     fn = reinterpret_cast<F>(p);
   }
@@ -105,11 +124,26 @@ struct Blas {
                                                     long long, int, cublasComputeType_t, cublasGemmAlgo_t);
   GemmExFn GemmEx = nullptr;
   GemmStridedBatchedExFn GemmStridedBatchedEx = nullptr;
-  std::string path;
-  void Open() {
-    std::string lt_path;
-    OpenLibrary("libcublasLt.so." + std::to_string(CUBLAS_VER_MAJOR), "cuBLASLt, used by cuBLAS", &lt_path);
-    void* lib = OpenLibrary("libcublas.so." + std::to_string(CUBLAS_VER_MAJOR), "cuBLAS", &path);
+  decltype(&cublasSetWorkspace_v2) SetWorkspace = nullptr;
+  decltype(&cublasSetSmCountTarget) SetSmCountTarget = nullptr;  // optional (cuBLAS >= 11.3)
+  std::string path, lt_path;
+  // `first`: the folders to try before the search path (those beside cuDNN).
+  void Open(const std::vector<std::string>& first) {
+    OpenLibrary("libcublasLt.so." + std::to_string(CUBLAS_VER_MAJOR), "cuBLASLt, used by cuBLAS and cuDNN", &lt_path,
+                [](void* lib, const std::string&) -> std::string {
+                  auto version = reinterpret_cast<size_t (*)()>(dlsym(lib, "cublasLtGetCudartVersion"));
+                  return version ? SameCudaMajor(version(), "cuBLASLt") : "no cublasLtGetCudartVersion";
+                },
+                first);
+    void* lib = OpenLibrary(
+        "libcublas.so." + std::to_string(CUBLAS_VER_MAJOR), "cuBLAS", &path,
+        [](void* l, const std::string&) -> std::string {
+          auto version = reinterpret_cast<size_t (*)()>(dlsym(l, "cublasGetCudartVersion"));
+          return version ? SameCudaMajor(version(), "cuBLAS") : "no cublasGetCudartVersion";
+        },
+        first);
+    Sym(lib, SetWorkspace, "cublasSetWorkspace_v2", path);
+    SetSmCountTarget = reinterpret_cast<decltype(SetSmCountTarget)>(dlsym(lib, "cublasSetSmCountTarget"));
     Sym(lib, Create, "cublasCreate_v2", path);
     Sym(lib, Destroy, "cublasDestroy_v2", path);
     Sym(lib, SetStream, "cublasSetStream_v2", path);
@@ -141,7 +175,11 @@ struct Dnn {
   decltype(&cudnnDestroyConvolutionDescriptor) DestroyConvolutionDescriptor = nullptr;
   std::string path;
   void Open() {
-    void* lib = OpenLibrary("libcudnn.so." + std::to_string(CUDNN_MAJOR), "cuDNN", &path);
+    void* lib = OpenLibrary("libcudnn.so." + std::to_string(CUDNN_MAJOR), "cuDNN", &path,
+                            [](void* l, const std::string&) -> std::string {
+                              auto version = reinterpret_cast<size_t (*)()>(dlsym(l, "cudnnGetCudartVersion"));
+                              return version ? SameCudaMajor(version(), "cuDNN") : "no cudnnGetCudartVersion";
+                            });
     Sym(lib, Create, "cudnnCreate", path);
     Sym(lib, Destroy, "cudnnDestroy", path);
     Sym(lib, SetStream, "cudnnSetStream", path);
@@ -215,6 +253,10 @@ struct Libraries {
   Driver driver;
   Blas blas;
   Dnn dnn;
+  CUcontext primary = nullptr;
+  // cuDNN's choice per (partition SMs, convolution shape, batch): cudnnFind runs once for
+  // each, not for every layer of that shape in every model, batch and pair.
+  std::map<std::string, cudnnConvolutionFwdAlgo_t> conv_algos;
 };
 
 // ---- A partition: a context (green or primary), a stream, library handles ------------------
@@ -246,30 +288,40 @@ class CudaPartition : public Partition {
   CudaPartition(Libraries& libs, CUcontext ctx, CUgreenCtx green, CUstream stream, int sms)
       : libs_(libs), ctx_(ctx), green_(green), stream_(stream), sms_(sms) {
     MakeCurrent();
-    GS_BLAS(libs_.blas.Create(&blas_));
-    GS_BLAS(libs_.blas.SetStream(blas_, reinterpret_cast<cudaStream_t>(stream_)));
-    GS_DNN(libs_.dnn, libs_.dnn.Create(&dnn_));
-    GS_DNN(libs_.dnn, libs_.dnn.SetStream(dnn_, reinterpret_cast<cudaStream_t>(stream_)));
     workspace_bytes_ = size_t{256} << 20;
     workspace_ = std::make_unique<DeviceBuffer>(workspace_bytes_);
+    blas_workspace_ = std::make_unique<DeviceBuffer>(kBlasWorkspaceBytes);
+    GS_BLAS(libs_.blas.Create(&blas_));
+    GS_BLAS(libs_.blas.SetStream(blas_, reinterpret_cast<cudaStream_t>(stream_)));
+    // A workspace of its own, so that nothing is allocated while a graph is captured.
+    GS_BLAS(libs_.blas.SetWorkspace(blas_, blas_workspace_->as<void>(), kBlasWorkspaceBytes));
+    // cuBLAS picks kernels for the SMs it is told it has; a partition has fewer than the GPU.
+    if (green_ && libs_.blas.SetSmCountTarget) GS_BLAS(libs_.blas.SetSmCountTarget(blas_, sms_));
+    GS_DNN(libs_.dnn, libs_.dnn.Create(&dnn_));
+    GS_DNN(libs_.dnn, libs_.dnn.SetStream(dnn_, reinterpret_cast<cudaStream_t>(stream_)));
   }
+  // Never throws: releases what it can, and leaves the primary context current (never a
+  // destroyed green context).
   ~CudaPartition() override {
-    MakeCurrent();
-    cudaStreamSynchronize(stream());
+    if (TryMakeCurrent()) cudaStreamSynchronize(stream());
     workspace_.reset();
+    blas_workspace_.reset();
     if (dnn_) libs_.dnn.Destroy(dnn_);
     if (blas_) libs_.blas.Destroy(blas_);
     if (green_) {
       libs_.driver.StreamDestroy(stream_);
+      libs_.driver.CtxSetCurrent(libs_.primary);
       libs_.driver.GreenCtxDestroy(green_);
     } else {
       cudaStreamDestroy(stream());
     }
+    libs_.driver.CtxSetCurrent(libs_.primary);
   }
   int sm_count() const override { return sms_; }
   std::unique_ptr<Inference> Prepare(const ZooModel& model, int batch) override;
 
   void MakeCurrent() const { GS_CU(libs_.driver, libs_.driver.CtxSetCurrent(ctx_)); }
+  bool TryMakeCurrent() const noexcept { return libs_.driver.CtxSetCurrent(ctx_) == CUDA_SUCCESS; }
   cudaStream_t stream() const { return reinterpret_cast<cudaStream_t>(stream_); }
   Libraries& libs() { return libs_; }
   cublasHandle_t blas() const { return blas_; }
@@ -285,18 +337,26 @@ class CudaPartition : public Partition {
   int sms_;
   cublasHandle_t blas_ = nullptr;
   cudnnHandle_t dnn_ = nullptr;
+  static constexpr size_t kBlasWorkspaceBytes = size_t{32} << 20;  // cuBLAS's advice for Hopper
   std::unique_ptr<DeviceBuffer> workspace_;
+  std::unique_ptr<DeviceBuffer> blas_workspace_;
   size_t workspace_bytes_ = 0;
 };
 
 // ---- An inference: the zoo's operations bound to buffers, as launch units ------------------
 
+// Launches replay CUDA graphs, as inference engines do: one graph per unit (for the token
+// gate's segments and the per-unit timing) and one for the whole inference; host launch
+// gaps then no longer count as GPU time. If a unit cannot be captured, every launch is eager
+// and LaunchMode() says why.
 class CudaInference : public Inference {
  public:
   CudaInference(CudaPartition& part, const ZooModel& model, int batch);
+  // Never throws (see ~CudaPartition).
   ~CudaInference() override {
-    part_.MakeCurrent();
-    cudaStreamSynchronize(part_.stream());
+    if (part_.TryMakeCurrent()) cudaStreamSynchronize(part_.stream());
+    for (cudaGraphExec_t g : unit_graphs_) cudaGraphExecDestroy(g);
+    if (whole_graph_) cudaGraphExecDestroy(whole_graph_);
     for (cudaEvent_t e : events_) cudaEventDestroy(e);
     Dnn& dnn = part_.libs().dnn;
     for (const Conv& c : convs_) {
@@ -307,11 +367,12 @@ class CudaInference : public Inference {
     }
   }
   int units() const override { return static_cast<int>(units_.size()); }
+  std::string LaunchMode() const override { return launch_mode_; }
   std::vector<double> TimeFull(int count) override {
     part_.MakeCurrent();
     std::vector<double> out;
     for (int c = 0; c < count; ++c) {
-      for (int i = 0; i < units(); ++i) Launch(i);
+      LaunchRange(0, units());
       Synchronize();
       out.push_back(LastRunMs());
     }
@@ -324,7 +385,7 @@ class CudaInference : public Inference {
     for (int c = 0; c < count; ++c) {
       for (int i = 0; i < n; ++i) {
         GS_CUDA(cudaEventRecord(events_[static_cast<size_t>(2 + i)], part_.stream()));
-        units_[static_cast<size_t>(i)]();
+        LaunchUnit(i);
       }
       GS_CUDA(cudaEventRecord(events_[static_cast<size_t>(2 + n)], part_.stream()));
       GS_CUDA(cudaStreamSynchronize(part_.stream()));
@@ -340,6 +401,33 @@ class CudaInference : public Inference {
       ns.push_back(static_cast<int64_t>(std::llround(v[v.size() / 2] * 1e6)));
     }
     return ns;
+  }
+  // The partition is kept busy without a gap: a second inference is always queued behind
+  // the running one (one graph launch each), and the host waits on blocking-sync events
+  // instead of spinning beside the measuring thread.
+  void RunInBackground(const std::atomic<bool>& stop, std::atomic<bool>& started) override {
+    part_.MakeCurrent();
+    cudaEvent_t done[2] = {nullptr, nullptr};
+    for (cudaEvent_t& e : done) GS_CUDA(cudaEventCreateWithFlags(&e, cudaEventDisableTiming | cudaEventBlockingSync));
+    try {
+      long k = 0;
+      for (; k < 2; ++k) {
+        LaunchWhole();
+        GS_CUDA(cudaEventRecord(done[k % 2], part_.stream()));
+      }
+      started = true;
+      while (!stop.load(std::memory_order_relaxed)) {
+        GS_CUDA(cudaEventSynchronize(done[k % 2]));  // the older of the two finished
+        LaunchWhole();
+        GS_CUDA(cudaEventRecord(done[k % 2], part_.stream()));
+        ++k;
+      }
+      GS_CUDA(cudaStreamSynchronize(part_.stream()));
+    } catch (...) {
+      for (cudaEvent_t e : done) cudaEventDestroy(e);
+      throw;
+    }
+    for (cudaEvent_t e : done) cudaEventDestroy(e);
   }
   std::string CheckOutput() override {
     part_.MakeCurrent();
@@ -364,13 +452,18 @@ class CudaInference : public Inference {
   int64_t NowNs() override {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
   }
-  void Launch(int index) override {
-    if (index == 0) {
+  void Launch(int index) override { LaunchRange(index, index + 1); }
+  void LaunchRange(int begin, int end) override {
+    if (begin == 0) {
       part_.MakeCurrent();
       GS_CUDA(cudaEventRecord(events_[0], part_.stream()));
     }
-    units_[static_cast<size_t>(index)]();
-    if (index == units() - 1) GS_CUDA(cudaEventRecord(events_[1], part_.stream()));
+    if (begin == 0 && end == units()) {
+      LaunchWhole();
+    } else {
+      for (int i = begin; i < end; ++i) LaunchUnit(i);
+    }
+    if (end == units()) GS_CUDA(cudaEventRecord(events_[1], part_.stream()));
   }
   int64_t Synchronize() override {
     GS_CUDA(cudaStreamSynchronize(part_.stream()));
@@ -403,11 +496,34 @@ class CudaInference : public Inference {
   void AddLinear(const ZooOp& op, __half* x, __half* y, int64_t rows);
   void AddAttention(const ZooOp& op, __half* qkv, __half* y);
 
+  void LaunchUnit(int i) {
+    if (whole_graph_) {
+      GS_CUDA(cudaGraphLaunch(unit_graphs_[static_cast<size_t>(i)], part_.stream()));
+    } else {
+      units_[static_cast<size_t>(i)]();
+    }
+  }
+  void LaunchWhole() {
+    if (whole_graph_) {
+      GS_CUDA(cudaGraphLaunch(whole_graph_, part_.stream()));
+    } else {
+      for (int i = 0; i < units(); ++i) units_[static_cast<size_t>(i)]();
+    }
+  }
+  // Captures units [begin, end) into an executable graph; "" if done, else why not (the
+  // stream is left out of capture mode and the error cleared).
+  std::string Capture(int begin, int end, cudaGraphExec_t* exec);
+  // One graph per unit and one for the whole inference, or none (eager launches).
+  void CaptureGraphs();
+
   CudaPartition& part_;
   int batch_;
   uint32_t seed_ = 1;
   std::vector<std::unique_ptr<DeviceBuffer>> buffers_;
   std::vector<std::function<void()>> units_;
+  std::vector<cudaGraphExec_t> unit_graphs_;
+  cudaGraphExec_t whole_graph_ = nullptr;
+  std::string launch_mode_ = "eager";
   std::vector<cudaEvent_t> events_;
   std::vector<Conv> convs_;
   __half* output_ = nullptr;
@@ -441,13 +557,24 @@ void CudaInference::AddConv(const ZooOp& op, __half* x, __half* y) {
   // activations away from zeros (which tensor cores run faster) and from fp16 overflow.
   const int64_t fan_in = static_cast<int64_t>(op.kernel) * op.kernel * (op.in.c / op.groups);
   __half* w = Weights(fan_in * op.out, std::sqrt(3.f / static_cast<float>(fan_in)));
-  // The fastest algorithm on this partition, as frameworks' benchmark mode picks it.
+  // The fastest algorithm on this partition, as frameworks' benchmark mode picks it, found
+  // once per (partition size, shape, batch).
+  const std::string key = std::to_string(part_.sm_count()) + "/" + std::to_string(batch_) + "/" + op.in.ToString() + "/" +
+                          op.out_shape.ToString() + "/k" + std::to_string(op.kernel) + "s" + std::to_string(op.stride) +
+                          "p" + std::to_string(op.pad) + "g" + std::to_string(op.groups);
+  std::map<std::string, cudnnConvolutionFwdAlgo_t>& cache = part_.libs().conv_algos;
   constexpr int kMaxAlgos = 16;
   cudnnConvolutionFwdAlgoPerf_t perf[kMaxAlgos];
   int found = 0;
-  const cudnnStatus_t st = dnn.FindConvolutionForwardAlgorithmEx(part_.dnn(), c.x, x, c.w, w, c.conv, c.y, y, kMaxAlgos,
-                                                                 &found, perf, part_.workspace(), part_.workspace_bytes());
   bool chosen = false;
+  if (auto it = cache.find(key); it != cache.end()) {
+    c.algo = it->second;
+    chosen = true;
+  }
+  const cudnnStatus_t st =
+      chosen ? CUDNN_STATUS_SUCCESS
+             : dnn.FindConvolutionForwardAlgorithmEx(part_.dnn(), c.x, x, c.w, w, c.conv, c.y, y, kMaxAlgos, &found, perf,
+                                                     part_.workspace(), part_.workspace_bytes());
   if (st == CUDNN_STATUS_SUCCESS) {
     for (int i = 0; i < found && !chosen; ++i) {
       if (perf[i].status == CUDNN_STATUS_SUCCESS && perf[i].memory <= part_.workspace_bytes()) {
@@ -466,6 +593,7 @@ void CudaInference::AddConv(const ZooOp& op, __half* x, __half* y) {
     }
   }
   if (!chosen) throw GpuError("cuDNN has no algorithm for a " + op.in.ToString() + " convolution to " + op.out_shape.ToString());
+  cache[key] = c.algo;
   convs_.push_back(c);
   const bool epilogue = op.bias || op.bn || op.act != Activation::kNone;
   __half* bias = epilogue ? Weights(op.out, 0.05f) : nullptr;
@@ -636,7 +764,54 @@ CudaInference::CudaInference(CudaPartition& part, const ZooModel& model, int bat
   output_elements_ = static_cast<int64_t>(batch) * model.ops().back().out_shape.elements();
   events_.resize(static_cast<size_t>(units()) + 3);
   for (cudaEvent_t& e : events_) GS_CUDA(cudaEventCreate(&e));
+  // One eager run first: libraries load their kernels and pick plans outside any capture.
+  for (const auto& unit : units_) unit();
   GS_CUDA(cudaStreamSynchronize(s));
+  CaptureGraphs();
+}
+
+std::string CudaInference::Capture(int begin, int end, cudaGraphExec_t* exec) {
+  const cudaStream_t s = part_.stream();
+  cudaGraph_t graph = nullptr;
+  cudaError_t err = cudaStreamBeginCapture(s, cudaStreamCaptureModeThreadLocal);
+  if (err != cudaSuccess) return std::string("cudaStreamBeginCapture: ") + cudaGetErrorString(err);
+  std::string problem;
+  try {
+    for (int i = begin; i < end; ++i) units_[static_cast<size_t>(i)]();
+  } catch (const GpuError& e) {
+    problem = e.what();
+  }
+  err = cudaStreamEndCapture(s, &graph);
+  if (problem.empty() && err != cudaSuccess) problem = std::string("cudaStreamEndCapture: ") + cudaGetErrorString(err);
+  if (problem.empty()) {
+    err = cudaGraphInstantiate(exec, graph, 0);
+    if (err != cudaSuccess) problem = std::string("cudaGraphInstantiate: ") + cudaGetErrorString(err);
+  }
+  if (graph) cudaGraphDestroy(graph);
+  if (!problem.empty()) {
+    cudaGetLastError();  // capture errors are not sticky; clear them
+    *exec = nullptr;
+  }
+  return problem;
+}
+
+void CudaInference::CaptureGraphs() {
+  std::string problem;
+  for (int i = 0; i < units() && problem.empty(); ++i) {
+    cudaGraphExec_t g = nullptr;
+    problem = Capture(i, i + 1, &g);
+    if (g) unit_graphs_.push_back(g);
+  }
+  cudaGraphExec_t whole = nullptr;
+  if (problem.empty()) problem = Capture(0, units(), &whole);
+  if (problem.empty()) {
+    whole_graph_ = whole;
+    launch_mode_ = "cuda graphs";
+    return;
+  }
+  for (cudaGraphExec_t g : unit_graphs_) cudaGraphExecDestroy(g);
+  unit_graphs_.clear();
+  launch_mode_ = "eager (graph capture failed: " + problem + ")";
 }
 
 std::unique_ptr<Inference> CudaPartition::Prepare(const ZooModel& model, int batch) {
@@ -658,7 +833,8 @@ class CudaDevice : public CalibrationDevice {
       cudaDriverGetVersion(&driver);
       throw NoGpuError("the NVIDIA driver (CUDA " + std::to_string(driver / 1000) + "." + std::to_string(driver % 1000 / 10) +
                        ") is older than this binary's CUDA runtime (" + std::to_string(CUDART_VERSION / 1000) + "." +
-                       std::to_string(CUDART_VERSION % 1000 / 10) + "); update the driver or build with an older toolkit");
+                       std::to_string(CUDART_VERSION % 1000 / 10) + "): " + RequiredDriver() +
+                       "; update the driver or build with an older toolkit");
     }
     if (err != cudaSuccess || count == 0) {
       throw NoGpuError(std::string("no CUDA GPU here (") + (err != cudaSuccess ? cudaGetErrorString(err) : "no devices") + ")");
@@ -669,9 +845,10 @@ class CudaDevice : public CalibrationDevice {
     GS_CUDA(cudaSetDevice(index));
     GS_CUDA(cudaFree(nullptr));  // creates the primary context
     libs_.driver.LoadAll();
-    libs_.blas.Open();
     libs_.dnn.Open();
+    libs_.blas.Open(SiblingLibraryFolders(libs_.dnn.path));
     GS_CU(libs_.driver, libs_.driver.CtxGetCurrent(&primary_));
+    libs_.primary = primary_;
     GS_CU(libs_.driver, libs_.driver.DeviceGet(&dev_, index));
     GS_CU(libs_.driver, libs_.driver.DeviceGetDevResource(dev_, &sm_resource_, CU_DEV_RESOURCE_TYPE_SM));
 
@@ -726,6 +903,8 @@ class CudaDevice : public CalibrationDevice {
                      {"cublas_version", blas_version},
                      {"cudnn_version", static_cast<long>(libs_.dnn.GetVersion())},
                      {"cublas_path", libs_.blas.path},
+                     {"cublaslt_path", libs_.blas.lt_path},
+                     {"cublas_sm_count_target", libs_.blas.SetSmCountTarget != nullptr},
                      {"cudnn_path", libs_.dnn.path},
                      {"sm_clock_max_mhz", attr(cudaDevAttrClockRate) / 1000.0},
                      {"memory_clock_max_mhz", mem_clock_khz / 1000.0},

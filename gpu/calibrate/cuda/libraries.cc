@@ -50,6 +50,24 @@ void AddWheelFolders(const fs::path& site, std::vector<std::string>& out) {
   out.insert(out.end(), found.begin(), found.end());
 }
 
+// The sys.path folders of the Python interpreters on PATH.
+void AddPythonPaths(std::vector<std::string>& out) {
+  for (const char* cmd : {"python3 -c 'import sys; print(chr(10).join(sys.path))' 2>/dev/null",
+                          "python -c 'import sys; print(chr(10).join(sys.path))' 2>/dev/null"}) {
+    FILE* pipe = popen(cmd, "r");
+    if (!pipe) continue;
+    std::string text;
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) text.append(buf, n);
+    pclose(pipe);
+    std::stringstream ss(text);
+    for (std::string line; std::getline(ss, line);) {
+      if (!line.empty() && line.front() == '/') AddWheelFolders(line, out);
+    }
+  }
+}
+
 void AddPythonInstalls(std::vector<std::string>& out) {
   std::error_code ec;
   std::vector<fs::path> lib_dirs = {"/usr/lib", "/usr/local/lib", "/opt/conda/lib"};
@@ -116,6 +134,7 @@ std::vector<std::string> LibrarySearchPath() {
   if (const char* conda = std::getenv("CONDA_PREFIX")) dirs.push_back(std::string(conda) + "/lib");
   dirs.push_back("/usr/lib/x86_64-linux-gnu");
   AddPythonInstalls(dirs);
+  AddPythonPaths(dirs);
   std::vector<std::string> unique;
   for (const std::string& d : dirs) {
     if (std::find(unique.begin(), unique.end(), d) == unique.end() && fs::is_directory(d, ec)) unique.push_back(d);
@@ -132,19 +151,60 @@ std::string FindLibraryIn(const std::string& soname, const std::vector<std::stri
   return "";
 }
 
-void* OpenLibrary(const std::string& soname, const std::string& purpose, std::string* path) {
-  const std::vector<std::string> dirs = LibrarySearchPath();
-  const std::string found = FindLibraryIn(soname, dirs);
-  if (found.empty()) {
-    std::string searched;
-    for (const std::string& d : dirs) searched += (searched.empty() ? "" : ":") + d;
+std::vector<std::string> FindLibrariesIn(const std::string& soname, const std::vector<std::string>& dirs) {
+  std::error_code ec;
+  std::vector<std::string> found;
+  for (const std::string& d : dirs) {
+    const fs::path p = fs::path(d) / soname;
+    if (fs::exists(p, ec) && std::find(found.begin(), found.end(), p.string()) == found.end()) found.push_back(p.string());
+  }
+  return found;
+}
+
+std::vector<std::string> SiblingLibraryFolders(const std::string& library_path) {
+  const fs::path dir = fs::path(library_path).parent_path();
+  std::vector<std::string> out = {dir.string()};
+  // .../nvidia/<package>/lib/<library>: the other packages' lib folders.
+  if (dir.filename() == "lib" && dir.parent_path().parent_path().filename() == "nvidia") {
+    std::vector<std::string> siblings;
+    AddWheelFolders(dir.parent_path().parent_path().parent_path(), siblings);
+    for (const std::string& s : siblings) {
+      if (s != dir.string()) out.push_back(s);
+    }
+  }
+  return out;
+}
+
+void* OpenLibrary(const std::string& soname, const std::string& purpose, std::string* path, const LibraryCheck& check,
+                  const std::vector<std::string>& first) {
+  std::vector<std::string> dirs = first;
+  for (const std::string& d : LibrarySearchPath()) {
+    if (std::find(dirs.begin(), dirs.end(), d) == dirs.end()) dirs.push_back(d);
+  }
+  const std::vector<std::string> candidates = FindLibrariesIn(soname, dirs);
+  std::string refused;
+  for (const std::string& candidate : candidates) {
+    void* handle = dlopen(candidate.c_str(), RTLD_NOW | RTLD_GLOBAL);
+    if (!handle) {
+      refused += "; " + candidate + " does not load: " + dlerror();
+      continue;
+    }
+    const std::string why_not = check ? check(handle, candidate) : "";
+    if (why_not.empty()) {
+      if (path) *path = candidate;
+      return handle;
+    }
+    refused += "; " + candidate + ": " + why_not;
+    dlclose(handle);
+  }
+  std::string searched;
+  for (const std::string& d : dirs) searched += (searched.empty() ? "" : ":") + d;
+  if (candidates.empty()) {
     throw GpuError(soname + " (" + purpose + ") not found; searched " + (searched.empty() ? "nothing" : searched) +
                    ". Set GPUSLICE_CUDA_LIBS to the folder that holds it (find / -name '" + soname + "*' 2>/dev/null)");
   }
-  void* handle = dlopen(found.c_str(), RTLD_NOW | RTLD_GLOBAL);
-  if (!handle) throw GpuError(found + " (" + purpose + ") does not load: " + dlerror());
-  if (path) *path = found;
-  return handle;
+  throw GpuError("no usable " + soname + " (" + purpose + ")" + refused + ". Set GPUSLICE_CUDA_LIBS to the folder of a "
+                 "suitable one");
 }
 
 }  // namespace gpuslice

@@ -65,6 +65,11 @@ int Executor::StartInstance(const SliceRequest& request, bool warm, std::string*
   if (!warm) metrics_.OnColdStart(request.model);
   Log("start", placed, warm ? "warm" : "cold");
   CheckCluster();
+  if (external_ != nullptr) {
+    const Slice& slice = cluster_.slice(placed.slice);
+    external_->StartInstance({placed.id, placed.model, placed.gpu, slice.partition, slice.sm_count,
+                              cluster_.gpu(placed.gpu).spec->sm_count, slice.quota, placed.max_batch});
+  }
   engine_.Schedule(placed.ready_at, this, Tag(kReady, static_cast<uint64_t>(placed.id), 0));
   return placed.id;
 }
@@ -80,6 +85,7 @@ void Executor::CheckCluster() const {
 bool Executor::SetQuota(int id, double quota, std::string* why) {
   Instance& inst = instances_[static_cast<size_t>(id)];
   if (!cluster_.SetQuota(inst.slice, quota, engine_.Now(), why)) return false;
+  if (external_ != nullptr) external_->SetQuota(id, quota);
   Log("resize", inst, "quota");
   CheckCluster();
   return true;
@@ -89,6 +95,7 @@ void Executor::SetMaxBatch(int id, int max_batch) {
   Instance& inst = instances_[static_cast<size_t>(id)];
   if (inst.max_batch == max_batch) return;
   inst.max_batch = max_batch;
+  if (external_ != nullptr) external_->SetMaxBatch(id, max_batch);
   Log("resize", inst, "batch " + std::to_string(max_batch));
 }
 
@@ -109,6 +116,7 @@ void Executor::MaybeRetire(Instance& inst) {
   if (!inst.cpu_idle()) return;  // its CPU tasks end by their own events
   inst.state = InstanceState::kGone;
   cluster_.FreeSlice(inst.slice, engine_.Now());
+  if (external_ != nullptr) external_->StopInstance(inst.id);
   auto& live = live_[static_cast<size_t>(inst.model)];
   live.erase(std::find(live.begin(), live.end(), inst.id));
   --total_live_;
@@ -237,6 +245,14 @@ void Executor::TryStartBatch(Instance& inst) {
   inst.launch_ahead_ms = work.launch_ahead_ms;
   inst.overrunning = false;
   metrics_.OnBatchStart(inst.model, static_cast<int>(n));
+  if (external_ != nullptr) {
+    // The real GPU's token gate, SM partition and co-runners time it; FinishBatch at its end.
+    real_time_->Expect();
+    RealTime* rt = real_time_;
+    const uint64_t tag = Tag(kExternalDone, static_cast<uint64_t>(inst.id), 0);
+    external_->RunBatch(inst.id, static_cast<int>(n), [rt, this, tag] { rt->Post(this, tag); });
+    return;
+  }
   PartitionRun& p = PartitionOf(inst);
   if (p.holder == inst.id && slice.whole_batches) {
     // Whole-batch turns: with another slice waiting, this one goes to the back.
@@ -621,6 +637,10 @@ void Executor::OnEvent(SimTime now, uint64_t tag) {
       RequestQueue& q = buffers_[target];
       if (generation != q.timer_generation) break;
       ExpireQueue(q, now, queue_timeout_[target], kBufferTimeout, target);
+      break;
+    }
+    case kExternalDone: {
+      FinishBatch(instances_[target]);
       break;
     }
     case kBatchTimer: {

@@ -47,7 +47,9 @@
 #include "sim/cluster/cluster.h"
 #include "sim/cluster/instance.h"
 #include "sim/engine/engine.h"
+#include "sim/engine/real_time.h"
 #include "sim/engine/rng.h"
+#include "sim/external_gpu.h"
 #include "sim/metrics.h"
 #include "sim/scenario.h"
 #include "sim/token_window.h"
@@ -76,6 +78,14 @@ class Executor final : public EventHandler {
   void SetListener(ExecutorListener* listener) { listener_ = listener; }
   // Re-checks every cluster invariant after each slice change (tests; costs O(slices)).
   void SetParanoid(bool paranoid) { paranoid_ = paranoid; }
+  // Runs every batch's GPU stage on `gpu` instead of timing it with the PerfModel (and its
+  // token scheduler, interference and noise, which the real GPU then provides); `real_time`
+  // carries the completions to the engine. REQUIRES: called before any instance starts;
+  // both outlive the executor's run.
+  void SetExternalGpu(ExternalGpu* gpu, RealTime* real_time) {
+    external_ = gpu;
+    real_time_ = real_time;
+  }
 
   // --- Instances ---
   // Allocates a slice and starts an instance of `request.model` on it; it becomes ready
@@ -132,7 +142,7 @@ class Executor final : public EventHandler {
  private:
   enum Kind : uint64_t {
     kReady = 1, kRunStep = 2, kInstanceTimeout = 3, kBufferTimeout = 4, kBatchTimer = 5, kPartitionWake = 6,
-    kCpuDone = 7, kSlotsFreed = 8
+    kCpuDone = 7, kSlotsFreed = 8, kExternalDone = 9
   };
   // The token scheduler of one SM partition.
   struct PartitionRun {
@@ -196,6 +206,8 @@ class Executor final : public EventHandler {
   ActionLog& actions_;
   PerfModel perf_;
   ExecutorListener* listener_ = nullptr;
+  ExternalGpu* external_ = nullptr;
+  RealTime* real_time_ = nullptr;
   std::vector<RngStream> noise_rng_;  // one stream per GPU
   SimTime window_;
   std::vector<Instance> instances_;

@@ -185,12 +185,20 @@ RunResult RunSimulation(const Scenario& scenario, const PolicyRunSpec& run, cons
       PolicyRegistry::Create(run.policy, scenario.file, run.config, "/policies/" + run.run_name, scenario);
   executor.SetListener(policy.get());
   executor.SetParanoid(options.paranoid);
+  if (options.external_gpu != nullptr) {
+    engine.SetRealTime(options.real_time);
+    executor.SetExternalGpu(options.external_gpu, options.real_time);
+  }
   PolicyContext ctx{engine, cluster, executor, scenario, result.actions};
   Workload workload(scenario.workload, scenario.seed, scenario.function_index);
   ArrivalPump pump(scenario, workload.stream(), engine, executor, *metrics, *policy, options.interrupted);
   Sampler sampler(scenario, engine, cluster, executor, *metrics, options.interrupted);
 
   policy->Start(ctx);
+  if (options.external_gpu != nullptr) {
+    options.external_gpu->WaitPrepared();
+    options.real_time->Restart();
+  }
   sampler.Start();
   pump.Prime();
   engine.Run();

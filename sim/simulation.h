@@ -17,6 +17,8 @@
 #include <nlohmann/json.hpp>
 
 #include "sim/actions.h"
+#include "sim/engine/real_time.h"
+#include "sim/external_gpu.h"
 #include "sim/metrics.h"
 #include "sim/scenario.h"
 
@@ -75,6 +77,10 @@ struct RunOptions {
   RequestSink* request_sink = nullptr;            // per-request rows, when not null
   const std::atomic<bool>* interrupted = nullptr; // checked as the run goes
   bool paranoid = false;                          // check the cluster after every change
+  // The GPU backend: batches run on `external_gpu` and the clock follows `real_time`
+  // (both or neither; sim/external_gpu.h). The run is then not reproducible byte for byte.
+  ExternalGpu* external_gpu = nullptr;
+  RealTime* real_time = nullptr;
 };
 
 // Throws InputError (bad trace data met during the run), Interrupted, std::logic_error.

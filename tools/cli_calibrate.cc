@@ -9,8 +9,6 @@
 #include "sim/util/error.h"
 
 namespace gpuslice {
-namespace {
-
 namespace fs = std::filesystem;
 
 std::string FindZoo(const std::string& argv0) {
@@ -28,8 +26,6 @@ std::string FindZoo(const std::string& argv0) {
   }
   throw InputError("cannot find the zoo folder (gpu/calibrate/zoo) beside the binary; give it with --zoo");
 }
-
-}  // namespace
 
 void AddCalibrateOptions(CLI::App* app, CalibrateCommand* cmd) {
   CalibrationOptions& o = cmd->options;

@@ -26,6 +26,10 @@ struct CalibrateCommand {
 
 void AddCalibrateOptions(CLI::App* app, CalibrateCommand* cmd);
 
+// The zoo folder: beside the binary (the bundle), in the source tree it was built from, or
+// at GPUSLICE_SOURCE_ZOO. Throws InputError naming --zoo when none is found.
+std::string FindZoo(const std::string& argv0);
+
 // Exit codes: 0 done, 2 bad input, 69 no usable GPU (kExitNoGpu), 1 a GPU call or library
 // failed (or a --check failed), 75 the time budget is spent (DIR.partial kept for --resume),
 // 130 interrupted.

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "tools/cli_backend.h"
+
 namespace gpuslice {
 
 struct RunCommand {
@@ -20,11 +22,25 @@ struct RunCommand {
   std::string summary_json;
   bool compare = false;
   std::string command_line;
+  BackendChoice backend;
+};
+
+struct ValidateGpuCommand {
+  std::string scenario_path;
+  std::string policy;            // "" = the scenario's first policy run
+  long long seed = -1;
+  std::vector<std::string> sets;
+  BackendChoice backend;         // cuda (default here) or simulated-device
+  std::string json;              // also write the comparison as JSON here
 };
 
 // Exit codes: 0 success, 2 bad input, 3 internal error, 130 interrupted.
 int ExecuteRun(const RunCommand& cmd, const std::atomic<bool>& interrupted);
 int ExecuteValidate(const std::string& scenario_path, const std::vector<std::string>& sets);
+// Runs the scenario's policy on the simulator and on the GPU backend and prints p50/p90/p99,
+// throughput and violations side by side with the gaps. Exit codes as ExecuteRun, and 69 no
+// usable GPU, 1 a GPU error during the run.
+int ExecuteValidateGpu(const ValidateGpuCommand& cmd, const std::atomic<bool>& interrupted);
 
 }  // namespace gpuslice
 

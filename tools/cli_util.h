@@ -4,6 +4,7 @@
 
 #include <iostream>
 
+#include "gpu/calibrate/device.h"
 #include "sim/simulation.h"
 #include "sim/util/error.h"
 
@@ -26,6 +27,12 @@ int GuardedCommand(Body body) {
   } catch (const InputError& e) {
     std::cerr << "gpuslice: error: " << e.what() << "\n";
     return 2;
+  } catch (const NoGpuError& e) {
+    std::cerr << "gpuslice: no GPU: " << e.what() << "\n";
+    return kExitNoGpu;
+  } catch (const GpuError& e) {
+    std::cerr << "gpuslice: GPU error: " << e.what() << "\n";
+    return 1;
   } catch (const std::exception& e) {
     std::cerr << "gpuslice: internal error: " << e.what() << "\n";
     return 3;

@@ -28,6 +28,7 @@ void AddRunOptions(CLI::App* app, gpuslice::RunCommand* cmd) {
   app->add_flag("--skip-bad-rows", cmd->skip_bad_rows,
                 "Trace sources skip and count malformed rows instead of stopping (reported per run)");
   app->add_option("--summary-json", cmd->summary_json, "Also write the summary as JSON to this file");
+  gpuslice::AddBackendOptions(app, &cmd->backend);
 }
 
 }  // namespace
@@ -65,6 +66,23 @@ int main(int argc, char** argv) {
   validate->add_option("scenario", validate_path, "Scenario JSON file")->required();
   validate->add_option("--set", validate_sets, "Override a scenario value: json.path=value (repeatable)");
   validate->footer("Example:\n  gpuslice validate scenarios/quickstart.json");
+
+  gpuslice::ValidateGpuCommand vgpu_cmd;
+  vgpu_cmd.backend.name = "cuda";
+  CLI::App* vgpu = app.add_subcommand(
+      "validate-gpu", "Run a scenario on the simulator and on the local GPU; print the metrics side by side with the gaps");
+  vgpu->add_option("scenario", vgpu_cmd.scenario_path, "Scenario JSON file (one GPU; zoo models)")->required();
+  vgpu->add_option("-p,--policy", vgpu_cmd.policy, "Policy run (default: the scenario's first)");
+  vgpu->add_option("--seed", vgpu_cmd.seed, "Override the scenario's seed")->check(CLI::NonNegativeNumber);
+  vgpu->add_option("--set", vgpu_cmd.sets, "Override a scenario value: json.path=value (repeatable)");
+  vgpu->add_option("--json", vgpu_cmd.json, "Also write the comparison as JSON to this file");
+  gpuslice::AddBackendOptions(vgpu, &vgpu_cmd.backend);
+  vgpu->footer(
+      "The simulator runs with the scenario's profiles (point them at the profiles calibrated on this GPU); the GPU\n"
+      "backend executes the same arrivals in real time with the policy code unchanged. Exit code 69: no usable GPU.\n"
+      "Examples:\n"
+      "  gpuslice validate-gpu scenarios/validation/static-slices-h100.json\n"
+      "  gpuslice validate-gpu scenarios/validation/static-slices-h100.json --backend simulated-device --time-scale 0.2");
 
   gpuslice::TraceCommand trace_cmd;
   CLI::App* trace = app.add_subcommand("trace", "Inspect and convert request traces");
@@ -169,6 +187,10 @@ int main(int argc, char** argv) {
   std::signal(SIGTERM, OnSignal);
 
   if (validate->parsed()) return gpuslice::ExecuteValidate(validate_path, validate_sets);
+  if (vgpu->parsed()) {
+    vgpu_cmd.backend.argv0 = argv[0];
+    return gpuslice::ExecuteValidateGpu(vgpu_cmd, g_interrupted);
+  }
   if (info->parsed()) return gpuslice::ExecuteTraceInfo(trace_cmd);
   if (fit->parsed()) return gpuslice::ExecuteFit(fit_cmd);
   if (calibrate->parsed()) return gpuslice::ExecuteCalibrate(calibrate_cmd, g_interrupted);
@@ -178,5 +200,6 @@ int main(int argc, char** argv) {
   if (convert->parsed()) return gpuslice::ExecuteTraceConvert(trace_cmd);
   gpuslice::RunCommand& cmd = run->parsed() ? run_cmd : compare_cmd;
   cmd.command_line = command_line;
+  cmd.backend.argv0 = argv[0];
   return gpuslice::ExecuteRun(cmd, g_interrupted);
 }

@@ -93,6 +93,16 @@ class CalibrationDevice {
   virtual std::pair<std::unique_ptr<Partition>, std::unique_ptr<Partition>> OpenPair(int sm_count) = 0;
   // The GPU's state now (current clocks, temperature, power), for the record; {} if unknown.
   virtual nlohmann::ordered_json Snapshot() { return nlohmann::ordered_json::object(); }
+
+  // For partitions that come and go without overlapping (the GPU backend): the GPU's SMs as
+  // `group_count()` disjoint groups of `group_sms()` SMs each (on CUDA, one split into groups
+  // of the smallest partition size), and one partition made of a set of them.
+  // REQUIRES: each group index in [0, group_count()), no index in two open partitions.
+  virtual int group_count() { return 0; }
+  virtual int group_sms() { return 0; }
+  virtual std::unique_ptr<Partition> OpenGroups(const std::vector<int>& /*groups*/) {
+    throw GpuError("this device cannot make partitions of SM groups");
+  }
 };
 
 }  // namespace gpuslice

@@ -1,5 +1,8 @@
 #include "sim/engine/engine.h"
 
+#include "sim/engine/real_time.h"
+
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 
@@ -15,7 +18,24 @@ void Engine::Schedule(SimTime at, EventHandler* handler, uint64_t tag) {
 
 uint64_t Engine::Run(SimTime until) {
   uint64_t ran = 0;
-  while (!queue_.empty() && !stop_requested_) {
+  while (real_time_ != nullptr && !stop_requested_) {
+    const SimTime next = std::min(queue_.empty() ? kForever : queue_.top().time, until);
+    if (queue_.empty() && real_time_->outstanding() == 0) break;
+    real_time_->WaitUntil(next, now_, [&](SimTime at, EventHandler* handler, uint64_t tag) {
+      queue_.Push(at, handler, tag);
+    });
+    if (queue_.empty()) continue;
+    if (queue_.top().time > until) {
+      now_ = until;
+      break;
+    }
+    if (queue_.top().time > real_time_->Now()) continue;  // woken early; nothing is due yet
+    Event e = queue_.Pop();
+    now_ = e.time;
+    e.handler->OnEvent(now_, e.tag);
+    ++ran;
+  }
+  while (real_time_ == nullptr && !queue_.empty() && !stop_requested_) {
     if (queue_.top().time > until) {
       now_ = until;
       break;

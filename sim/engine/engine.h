@@ -27,6 +27,8 @@ class EventHandler {
   ~EventHandler() = default;
 };
 
+class RealTime;
+
 class Engine {
  public:
   Engine() = default;
@@ -50,6 +52,11 @@ class Engine {
   // Makes Run() return after the current event (or at once, if called before Run()).
   void Stop() { stop_requested_ = true; }
 
+  // Runs events as the wall clock reaches them and takes events posted from other threads
+  // (sim/engine/real_time.h); Run() then also waits for every expected event. nullptr: the
+  // plain discrete-event loop. REQUIRES: `real_time` outlives the runs.
+  void SetRealTime(RealTime* real_time) { real_time_ = real_time; }
+
   size_t pending() const { return queue_.size(); }
   uint64_t events_run() const { return events_run_; }
   void ReservePending(size_t n) { queue_.Reserve(n); }
@@ -59,6 +66,7 @@ class Engine {
   SimTime now_ = 0;
   uint64_t events_run_ = 0;
   bool stop_requested_ = false;
+  RealTime* real_time_ = nullptr;
 };
 
 }  // namespace gpuslice

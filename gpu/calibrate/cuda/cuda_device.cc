@@ -943,7 +943,52 @@ class CudaDevice : public CalibrationDevice {
     return {std::move(two[0]), std::move(two[1])};
   }
 
+  int group_count() override {
+    SplitIntoGroups();
+    return static_cast<int>(groups_.size());
+  }
+  int group_sms() override {
+    SplitIntoGroups();
+    return groups_.empty() ? 0 : static_cast<int>(groups_.front().sm.smCount);
+  }
+  // One green context over the union of the groups' SMs (cuDevResourceGenerateDesc takes
+  // several SM resources of one split).
+  std::unique_ptr<Partition> OpenGroups(const std::vector<int>& groups) override {
+    SplitIntoGroups();
+    Driver& d = libs_.driver;
+    GS_CUDA(cudaSetDevice(index_));
+    GS_CU(d, d.CtxSetCurrent(primary_));
+    std::vector<CUdevResource> chosen;
+    int sms = 0;
+    for (int g : groups) {
+      chosen.push_back(groups_.at(static_cast<size_t>(g)));
+      sms += static_cast<int>(groups_[static_cast<size_t>(g)].sm.smCount);
+    }
+    CUdevResourceDesc desc = nullptr;
+    GS_CU(d, d.DevResourceGenerateDesc(&desc, chosen.data(), static_cast<unsigned>(chosen.size())));
+    CUgreenCtx green = nullptr;
+    GS_CU(d, d.GreenCtxCreate(&green, desc, dev_, CU_GREEN_CTX_DEFAULT_STREAM));
+    CUcontext ctx = nullptr;
+    GS_CU(d, d.CtxFromGreenCtx(&ctx, green));
+    GS_CU(d, d.CtxSetCurrent(ctx));
+    CUstream stream = nullptr;
+    GS_CU(d, d.GreenCtxStreamCreate(&stream, green, CU_STREAM_NON_BLOCKING, 0));
+    return std::make_unique<CudaPartition>(libs_, ctx, green, stream, sms);
+  }
+
  private:
+  void SplitIntoGroups() {
+    if (!groups_.empty()) return;
+    const unsigned size = static_cast<unsigned>(std::max(1, std::max(info_.min_partition_sms, info_.partition_alignment_sms)));
+    unsigned count = static_cast<unsigned>(info_.sm_count) / size;
+    std::vector<CUdevResource> result(count);
+    CUdevResource remaining{};
+    GS_CU(libs_.driver, libs_.driver.CtxSetCurrent(primary_));
+    GS_CU(libs_.driver, libs_.driver.DevSmResourceSplitByCount(result.data(), &count, &sm_resource_, &remaining, 0, size));
+    result.resize(count);
+    groups_ = std::move(result);
+  }
+
   std::vector<std::unique_ptr<Partition>> Split(int sm_count, unsigned groups) {
     Driver& d = libs_.driver;
     GS_CU(d, d.CtxSetCurrent(primary_));
@@ -979,6 +1024,7 @@ class CudaDevice : public CalibrationDevice {
   CUdevResource sm_resource_{};
   DeviceInfo info_;
   Nvml nvml_;
+  std::vector<CUdevResource> groups_;  // SplitIntoGroups()
 };
 
 }  // namespace

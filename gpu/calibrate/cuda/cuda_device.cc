@@ -964,8 +964,15 @@ class CudaDevice : public CalibrationDevice {
       chosen.push_back(groups_.at(static_cast<size_t>(g)));
       sms += static_cast<int>(groups_[static_cast<size_t>(g)].sm.smCount);
     }
+    return GreenPartition(chosen.data(), static_cast<unsigned>(chosen.size()), sms);
+  }
+
+ private:
+  // A green context (and its stream) over the SMs of `resources`.
+  std::unique_ptr<Partition> GreenPartition(CUdevResource* resources, unsigned count, int sms) {
+    Driver& d = libs_.driver;
     CUdevResourceDesc desc = nullptr;
-    GS_CU(d, d.DevResourceGenerateDesc(&desc, chosen.data(), static_cast<unsigned>(chosen.size())));
+    GS_CU(d, d.DevResourceGenerateDesc(&desc, resources, count));
     CUgreenCtx green = nullptr;
     GS_CU(d, d.GreenCtxCreate(&green, desc, dev_, CU_GREEN_CTX_DEFAULT_STREAM));
     CUcontext ctx = nullptr;
@@ -976,7 +983,6 @@ class CudaDevice : public CalibrationDevice {
     return std::make_unique<CudaPartition>(libs_, ctx, green, stream, sms);
   }
 
- private:
   void SplitIntoGroups() {
     if (!groups_.empty()) return;
     const unsigned size = static_cast<unsigned>(std::max(1, std::max(info_.min_partition_sms, info_.partition_alignment_sms)));
@@ -1003,16 +1009,7 @@ class CudaDevice : public CalibrationDevice {
     }
     std::vector<std::unique_ptr<Partition>> parts;
     for (unsigned g = 0; g < groups; ++g) {
-      CUdevResourceDesc desc = nullptr;
-      GS_CU(d, d.DevResourceGenerateDesc(&desc, &result[g], 1));
-      CUgreenCtx green = nullptr;
-      GS_CU(d, d.GreenCtxCreate(&green, desc, dev_, CU_GREEN_CTX_DEFAULT_STREAM));
-      CUcontext ctx = nullptr;
-      GS_CU(d, d.CtxFromGreenCtx(&ctx, green));
-      GS_CU(d, d.CtxSetCurrent(ctx));
-      CUstream stream = nullptr;
-      GS_CU(d, d.GreenCtxStreamCreate(&stream, green, CU_STREAM_NON_BLOCKING, 0));
-      parts.push_back(std::make_unique<CudaPartition>(libs_, ctx, green, stream, static_cast<int>(result[g].sm.smCount)));
+      parts.push_back(GreenPartition(&result[g], 1, static_cast<int>(result[g].sm.smCount)));
     }
     return parts;
   }

@@ -24,8 +24,21 @@ if command -v nvidia-smi >/dev/null; then
     --format=csv 2>/dev/null | sed 's/^/calibrate-gpu-box: /'
 fi
 
-# Check the GPU and libraries first: a missing library is named with the folders searched.
-"$bin" --check || exit $?
+# The pip wheels' library folders (nvidia/cu13/lib, nvidia/cudnn/lib, ...) of python3.
+if [ -z "${GPUSLICE_CUDA_LIBS:-}" ] && command -v python3 >/dev/null; then
+  libs=$(python3 -c 'import os, sys
+d = []
+for p in sys.path:
+    n = os.path.join(p, "nvidia")
+    if os.path.isdir(n):
+        d += [os.path.join(n, k, "lib") for k in sorted(os.listdir(n)) if os.path.isdir(os.path.join(n, k, "lib"))]
+print(":".join(dict.fromkeys(d)))' 2>/dev/null)
+  [ -n "$libs" ] && export GPUSLICE_CUDA_LIBS="$libs" && echo "calibrate-gpu-box: GPUSLICE_CUDA_LIBS=$libs"
+fi
+
+# Check the GPU and libraries first (with the same options: --device, --zoo, ...): a missing
+# library is named with the folders searched.
+"$bin" --check "$@" || exit $?
 
 start=$(date +%s)
 "$bin" -o "$out" "$@"

@@ -1,0 +1,44 @@
+// gpuslice-gpu: what a bare GPU machine runs, without the simulator's HDF5 and Debian
+// libraries: `calibrate` (as gpuslice-calibrate) and `validate-gpu` (the simulator and the
+// GPU backend on the same scenario). Static C++ runtime; see tools/gpu-box.sh.
+#include <atomic>
+#include <csignal>
+
+#include <CLI/CLI.hpp>
+
+#include "tools/cli_calibrate.h"
+#include "tools/cli_run.h"
+
+namespace {
+std::atomic<bool> g_interrupted{false};
+void OnSignal(int) { g_interrupted.store(true); }
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"gpuslice-gpu: calibration and simulator-vs-GPU validation on the local GPU", "gpuslice-gpu"};
+  app.set_version_flag("--version", GPUSLICE_VERSION);
+  app.require_subcommand(1);
+  gpuslice::CalibrateCommand calibrate_cmd;
+  calibrate_cmd.argv0 = argv[0];
+  gpuslice::AddCalibrateOptions(app.add_subcommand("calibrate", "Measure the zoo on SM partitions and fit profiles"),
+                                &calibrate_cmd);
+  gpuslice::ValidateGpuCommand vgpu_cmd;
+  vgpu_cmd.backend.name = "cuda";
+  vgpu_cmd.backend.argv0 = argv[0];
+  CLI::App* vgpu = app.add_subcommand("validate-gpu", "Run a scenario on the simulator and on the local GPU, side by side");
+  vgpu->add_option("scenario", vgpu_cmd.scenario_path, "Scenario JSON file (one GPU; zoo models)")->required();
+  vgpu->add_option("-p,--policy", vgpu_cmd.policy, "Policy run (default: the scenario's first)");
+  vgpu->add_option("--seed", vgpu_cmd.seed, "Override the scenario's seed")->check(CLI::NonNegativeNumber);
+  vgpu->add_option("--set", vgpu_cmd.sets, "Override a scenario value: json.path=value (repeatable)");
+  vgpu->add_option("--json", vgpu_cmd.json, "Also write the comparison as JSON to this file");
+  gpuslice::AddBackendOptions(vgpu, &vgpu_cmd.backend);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+  if (vgpu->parsed()) return gpuslice::ExecuteValidateGpu(vgpu_cmd, g_interrupted);
+  return gpuslice::ExecuteCalibrate(calibrate_cmd, g_interrupted);
+}

@@ -41,6 +41,7 @@ int ExecuteValidate(const std::string& scenario_path, const std::vector<std::str
 // throughput and violations side by side with the gaps. Exit codes as ExecuteRun, and 69 no
 // usable GPU, 1 a GPU error during the run.
 int ExecuteValidateGpu(const ValidateGpuCommand& cmd, const std::atomic<bool>& interrupted);
+void AddValidateGpuOptions(CLI::App* app, ValidateGpuCommand* cmd);
 
 }  // namespace gpuslice
 

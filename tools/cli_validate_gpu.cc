@@ -15,6 +15,15 @@
 // `validate-gpu`, apart from `run` so that the standalone gpuslice-gpu (no HDF5) has it.
 namespace gpuslice {
 
+void AddValidateGpuOptions(CLI::App* app, ValidateGpuCommand* cmd) {
+  app->add_option("scenario", cmd->scenario_path, "Scenario JSON file (one GPU; zoo models)")->required();
+  app->add_option("-p,--policy", cmd->policy, "Policy run (default: the scenario's first)");
+  app->add_option("--seed", cmd->seed, "Override the scenario's seed")->check(CLI::NonNegativeNumber);
+  app->add_option("--set", cmd->sets, "Override a scenario value: json.path=value (repeatable)");
+  app->add_option("--json", cmd->json, "Also write the comparison as JSON to this file");
+  AddBackendOptions(app, &cmd->backend);
+}
+
 namespace {
 
 struct GapRow {

@@ -71,12 +71,7 @@ int main(int argc, char** argv) {
   vgpu_cmd.backend.name = "cuda";
   CLI::App* vgpu = app.add_subcommand(
       "validate-gpu", "Run a scenario on the simulator and on the local GPU; print the metrics side by side with the gaps");
-  vgpu->add_option("scenario", vgpu_cmd.scenario_path, "Scenario JSON file (one GPU; zoo models)")->required();
-  vgpu->add_option("-p,--policy", vgpu_cmd.policy, "Policy run (default: the scenario's first)");
-  vgpu->add_option("--seed", vgpu_cmd.seed, "Override the scenario's seed")->check(CLI::NonNegativeNumber);
-  vgpu->add_option("--set", vgpu_cmd.sets, "Override a scenario value: json.path=value (repeatable)");
-  vgpu->add_option("--json", vgpu_cmd.json, "Also write the comparison as JSON to this file");
-  gpuslice::AddBackendOptions(vgpu, &vgpu_cmd.backend);
+  gpuslice::AddValidateGpuOptions(vgpu, &vgpu_cmd);
   vgpu->footer(
       "The simulator runs with the scenario's profiles (point them at the profiles calibrated on this GPU); the GPU\n"
       "backend executes the same arrivals in real time with the policy code unchanged. Exit code 69: no usable GPU.\n"

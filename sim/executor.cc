@@ -231,6 +231,15 @@ void Executor::TryStartBatch(Instance& inst) {
   inst.batch.assign(inst.queue.items.begin(), inst.queue.items.begin() + static_cast<long>(n));
   inst.queue.items.erase(inst.queue.items.begin(), inst.queue.items.begin() + static_cast<long>(n));
   inst.batch_started_at = now;
+  if (external_ != nullptr) {
+    // The real GPU's token gate, SM partition and co-runners time it; FinishBatch at its end.
+    metrics_.OnBatchStart(inst.model, static_cast<int>(n));
+    real_time_->Expect();
+    RealTime* rt = real_time_;
+    const uint64_t tag = Tag(kExternalDone, static_cast<uint64_t>(inst.id), 0);
+    external_->RunBatch(inst.id, static_cast<int>(n), [rt, this, tag] { rt->Post(this, tag); });
+    return;
+  }
   const Slice& slice = cluster_.slice(inst.slice);
   // A whole-batch turn runs at the full partition; a token slice under its quota.
   const SliceShape shape{slice.sm_count, cluster_.gpu(inst.gpu).spec->sm_count, slice.whole_batches ? 1.0 : slice.quota};
@@ -245,14 +254,6 @@ void Executor::TryStartBatch(Instance& inst) {
   inst.launch_ahead_ms = work.launch_ahead_ms;
   inst.overrunning = false;
   metrics_.OnBatchStart(inst.model, static_cast<int>(n));
-  if (external_ != nullptr) {
-    // The real GPU's token gate, SM partition and co-runners time it; FinishBatch at its end.
-    real_time_->Expect();
-    RealTime* rt = real_time_;
-    const uint64_t tag = Tag(kExternalDone, static_cast<uint64_t>(inst.id), 0);
-    external_->RunBatch(inst.id, static_cast<int>(n), [rt, this, tag] { rt->Post(this, tag); });
-    return;
-  }
   PartitionRun& p = PartitionOf(inst);
   if (p.holder == inst.id && slice.whole_batches) {
     // Whole-batch turns: with another slice waiting, this one goes to the back.

@@ -1,5 +1,7 @@
 #include "tools/cli_backend.h"
 
+#include <map>
+
 #include "gpu/backend/simulated_device.h"
 #include "gpu/calibrate/local_gpu.h"
 #include "gpu/perf_model.h"

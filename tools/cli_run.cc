@@ -17,19 +17,6 @@
 namespace gpuslice {
 namespace {
 
-void WriteFileAtomically(const std::string& path, const std::string& text) {
-  std::filesystem::path p(path);
-  if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path());
-  const std::string temp = path + ".tmp";
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    if (!out) throw InputError(path + ": cannot write");
-    out << text;
-    if (!out) throw InputError(path + ": cannot write");
-  }
-  std::filesystem::rename(temp, path);
-}
-
 std::vector<std::string> Overrides(const RunCommand& cmd) {
   std::vector<std::string> sets = cmd.sets;
   if (cmd.seed >= 0) sets.push_back("seed=" + std::to_string(cmd.seed));
@@ -88,6 +75,18 @@ int ExecuteRun(const RunCommand& cmd, const std::atomic<bool>& interrupted) {
       std::cout << "wrote " << file->final_path() << "\n";
     }
     return gpu_errors ? 1 : 0;
+  });
+}
+
+int ExecuteValidate(const std::string& scenario_path, const std::vector<std::string>& sets) {
+  return GuardedCommand([&] {
+    const Scenario scenario = LoadScenario(scenario_path, sets);
+    PrintWarnings(scenario);
+    std::cout << scenario_path << ": valid: " << scenario.models.size() << " models, "
+              << scenario.function_names.size() << " functions, " << scenario.total_gpus() << " GPUs, "
+              << scenario.workload.size() << " workload sources, " << scenario.policies.size() << " policy runs\n";
+    std::cout << scenario.ToJson().dump(2) << "\n";
+    return 0;
   });
 }
 

@@ -1,7 +1,9 @@
-// Shared by the gpuslice subcommands: exceptions to exit codes.
+// Shared by the gpuslice subcommands: warnings, atomic writes, exceptions to exit codes.
 #ifndef GPUSLICE_TOOLS_CLI_UTIL_H_
 #define GPUSLICE_TOOLS_CLI_UTIL_H_
 
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 
 #include "gpu/calibrate/device.h"
@@ -15,8 +17,24 @@ inline void PrintWarnings(const Scenario& scenario) {
   for (const std::string& w : scenario.warnings) std::cerr << "gpuslice: warning: " << scenario.file << ": " << w << "\n";
 }
 
-// Runs `body`; maps exceptions to exit codes: 2 for the user's input, 3 for our bugs, 130
-// for an interruption. Every message is one line on stderr.
+// Writes `text` to `path` (creating its folder) through a temporary and a rename, so that
+// no half-written file is left. Throws InputError if it cannot.
+inline void WriteFileAtomically(const std::string& path, const std::string& text) {
+  std::filesystem::path p(path);
+  if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path());
+  const std::string temp = path + ".tmp";
+  {
+    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+    if (!out) throw InputError(path + ": cannot write");
+    out << text;
+    if (!out) throw InputError(path + ": cannot write");
+  }
+  std::filesystem::rename(temp, path);
+}
+
+// Runs `body`; maps exceptions to exit codes: 2 for the user's input, 69 no usable GPU, 1 a
+// GPU call failed, 3 for our bugs, 130 for an interruption. Every message is one line on
+// stderr.
 template <typename Body>
 int GuardedCommand(Body body) {
   try {

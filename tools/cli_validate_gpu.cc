@@ -1,8 +1,6 @@
 #include "tools/cli_run.h"
 
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <iostream>
 
 #include "gpu/calibrate/device.h"
@@ -35,68 +33,50 @@ struct GapRow {
 
 int ExecuteValidateGpu(const ValidateGpuCommand& cmd, const std::atomic<bool>& interrupted) {
   return GuardedCommand([&] {
-      std::vector<std::string> sets = cmd.sets;
-      if (cmd.seed >= 0) sets.push_back("seed=" + std::to_string(cmd.seed));
-      const Scenario scenario = LoadScenario(cmd.scenario_path, sets);
-      PrintWarnings(scenario);
-      std::vector<PolicyRunSpec> runs = SelectPolicyRuns(scenario, cmd.policy);
-      const PolicyRunSpec run = runs.front();
-      std::unique_ptr<GpuBackend> backend = GpuBackend::Open(cmd.backend, scenario);
-      if (!backend) throw InputError("--backend: validate-gpu compares the simulator with cuda or simulated-device");
-      std::cerr << "simulating " << run.run_name << " (" << run.policy << ") on " << scenario.name << " ...\n";
-      RunOptions sim_options;
-      sim_options.interrupted = &interrupted;
-      const RunResult sim = RunSimulation(scenario, run, sim_options);
-      std::cerr << "executing it on " << backend->device_name() << " in real time (" << sim.simulated_s
-                << " s simulated) ...\n";
-      RunOptions gpu_options;
-      gpu_options.interrupted = &interrupted;
-      backend->PrepareRun(&gpu_options);
-      const RunResult gpu = RunSimulation(scenario, run, gpu_options);
-      const bool ok = backend->FinishRun(std::cerr);
-      const std::vector<GapRow> rows = {
-          {"latency p50 (ms)", sim.overall.latency_p50_ms, gpu.overall.latency_p50_ms},
-          {"latency p90 (ms)", sim.overall.latency_p90_ms, gpu.overall.latency_p90_ms},
-          {"latency p99 (ms)", sim.overall.latency_p99_ms, gpu.overall.latency_p99_ms},
-          {"throughput (rps)", sim.overall.throughput_rps, gpu.overall.throughput_rps},
-          {"violations (%)", 100 * sim.overall.violation_rate, 100 * gpu.overall.violation_rate},
-          {"requests", static_cast<double>(sim.overall.arrived), static_cast<double>(gpu.overall.arrived)}};
-      std::cout << "scenario " << scenario.name << ", policy run " << run.run_name << ", seed " << scenario.seed
-                << "; simulator vs " << backend->device_name() << "\n";
-      std::printf("%-18s %12s %12s %10s\n", "metric", "simulator", "gpu", "gap");
-      nlohmann::ordered_json j = {{"scenario", scenario.name}, {"policy_run", run.run_name},
-                                  {"seed", scenario.seed},    {"device", backend->device_name()},
-                                  {"backend", cmd.backend.name}, {"metrics", nlohmann::ordered_json::object()}};
-      for (const GapRow& r : rows) {
-        // Violations: a gap in points; the rest relative to the measured value.
-        const bool points = std::string(r.metric).rfind("violations", 0) == 0;
-        const double gap = points ? r.simulated - r.measured
-                                  : (r.measured != 0 ? 100 * (r.simulated - r.measured) / r.measured : 0.0);
-        std::printf("%-18s %12.3f %12.3f %9.1f%s\n", r.metric, r.simulated, r.measured, gap, points ? "pt" : "%");
-        j["metrics"][r.metric] = {{"simulator", r.simulated}, {"gpu", r.measured},
-                                  {points ? "gap_points" : "gap_percent", gap}};
-      }
-      std::fflush(stdout);
-      if (!cmd.json.empty()) {
-        std::ofstream out(cmd.json + ".tmp");
-        out << j.dump(2) << "\n";
-        out.close();
-        if (!out) throw InputError(cmd.json + ": cannot write");
-        std::filesystem::rename(cmd.json + ".tmp", cmd.json);
-      }
-      return ok ? 0 : 1;
-  });
-}
-
-int ExecuteValidate(const std::string& scenario_path, const std::vector<std::string>& sets) {
-  return GuardedCommand([&] {
-    const Scenario scenario = LoadScenario(scenario_path, sets);
+    std::vector<std::string> sets = cmd.sets;
+    if (cmd.seed >= 0) sets.push_back("seed=" + std::to_string(cmd.seed));
+    const Scenario scenario = LoadScenario(cmd.scenario_path, sets);
     PrintWarnings(scenario);
-    std::cout << scenario_path << ": valid: " << scenario.models.size() << " models, "
-              << scenario.function_names.size() << " functions, " << scenario.total_gpus() << " GPUs, "
-              << scenario.workload.size() << " workload sources, " << scenario.policies.size() << " policy runs\n";
-    std::cout << scenario.ToJson().dump(2) << "\n";
-    return 0;
+    std::vector<PolicyRunSpec> runs = SelectPolicyRuns(scenario, cmd.policy);
+    const PolicyRunSpec run = runs.front();
+    std::unique_ptr<GpuBackend> backend = GpuBackend::Open(cmd.backend, scenario);
+    if (!backend) throw InputError("--backend: validate-gpu compares the simulator with cuda or simulated-device");
+    std::cerr << "simulating " << run.run_name << " (" << run.policy << ") on " << scenario.name << " ...\n";
+    RunOptions sim_options;
+    sim_options.interrupted = &interrupted;
+    const RunResult sim = RunSimulation(scenario, run, sim_options);
+    std::cerr << "executing it on " << backend->device_name() << " in real time (" << sim.simulated_s
+              << " s simulated) ...\n";
+    RunOptions gpu_options;
+    gpu_options.interrupted = &interrupted;
+    backend->PrepareRun(&gpu_options);
+    const RunResult gpu = RunSimulation(scenario, run, gpu_options);
+    const bool ok = backend->FinishRun(std::cerr);
+    const std::vector<GapRow> rows = {
+        {"latency p50 (ms)", sim.overall.latency_p50_ms, gpu.overall.latency_p50_ms},
+        {"latency p90 (ms)", sim.overall.latency_p90_ms, gpu.overall.latency_p90_ms},
+        {"latency p99 (ms)", sim.overall.latency_p99_ms, gpu.overall.latency_p99_ms},
+        {"throughput (rps)", sim.overall.throughput_rps, gpu.overall.throughput_rps},
+        {"violations (%)", 100 * sim.overall.violation_rate, 100 * gpu.overall.violation_rate},
+        {"requests", static_cast<double>(sim.overall.arrived), static_cast<double>(gpu.overall.arrived)}};
+    std::cout << "scenario " << scenario.name << ", policy run " << run.run_name << ", seed " << scenario.seed
+              << "; simulator vs " << backend->device_name() << "\n";
+    std::printf("%-18s %12s %12s %10s\n", "metric", "simulator", "gpu", "gap");
+    nlohmann::ordered_json j = {{"scenario", scenario.name}, {"policy_run", run.run_name},
+                                {"seed", scenario.seed},    {"device", backend->device_name()},
+                                {"backend", cmd.backend.name}, {"metrics", nlohmann::ordered_json::object()}};
+    for (const GapRow& r : rows) {
+      // Violations: a gap in points; the rest relative to the measured value.
+      const bool points = std::string(r.metric).rfind("violations", 0) == 0;
+      const double gap = points ? r.simulated - r.measured
+                                : (r.measured != 0 ? 100 * (r.simulated - r.measured) / r.measured : 0.0);
+      std::printf("%-18s %12.3f %12.3f %9.1f%s\n", r.metric, r.simulated, r.measured, gap, points ? "pt" : "%");
+      j["metrics"][r.metric] = {{"simulator", r.simulated}, {"gpu", r.measured},
+                                {points ? "gap_points" : "gap_percent", gap}};
+    }
+    std::fflush(stdout);
+    if (!cmd.json.empty()) WriteFileAtomically(cmd.json, j.dump(2) + "\n");
+    return ok ? 0 : 1;
   });
 }
 

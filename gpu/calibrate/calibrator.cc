@@ -131,19 +131,36 @@ namespace {
 // (partition SMs, model, batch, quota percent as written): one point of the grid.
 using PointKey = std::tuple<int, std::string, int, std::string>;
 
-std::vector<std::string> SplitCsv(const std::string& line) {
-  std::vector<std::string> cols;
-  std::stringstream ss(line);
-  for (std::string c; std::getline(ss, c, ',');) cols.push_back(c);
-  if (!line.empty() && line.back() == ',') cols.emplace_back();
-  return cols;
-}
+// A co-located pair an earlier part measured: its row, and what the summary needs of it.
+struct KeptPair {
+  std::string text;
+  int partition_sms;
+  double measured, modelled;  // slowdowns
+};
 
-std::vector<std::string> ReadLines(const fs::path& path) {
-  std::vector<std::string> lines;
-  std::ifstream in(path);
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
+struct CsvRow {
+  std::string text;
+  std::vector<std::string> fields;
+};
+
+// The complete data rows of a CSV file this calibration wrote (none if it does not exist):
+// the header is skipped, and a last line without its line break (a write cut off by a kill)
+// is dropped, so that a field cut short is never read as a value.
+std::vector<CsvRow> ReadCompleteRows(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  text.erase(text.rfind('\n') == std::string::npos ? 0 : text.rfind('\n') + 1);
+  std::vector<CsvRow> rows;
+  std::stringstream lines(text);
+  std::string line;
+  std::getline(lines, line);  // the header
+  while (std::getline(lines, line)) {
+    CsvRow row{line, {}};
+    std::stringstream fields(line);
+    for (std::string f; std::getline(fields, f, ',');) row.fields.push_back(f);
+    rows.push_back(std::move(row));
+  }
+  return rows;
 }
 
 // Writes `text` to path atomically (a temporary beside it, then rename).
@@ -296,7 +313,8 @@ void RunCalibration(const CalibrationOptions& o, CalibrationDevice& device, std:
   // What an earlier part measured: complete points, units and pairs.
   std::set<PointKey> done;
   std::map<std::string, std::vector<std::string>> kept_rows;
-  std::vector<std::string> kept_units, kept_pairs;
+  std::vector<std::string> kept_units;
+  std::vector<KeptPair> kept_pairs;
   std::set<std::pair<std::string, int>> units_done;
   std::set<std::pair<std::string, std::string>> pairs_done;
   std::map<std::pair<std::string, int>, std::vector<double>> whole_full_quota;
@@ -320,28 +338,29 @@ void RunCalibration(const CalibrationOptions& o, CalibrationDevice& device, std:
       seconds_before = ParseJsonFile((dir / "INTERRUPTED.json").string()).value("seconds_total", 0.0);
     }
     for (const std::string& name : model_names) {
-      std::map<PointKey, std::vector<std::string>> groups;
+      // Rows of a point, with their latencies, in the order the points were measured.
+      std::map<PointKey, std::vector<std::pair<std::string, double>>> groups;
       std::vector<PointKey> order;
-      const std::vector<std::string> lines = ReadLines(dir / "measurements" / (name + ".csv"));
-      for (size_t i = 1; i < lines.size(); ++i) {
-        const std::vector<std::string> c = SplitCsv(lines[i]);
-        if (c.size() != 8 || c[0] != name) continue;  // a row cut off mid-way
+      for (const CsvRow& row : ReadCompleteRows(dir / "measurements" / (name + ".csv"))) {
+        const std::vector<std::string>& c = row.fields;
+        if (c.size() != 8 || c[0] != name) continue;
         try {
           const PointKey key{std::stoi(c[6]), c[0], std::stoi(c[2]), c[4]};
           if (!groups.count(key)) order.push_back(key);
-          groups[key].push_back(lines[i]);
+          groups[key].push_back({row.text, std::stod(c[5])});
         } catch (const std::exception&) {
           continue;
         }
       }
       for (const PointKey& key : order) {
-        std::vector<std::string>& rows = groups[key];
+        auto& rows = groups[key];
         if (static_cast<int>(rows.size()) < o.repetitions) continue;  // a point cut off mid-way
         rows.resize(static_cast<size_t>(o.repetitions));
         done.insert(key);
-        for (const std::string& r : rows) kept_rows[name].push_back(r);
-        if (std::get<0>(key) == info.sm_count && std::get<3>(key) == Fixed(100.0, 2)) {
-          for (const std::string& r : rows) whole_full_quota[{name, std::get<2>(key)}].push_back(std::stod(SplitCsv(r)[5]));
+        const bool whole_full = std::get<0>(key) == info.sm_count && std::get<3>(key) == Fixed(100.0, 2);
+        for (const auto& [text, ms] : rows) {
+          kept_rows[name].push_back(text);
+          if (whole_full) whole_full_quota[{name, std::get<2>(key)}].push_back(ms);
         }
       }
     }
@@ -353,24 +372,25 @@ void RunCalibration(const CalibrationOptions& o, CalibrationDevice& device, std:
       }
       return true;
     };
-    const std::vector<std::string> unit_lines = ReadLines(dir / "units.csv");
-    for (size_t i = 1; i < unit_lines.size(); ++i) {
-      const std::vector<std::string> c = SplitCsv(unit_lines[i]);
+    for (const CsvRow& row : ReadCompleteRows(dir / "units.csv")) {
+      const std::vector<std::string>& c = row.fields;
       if (c.size() != 5) continue;
       try {
         if (whole_done(c[0], std::stoi(c[1]))) {
-          kept_units.push_back(unit_lines[i]);
+          kept_units.push_back(row.text);
           units_done.insert({c[0], std::stoi(c[1])});
         }
       } catch (const std::exception&) {
       }
     }
-    const std::vector<std::string> pair_lines = ReadLines(dir / "interference.csv");
-    for (size_t i = 1; i < pair_lines.size(); ++i) {
-      const std::vector<std::string> c = SplitCsv(pair_lines[i]);
+    for (const CsvRow& row : ReadCompleteRows(dir / "interference.csv")) {
+      const std::vector<std::string>& c = row.fields;
       if (c.size() != 11) continue;
-      kept_pairs.push_back(pair_lines[i]);
-      pairs_done.insert({c[0], c[2]});
+      try {
+        kept_pairs.push_back({row.text, std::stoi(c[4]), std::stod(c[7]), std::stod(c[10])});
+        pairs_done.insert({c[0], c[2]});
+      } catch (const std::exception&) {
+      }
     }
     fs::remove(dir / "INTERRUPTED.json");
     progress << "calibrate: resuming " << dir.string() << ": " << done.size() << " points, " << pairs_done.size()
@@ -546,7 +566,9 @@ void RunCalibration(const CalibrationOptions& o, CalibrationDevice& device, std:
     if (half == 0) {
       progress << "calibrate: the GPU cannot be split in two; no co-located pairs\n";
     } else {
-      WriteAtomically(dir / "interference.csv", joined(pairs_header, kept_pairs));
+      std::vector<std::string> kept_pair_rows;
+      for (const KeptPair& kept : kept_pairs) kept_pair_rows.push_back(kept.text);
+      WriteAtomically(dir / "interference.csv", joined(pairs_header, kept_pair_rows));
       std::ofstream pairs(dir / "interference.csv", std::ios::app);
       const int pb = o.pair_batch;
       // Each model's DRAM utilisation on the whole GPU: bytes moved / (latency x peak bandwidth).
@@ -572,12 +594,11 @@ void RunCalibration(const CalibrationOptions& o, CalibrationDevice& device, std:
       int real_half = 0;
       double sum_measured = 0, sum_modelled = 0, sum_abs_error = 0;
       int pair_count = 0;
-      for (const std::string& row : kept_pairs) {
-        const std::vector<std::string> c = SplitCsv(row);
-        real_half = std::stoi(c[4]);
-        sum_measured += std::stod(c[7]);
-        sum_modelled += std::stod(c[10]);
-        sum_abs_error += std::abs(std::stod(c[7]) - std::stod(c[10]));
+      for (const KeptPair& kept : kept_pairs) {
+        real_half = kept.partition_sms;
+        sum_measured += kept.measured;
+        sum_modelled += kept.modelled;
+        sum_abs_error += std::abs(kept.measured - kept.modelled);
         ++pair_count;
       }
       for (const ZooModel& a : models) {

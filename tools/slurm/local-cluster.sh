@@ -134,6 +134,7 @@ TaskPlugin=task/none
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core
 MpiDefault=none
+MailProg=/bin/true
 SwitchType=switch/none
 JobCompType=jobcomp/none
 AccountingStorageType=accounting_storage/none
@@ -200,7 +201,7 @@ start() {
   mkdir -p "$dir"
   chmod 0755 "$dir"
   touch "$dir/$MARKER"
-  mkdir -p "$dir/state" "$dir/spool" "$dir/log" "$dir/run"
+  mkdir -p "$dir/state" "$dir/spool/slurmd-$(hostname -s)" "$dir/log" "$dir/run"
 
   # Ports are chosen and bound under one lock so that two clusters starting at once differ.
   exec 9>/tmp/gpuslice-local-cluster.lock

@@ -56,7 +56,7 @@ sweep() {
 # 1. The script alone.
 sweep dry spec.json -o dry --slurm --partition debug --chunk-size "$chunk"
 [ -s dry/sweep.sbatch ] || fail "--slurm wrote no dry/sweep.sbatch"
-grep -q -- '--array' dry/sweep.sbatch || fail "dry/sweep.sbatch is not a job array (no --array)"
+grep -qE -- '--array|^#SBATCH +-a ' dry/sweep.sbatch || fail "dry/sweep.sbatch is not a job array (no --array)"
 grep -q 'sbatch' out.dry || fail "--slurm printed no sbatch command"
 [ ! -d dry/runs ] || [ -z "$(ls -A dry/runs)" ] || fail "--slurm without --submit ran something"
 

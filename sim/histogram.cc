@@ -36,6 +36,10 @@ void LatencyHistogram::Merge(const LatencyHistogram& other) {
   sum_ += other.sum_;
 }
 
+double LatencyHistogram::BucketLowerNs(size_t b) {
+  return b == 0 ? 0.0 : kFloorNs * std::exp(static_cast<double>(b - 1) * kLogGrowth);
+}
+
 double LatencyHistogram::Quantile(double q) const {
   if (count_ == 0) return 0.0;
   uint64_t rank = static_cast<uint64_t>(std::ceil(q * static_cast<double>(count_)));

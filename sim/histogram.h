@@ -29,6 +29,14 @@ class LatencyHistogram {
   // The q-quantile, 0 <= q <= 1 (0 when empty).
   double Quantile(double q) const;
 
+  // The counts per bucket, for writing the distribution out. Bucket 0 holds values below
+  // 1 µs; bucket b >= 1 holds values in [BucketLowerNs(b), BucketLowerNs(b + 1)) (up to the
+  // rounding of a logarithm at the bounds). Empty buckets past the largest value may be
+  // absent, so the size is not fixed; empty when nothing was added.
+  const std::vector<uint64_t>& buckets() const { return buckets_; }
+  // The lower bound of bucket b in ns: 0 for b = 0, else 1 µs × 1.01^(b − 1).
+  static double BucketLowerNs(size_t b);
+
  private:
   std::vector<uint64_t> buckets_;
   uint64_t count_ = 0;

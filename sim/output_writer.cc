@@ -2,8 +2,11 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
+#include <stdexcept>
 
 namespace gpuslice {
 namespace {
@@ -178,6 +181,57 @@ void WriteTimeSeries(hid_t run, const Metrics& m, const Scenario& s) {
   matrix("gpu_fraction_held", CountsFn(nullptr), SampleFn([](const IntervalSample& r) { return r.gpu_fraction_held; }), "GPU");
 }
 
+// A row-major uint64 array of `rank` 1 or 2; `dims` holds its sizes.
+void WriteUint64(hid_t group, const std::string& name, const std::vector<uint64_t>& values, int rank,
+                 const hsize_t* dims) {
+  h5::Handle space(H5Screate_simple(rank, dims, nullptr));
+  h5::Handle ds(H5Dcreate2(group, name.c_str(), H5T_NATIVE_UINT64, space.id(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+  if (space.id() < 0 || ds.id() < 0 ||
+      (!values.empty() && H5Dwrite(ds.id(), H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) < 0)) {
+    throw std::runtime_error("HDF5: cannot write dataset " + name);
+  }
+}
+
+// The latency histograms' buckets from the first to the last one that any model filled:
+// bounds, the count over all models and a [bucket × model] matrix (docs/hdf5.md).
+void WriteLatencyHistogram(hid_t run, const Metrics& m, const Scenario& s) {
+  h5::Handle g = h5::CreateGroup(run, "latency_histogram");
+  const size_t models = m.model_count();
+  size_t first = SIZE_MAX, end = 0;
+  for (size_t k = 0; k < models; ++k) {
+    const std::vector<uint64_t>& b = m.model(static_cast<int>(k)).latency.buckets();
+    for (size_t i = 0; i < b.size(); ++i) {
+      if (b[i] == 0) continue;
+      first = std::min(first, i);
+      end = std::max(end, i + 1);
+    }
+  }
+  if (first == SIZE_MAX) first = end = 0;
+  const size_t n = end - first;
+  std::vector<double> low(n), high(n);
+  std::vector<uint64_t> total(n, 0), per_model(n * models, 0);
+  for (size_t i = 0; i < n; ++i) {
+    low[i] = LatencyHistogram::BucketLowerNs(first + i) / 1e6;
+    high[i] = LatencyHistogram::BucketLowerNs(first + i + 1) / 1e6;
+    for (size_t k = 0; k < models; ++k) {
+      const std::vector<uint64_t>& b = m.model(static_cast<int>(k)).latency.buckets();
+      const uint64_t c = first + i < b.size() ? b[first + i] : 0;
+      per_model[i * models + k] = c;
+      total[i] += c;
+    }
+  }
+  h5::WriteColumn(g.id(), "low_ms", low, "ms");
+  h5::WriteColumn(g.id(), "high_ms", high, "ms");
+  const hsize_t rows[1] = {n};
+  WriteUint64(g.id(), "count", total, 1, rows);
+  h5::Handle pm = h5::CreateGroup(g.id(), "per_model");
+  std::vector<std::string> names;
+  for (const ModelSpec& spec : s.models) names.push_back(spec.name);
+  h5::WriteStringColumn(pm.id(), "model", names);
+  const hsize_t matrix[2] = {n, models};
+  WriteUint64(pm.id(), "count", per_model, 2, matrix);
+}
+
 void WriteActions(hid_t run, const ActionLog& log, const Scenario& s) {
   h5::Handle g = h5::CreateGroup(run, "actions");
   std::vector<double> t, quota;
@@ -250,6 +304,7 @@ void ResultFile::EndRun(const RunResult& r, const Scenario& scenario) {
   h5::WriteDoubleAttribute(run_.id(), "simulated_s", r.simulated_s);
   WriteSummary(run_.id(), r);
   WriteTimeSeries(run_.id(), *r.metrics, scenario);
+  WriteLatencyHistogram(run_.id(), *r.metrics, scenario);
   WriteActions(run_.id(), r.actions, scenario);
   run_.Reset();
 }

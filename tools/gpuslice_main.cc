@@ -10,6 +10,7 @@
 #include "tools/cli_calibrate.h"
 #include "tools/cli_capacity.h"
 #include "tools/cli_perf.h"
+#include "tools/cli_plot.h"
 #include "tools/cli_trace.h"
 
 namespace {
@@ -163,6 +164,9 @@ int main(int argc, char** argv) {
   capacity->footer("Examples:\n  gpuslice capacity scenarios/quickstart.json --policy slices --attainment 0.99\n"
                    "  gpuslice capacity scenarios/gpulet-mix.json --policy gpulet --seeds 5 --json");
 
+  gpuslice::PlotCommand plot_cmd;
+  CLI::App* plot = gpuslice::AddPlotCommand(app, &plot_cmd);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -190,6 +194,7 @@ int main(int argc, char** argv) {
   if (fit->parsed()) return gpuslice::ExecuteFit(fit_cmd);
   if (calibrate->parsed()) return gpuslice::ExecuteCalibrate(calibrate_cmd, g_interrupted);
   if (capacity->parsed()) return gpuslice::ExecuteCapacity(capacity_cmd, g_interrupted);
+  if (plot->parsed()) return gpuslice::ExecutePlot(plot_cmd);
   if (predict->parsed()) return gpuslice::ExecutePerfPredict(perf_cmd);
   if (check->parsed()) return gpuslice::ExecutePerfCheck(perf_cmd);
   if (convert->parsed()) return gpuslice::ExecuteTraceConvert(trace_cmd);

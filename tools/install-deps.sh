@@ -17,7 +17,7 @@ packages=(
   g++ cmake ninja-build ccache pkg-config
   libcli11-dev nlohmann-json3-dev libhdf5-dev libboost-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3 python3-h5py python3-numpy python3-matplotlib
+  python3 python3-h5py python3-numpy python3-matplotlib python3-pandas
 )
 test_packages=(slurm-wlm munge)
 if [ "$with_test" -eq 1 ]; then packages+=("${test_packages[@]}"); fi

@@ -1,12 +1,12 @@
 #!/usr/bin/python3
 """Tests the Python results module (tools/python/gpuslice) and `gpuslice plot` end to end.
 
-A quickstart compare is loaded and its DataFrames checked against facts that hold whatever
-the numbers are (conservation, sums over intervals and models, the histogram against the
-summary's counts and quantiles); sweeps built here by hand check the module's means and
-confidence intervals against a computation written in this file; every plot kind is drawn and
-each image checked; every kind of bad input must give exit 2, one line naming the file, and
-no file.
+A quickstart compare (with the per-request table) is loaded and its DataFrames checked
+against facts that hold whatever the numbers are (conservation, sums over intervals, models
+and requests, the histogram against the summary's counts and quantiles); sweeps built here
+by hand check the module's means and confidence intervals against a computation written in
+this file; every plot kind is drawn and each image checked; every kind of bad input must give
+exit 2, one line naming the file, and no file.
 
 Usage: plot_results_test.py GPUSLICE_BINARY SOURCE_DIR
 """
@@ -97,7 +97,13 @@ def check_result(path):
             assert pm[pm["model"] == m["model"]]["arrivals"].sum() == m["arrived"], (run, m["model"])
 
         check_histogram(r, run, rows)
-    for frame in (s, r.actions, r.timeseries, r.latency_histogram):
+
+        req = r.requests[r.requests["run"] == run]
+        assert len(req) == overall["completed"] + overall["dropped_total"]
+        assert (req["status_name"] == "completed").sum() == overall["completed"]
+        for _, m in models.iterrows():
+            assert (req["model"] == m["model"]).sum() == m["completed"] + m["dropped_total"], (run, m["model"])
+    for frame in (s, r.actions, r.timeseries, r.latency_histogram, r.requests):
         for column in frame.columns:
             assert not any(isinstance(v, bytes) for v in frame[column]), column
     return r
@@ -285,8 +291,8 @@ def main():
         assert abs(gpuslice.t_quantile(0.975, df) - t) < 5e-6 * t, (df, gpuslice.t_quantile(0.975, df))
     with tempfile.TemporaryDirectory() as tmp:
         result = os.path.join(tmp, "q.h5")
-        subprocess.run([BINARY, "compare", os.path.join(SOURCE, "scenarios", "quickstart.json"), "-o", result],
-                       check=True, capture_output=True)
+        subprocess.run([BINARY, "compare", os.path.join(SOURCE, "scenarios", "quickstart.json"), "-o", result,
+                        "--per-request"], check=True, capture_output=True)
         r = check_result(result)
         check_docs_snippet(result, r.summary)
         a, b, c = build_sweeps(tmp)

@@ -101,7 +101,7 @@ class Result:
         return self._run_attrs[run]
 
     def _per_run(self, read):
-        """Concatenates read(group, run) over runs, with run, policy and seed in front."""
+        """Concatenates read(group, run) over the runs that have the table, with `run` in front."""
         frames = []
         with h5py.File(self.path, "r") as f:
             for run in self.runs:

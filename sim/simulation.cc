@@ -12,13 +12,72 @@
 namespace gpuslice {
 namespace {
 
+// The expected end of the run in simulated seconds (RunProgress::end_s); 0 when unknown.
+double ExpectedEndS(const Scenario& s) {
+  if (s.duration_s > 0) return s.duration_s;
+  double end_s = 0;
+  for (const WorkloadSource& w : s.workload) {
+    double source_end_s = w.end_s;
+    if (w.is_trace) {
+      if (w.transform.window_end_s <= 0) return 0;  // a whole trace: its span is not known here
+      const double copies_shift_s = (std::ceil(w.rate_scale) - 1) * w.copy_shift_s;
+      source_end_s = w.start_s + (w.transform.window_end_s - w.transform.window_start_s) / w.transform.time_scale +
+                     copies_shift_s;
+    }
+    end_s = std::max(end_s, source_end_s);
+  }
+  return end_s;
+}
+
+// Calls RunOptions::progress from the event handlers, reading the wall clock only once every
+// kTicksPerClockRead ticks, so that a run without a display pays one test per tick.
+class ProgressReporter {
+ public:
+  ProgressReporter(const std::function<void(const RunProgress&)>& callback, double end_s)
+      : callback_(callback), last_call_(std::chrono::steady_clock::now()) {
+    progress_.end_s = end_s;
+  }
+
+  void OnArrival(SimTime now) {
+    ++progress_.arrived;
+    Tick(now);
+  }
+
+  void Tick(SimTime now) {
+    if (!callback_ || --ticks_left_ > 0) return;
+    ticks_left_ = kTicksPerClockRead;
+    const auto wall = std::chrono::steady_clock::now();
+    if (wall - last_call_ < std::chrono::milliseconds(250)) return;
+    last_call_ = wall;
+    Call(now);
+  }
+
+  void Finish(SimTime end) {
+    if (callback_) Call(end);
+  }
+
+ private:
+  // An arrival is at least one event, and usually several.
+  static constexpr int kTicksPerClockRead = 4096;
+
+  void Call(SimTime now) {
+    progress_.simulated_s = SimToSeconds(now);
+    callback_(progress_);
+  }
+
+  const std::function<void(const RunProgress&)>& callback_;
+  RunProgress progress_;
+  int ticks_left_ = kTicksPerClockRead;
+  std::chrono::steady_clock::time_point last_call_;
+};
+
 // Pulls arrivals from the stream one at a time and hands each to the policy.
 class ArrivalPump final : public EventHandler {
  public:
   ArrivalPump(const Scenario& s, ArrivalStream& stream, Engine& engine, Executor& executor,
-              Metrics& metrics, Policy& policy, const std::atomic<bool>* interrupted)
+              Metrics& metrics, Policy& policy, const std::atomic<bool>* interrupted, ProgressReporter& progress)
       : scenario_(s), stream_(stream), engine_(engine), executor_(executor), metrics_(metrics),
-        policy_(policy), interrupted_(interrupted),
+        policy_(policy), interrupted_(interrupted), progress_(progress),
         cutoff_(s.duration_s > 0 ? SecondsToSim(s.duration_s) : kForever) {}
 
   void Prime() { Pull(); }
@@ -34,6 +93,7 @@ class ArrivalPump final : public EventHandler {
     metrics_.OnArrival(r, now);
     executor_.Admit(r);
     policy_.OnArrival(r);
+    progress_.OnArrival(now);
     Pull();
   }
 
@@ -56,6 +116,7 @@ class ArrivalPump final : public EventHandler {
   Metrics& metrics_;
   Policy& policy_;
   const std::atomic<bool>* interrupted_;
+  ProgressReporter& progress_;
   SimTime cutoff_;
   Arrival next_{};
   uint64_t next_id_ = 0;
@@ -65,15 +126,16 @@ class ArrivalPump final : public EventHandler {
 class Sampler final : public EventHandler {
  public:
   Sampler(const Scenario& s, Engine& engine, Cluster& cluster, Executor& executor, Metrics& metrics,
-          const std::atomic<bool>* interrupted)
+          const std::atomic<bool>* interrupted, ProgressReporter& progress)
       : engine_(engine), cluster_(cluster), executor_(executor), metrics_(metrics),
-        interrupted_(interrupted), interval_(SecondsToSim(s.interval_s)), prev_(s.models.size()) {}
+        interrupted_(interrupted), progress_(progress), interval_(SecondsToSim(s.interval_s)), prev_(s.models.size()) {}
 
   void Start() { engine_.Schedule(interval_, this); }
 
   void OnEvent(SimTime now, uint64_t) override {
     if (interrupted_ != nullptr && interrupted_->load(std::memory_order_relaxed)) throw Interrupted();
     Sample(now);
+    progress_.Tick(now);
     engine_.Schedule(now + interval_, this);
   }
 
@@ -134,6 +196,7 @@ class Sampler final : public EventHandler {
   Executor& executor_;
   Metrics& metrics_;
   const std::atomic<bool>* interrupted_;
+  ProgressReporter& progress_;
   SimTime interval_;
   SimTime last_ = 0;
   std::vector<Cumulative> prev_;
@@ -191,8 +254,9 @@ RunResult RunSimulation(const Scenario& scenario, const PolicyRunSpec& run, cons
   }
   PolicyContext ctx{engine, cluster, executor, scenario, result.actions};
   Workload workload(scenario.workload, scenario.seed, scenario.function_index);
-  ArrivalPump pump(scenario, workload.stream(), engine, executor, *metrics, *policy, options.interrupted);
-  Sampler sampler(scenario, engine, cluster, executor, *metrics, options.interrupted);
+  ProgressReporter progress(options.progress, ExpectedEndS(scenario));
+  ArrivalPump pump(scenario, workload.stream(), engine, executor, *metrics, *policy, options.interrupted, progress);
+  Sampler sampler(scenario, engine, cluster, executor, *metrics, options.interrupted, progress);
 
   policy->Start(ctx);
   if (options.external_gpu != nullptr) {
@@ -204,6 +268,7 @@ RunResult RunSimulation(const Scenario& scenario, const PolicyRunSpec& run, cons
   engine.Run();
   const SimTime end = engine.Now();
   sampler.Finish(end);
+  progress.Finish(end);
 
   result.run_name = run.run_name;
   result.policy = run.policy;

@@ -9,6 +9,7 @@
 #define GPUSLICE_SIM_SIMULATION_H_
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -73,6 +74,16 @@ struct RunResult {
   ActionLog actions;
 };
 
+// Where a run stands, for a progress display. Reporting it never changes the run.
+struct RunProgress {
+  double simulated_s = 0;  // the simulated clock
+  // The run's expected end in simulated seconds: the scenario's duration_s, else the end of
+  // the workload when every source knows it (generators; traces with a window_s), else 0
+  // (unknown). The drain after the last arrival may take the clock past it.
+  double end_s = 0;
+  uint64_t arrived = 0;  // requests arrived so far
+};
+
 struct RunOptions {
   RequestSink* request_sink = nullptr;            // per-request rows, when not null
   const std::atomic<bool>* interrupted = nullptr; // checked as the run goes
@@ -81,6 +92,10 @@ struct RunOptions {
   // (both or neither; sim/external_gpu.h). The run is then not reproducible byte for byte.
   ExternalGpu* external_gpu = nullptr;
   RealTime* real_time = nullptr;
+  // When not null, called on the run's thread about every 0.25 s of wall time or less often
+  // (the wall clock is read once every few thousand arrivals), and once when the events are
+  // done, with simulated_s never decreasing. It must not throw.
+  std::function<void(const RunProgress&)> progress;
 };
 
 // Throws InputError (bad trace data met during the run), Interrupted, std::logic_error.

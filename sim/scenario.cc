@@ -386,13 +386,12 @@ Scenario ParseScenario(const nlohmann::ordered_json& root_json, const std::strin
     PolicyRunSpec run;
     run.run_name = it.key();
     run.policy = p.String("policy");
-    run.config = p.json();
-    run.config.erase("policy");
     if (!PolicyRegistry::Has(run.policy)) {
       throw p.Error("policy", "unknown policy '" + run.policy + "' (known: " + PolicyRegistry::Names() + ")");
     }
-    // Each policy validates its own keys, with paths relative to this entry.
-    PolicyRegistry::Validate(run.policy, file, p.json(), p.pointer(), s);
+    // Each policy validates its own keys, with paths relative to this entry; the run keeps
+    // the config with the policy's defaults filled in, so that what is echoed is what ran.
+    run.config = PolicyRegistry::Resolve(run.policy, file, p.json(), p.pointer(), s);
     s.policies.push_back(std::move(run));
   }
   root.RejectUnknownKeys();
@@ -451,10 +450,15 @@ nlohmann::ordered_json Scenario::ToJson(const PolicyRunSpec* run) const {
   if (noise == NoiseKind::kLogNormal) j["executor"]["noise"]["cv"] = noise_cv;
   j["output"] = {{"interval_s", interval_s}, {"per_request", per_request},
                  {"per_model_timeseries", per_model_timeseries}};
+  auto add_run = [&j](const PolicyRunSpec& r) {
+    nlohmann::ordered_json p{{"policy", r.policy}};
+    for (auto it = r.config.begin(); it != r.config.end(); ++it) p[it.key()] = it.value();
+    j["policies"][r.run_name] = p;
+  };
   if (run != nullptr) {
-    nlohmann::ordered_json p = run->config;
-    p["policy"] = run->policy;
-    j["policies"][run->run_name] = p;
+    add_run(*run);
+  } else {
+    for (const PolicyRunSpec& r : policies) add_run(r);
   }
   return j;
 }
@@ -477,7 +481,9 @@ std::vector<PolicyRunSpec> SelectPolicyRuns(const Scenario& scenario, const std:
       }
     }
     if (!found && PolicyRegistry::Has(name)) {
-      out.push_back(PolicyRunSpec{name, name, nlohmann::ordered_json::object()});
+      out.push_back(PolicyRunSpec{name, name,
+                                  PolicyRegistry::Resolve(name, scenario.file, nlohmann::ordered_json::object(),
+                                                          "/policies/" + name, scenario)});
       found = true;
     }
     if (!found) {

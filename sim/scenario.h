@@ -121,7 +121,8 @@ struct Scenario {
 
   int model_index(const std::string& model) const;
   int total_gpus() const;
-  // The resolved scenario, with one policy run's config when `run` is given.
+  // The resolved scenario, loadable as a scenario again (same runs, same results): with only
+  // `run`'s config when given, else every policy run's; policy configs carry their defaults.
   nlohmann::ordered_json ToJson(const PolicyRunSpec* run = nullptr) const;
 };
 

@@ -286,9 +286,10 @@ const std::vector<std::string>& TraceFormats() {
 }
 
 std::string ResolvePath(const std::string& base_dir, const std::string& path) {
+  // Absolute, so that the resolved scenario echoed with every result loads from anywhere.
   std::filesystem::path p(path);
-  if (p.is_absolute() || base_dir.empty()) return path;
-  return (std::filesystem::path(base_dir) / p).lexically_normal().string();
+  if (!p.is_absolute()) p = std::filesystem::path(base_dir) / p;
+  return std::filesystem::absolute(p).lexically_normal().string();
 }
 
 std::unique_ptr<RawTrace> OpenRawTrace(const WorkloadSource& w, uint64_t seed, int copy) {

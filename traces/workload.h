@@ -85,7 +85,8 @@ class Workload {
 // Opens copy `copy` of a trace source's raw reader.
 std::unique_ptr<RawTrace> OpenRawTrace(const WorkloadSource& source, uint64_t seed, int copy);
 
-// `path` if absolute, else `base_dir/path`.
+// `path` if absolute, else `base_dir/path`, made absolute (against the working folder) and
+// lexically normal.
 std::string ResolvePath(const std::string& base_dir, const std::string& path);
 
 // The trace formats and generator types, for help and errors.

@@ -47,9 +47,8 @@ GpuletPolicy::GpuletPolicy(const JsonObject& c, const Scenario& scenario)
   k.memory_fraction = c.Positive("memory_fraction", 0.9);
   k.incremental = c.Bool("incremental", true);
   k.predictor = ReadPredictorSpec(c, "profile");
-  if (!c.Has("predictor")) k.predictor = PredictorSpec{"profile", 1, 1};
-  initial_rate_rps_ = c.NonNegative("initial_rate_rps", -1.0);
-  if (c.Has("initial_rate_rps") && initial_rate_rps_ <= 0) throw c.Error("initial_rate_rps", "must be > 0");
+  // Absent: each model's mean generator rate (InitialRates); there is no default to echo.
+  initial_rate_rps_ = c.Has("initial_rate_rps") ? c.Positive("initial_rate_rps") : -1.0;
   recent_.assign(scenario.models.size(), ArrivalWindow(SecondsToSim(k.rate_average_s)));
 }
 

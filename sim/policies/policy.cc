@@ -47,17 +47,38 @@ std::string PolicyRegistry::Names() {
   return names;
 }
 
-std::unique_ptr<Policy> PolicyRegistry::Create(const std::string& name, const std::string& file,
-                                               const nlohmann::ordered_json& config, const std::string& pointer,
-                                               const Scenario& scenario) {
+namespace {
+
+std::unique_ptr<Policy> CreateWithReader(const std::string& name, const JsonObject& reader, const Scenario& scenario) {
   auto it = Registry().find(name);
-  if (it == Registry().end()) throw InputError("unknown policy '" + name + "' (known: " + Names() + ")");
-  nlohmann::ordered_json empty = nlohmann::ordered_json::object();
-  JsonObject reader(file, config.is_null() ? empty : config, pointer);
+  if (it == Registry().end()) throw InputError("unknown policy '" + name + "' (known: " + PolicyRegistry::Names() + ")");
   reader.String("policy", name);
   std::unique_ptr<Policy> policy = it->second(reader, scenario);
   reader.RejectUnknownKeys();
   return policy;
+}
+
+const nlohmann::ordered_json& ObjectOrEmpty(const nlohmann::ordered_json& config) {
+  static const nlohmann::ordered_json empty = nlohmann::ordered_json::object();
+  return config.is_null() ? empty : config;
+}
+
+}  // namespace
+
+std::unique_ptr<Policy> PolicyRegistry::Create(const std::string& name, const std::string& file,
+                                               const nlohmann::ordered_json& config, const std::string& pointer,
+                                               const Scenario& scenario) {
+  return CreateWithReader(name, JsonObject(file, ObjectOrEmpty(config), pointer), scenario);
+}
+
+nlohmann::ordered_json PolicyRegistry::Resolve(const std::string& name, const std::string& file,
+                                               const nlohmann::ordered_json& config, const std::string& pointer,
+                                               const Scenario& scenario) {
+  JsonObject reader(file, ObjectOrEmpty(config), pointer);
+  CreateWithReader(name, reader, scenario);
+  nlohmann::ordered_json resolved = reader.WithDefaults();
+  resolved.erase("policy");
+  return resolved;
 }
 
 }  // namespace gpuslice

@@ -69,8 +69,13 @@ class PolicyRegistry {
                                         const Scenario& scenario);
   static void Validate(const std::string& name, const std::string& file, const nlohmann::ordered_json& config,
                        const std::string& pointer, const Scenario& scenario) {
-    Create(name, file, config, pointer, scenario);
+    Resolve(name, file, config, pointer, scenario);
   }
+  // Validates `config` like Create and returns it with every default the policy took filled
+  // in (JsonObject::WithDefaults), without its "policy" key: the config that runs.
+  static nlohmann::ordered_json Resolve(const std::string& name, const std::string& file,
+                                        const nlohmann::ordered_json& config, const std::string& pointer,
+                                        const Scenario& scenario);
 };
 
 #define GPUSLICE_REGISTER_POLICY(name, Class)                                                  \

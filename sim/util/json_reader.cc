@@ -62,8 +62,27 @@ std::string JoinPointer(const std::string& base, std::string_view key) {
 }
 
 JsonObject::JsonObject(std::string file, const nlohmann::ordered_json& value, std::string pointer)
-    : file_(std::move(file)), value_(&value), pointer_(std::move(pointer)) {
+    : JsonObject(std::move(file), value, std::move(pointer), std::make_shared<DefaultList>()) {}
+
+JsonObject::JsonObject(std::string file, const nlohmann::ordered_json& value, std::string pointer,
+                       std::shared_ptr<DefaultList> defaults)
+    : file_(std::move(file)), value_(&value), pointer_(std::move(pointer)), defaults_(std::move(defaults)) {
   if (!value.is_object()) throw JsonError(file_, pointer_, "expected an object, got " + Describe(value));
+}
+
+void JsonObject::RecordDefault(std::string_view key, const nlohmann::ordered_json& value) const {
+  defaults_->emplace_back(PathOf(key), value);
+}
+
+nlohmann::ordered_json JsonObject::WithDefaults() const {
+  nlohmann::ordered_json resolved = *value_;
+  const std::string prefix = pointer_ + "/";
+  for (const auto& [pointer, value] : *defaults_) {
+    if (pointer.compare(0, prefix.size(), prefix) != 0) continue;
+    const nlohmann::ordered_json::json_pointer relative(pointer.substr(pointer_.size()));
+    if (!resolved.contains(relative) || resolved[relative].is_null()) resolved[relative] = value;
+  }
+  return resolved;
 }
 
 bool JsonObject::Has(std::string_view key) const {
@@ -95,6 +114,7 @@ double JsonObject::Number(std::string_view key) const {
 
 double JsonObject::Number(std::string_view key, double fallback) const {
   used_.insert(std::string(key));
+  RecordIfAbsent(key, fallback);
   return Has(key) ? Number(key) : fallback;
 }
 
@@ -106,11 +126,13 @@ double JsonObject::Positive(std::string_view key) const {
 
 double JsonObject::Positive(std::string_view key, double fallback) const {
   used_.insert(std::string(key));
+  RecordIfAbsent(key, fallback);
   return Has(key) ? Positive(key) : fallback;
 }
 
 double JsonObject::NonNegative(std::string_view key, double fallback) const {
   used_.insert(std::string(key));
+  RecordIfAbsent(key, fallback);
   if (!Has(key)) return fallback;
   double d = Number(key);
   if (d < 0) throw Error(key, "must be >= 0 (got " + Describe(value_->at(std::string(key))) + ")");
@@ -129,6 +151,7 @@ long long JsonObject::Integer(std::string_view key) const {
 
 long long JsonObject::Integer(std::string_view key, long long fallback) const {
   used_.insert(std::string(key));
+  RecordIfAbsent(key, fallback);
   return Has(key) ? Integer(key) : fallback;
 }
 
@@ -144,6 +167,7 @@ long long JsonObject::IntegerIn(std::string_view key, long long fallback, long l
 
 bool JsonObject::Bool(std::string_view key, bool fallback) const {
   used_.insert(std::string(key));
+  RecordIfAbsent(key, fallback);
   if (!Has(key)) return fallback;
   const nlohmann::ordered_json& v = Require(key);
   if (!v.is_boolean()) throw Error(key, "expected true or false, got " + Describe(v));
@@ -158,11 +182,12 @@ std::string JsonObject::String(std::string_view key) const {
 
 std::string JsonObject::String(std::string_view key, std::string_view fallback) const {
   used_.insert(std::string(key));
+  RecordIfAbsent(key, std::string(fallback));
   return Has(key) ? String(key) : std::string(fallback);
 }
 
 JsonObject JsonObject::Object(std::string_view key) const {
-  return JsonObject(file_, Require(key), PathOf(key));
+  return JsonObject(file_, Require(key), PathOf(key), defaults_);
 }
 
 void JsonObject::RejectUnknownKeys() const {

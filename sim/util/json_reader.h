@@ -6,10 +6,13 @@
 #ifndef GPUSLICE_SIM_UTIL_JSON_READER_H_
 #define GPUSLICE_SIM_UTIL_JSON_READER_H_
 
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -57,13 +60,28 @@ class JsonObject {
 
   void RejectUnknownKeys() const;
 
+  // Defaults. Every reader given a fallback records it when the key is absent, and so does
+  // RecordDefault; objects read through Object() share the record. WithDefaults() is this
+  // object's JSON with every recorded default filled in: reading it again gives the same
+  // values with no fallback taken, so it is the fully resolved config that ran.
+  void RecordDefault(std::string_view key, const nlohmann::ordered_json& value) const;
+  nlohmann::ordered_json WithDefaults() const;
+
  private:
+  using DefaultList = std::vector<std::pair<std::string, nlohmann::ordered_json>>;  // (absolute pointer, value)
+  JsonObject(std::string file, const nlohmann::ordered_json& value, std::string pointer,
+             std::shared_ptr<DefaultList> defaults);
   const nlohmann::ordered_json& Require(std::string_view key) const;
+  template <typename T>
+  void RecordIfAbsent(std::string_view key, const T& fallback) const {
+    if (!Has(key)) RecordDefault(key, fallback);
+  }
 
   std::string file_;
   const nlohmann::ordered_json* value_;
   std::string pointer_;
   mutable std::set<std::string, std::less<>> used_;
+  std::shared_ptr<DefaultList> defaults_;
 };
 
 // "file: /path: what"

@@ -8,19 +8,6 @@
 
 namespace gpuslice {
 
-void ScaleWorkload(Scenario* s, double factor) {
-  for (WorkloadSource& w : s->workload) {
-    if (w.is_trace) {
-      w.rate_scale *= factor;
-    } else if (w.type == "stages" || w.type == "mmpp") {
-      for (double& r : w.rates_rps) r *= factor;
-    } else {
-      w.rate_rps *= factor;  // poisson, gamma, diurnal (mean), population (total)
-    }
-    for (double& c : w.function_counts) c *= factor;
-  }
-}
-
 CapacityResult FindCapacity(const Scenario& base, const PolicyRunSpec& run, const CapacityOptions& o,
                             const std::atomic<bool>* interrupted) {
   CapacityResult result;

@@ -54,9 +54,6 @@ struct CapacityResult {
   double non_monotone_met_at = 0;
 };
 
-// Multiplies every workload source's rate by `factor`. REQUIRES: factor > 0.
-void ScaleWorkload(Scenario* scenario, double factor);
-
 CapacityResult FindCapacity(const Scenario& scenario, const PolicyRunSpec& run, const CapacityOptions& options,
                             const std::atomic<bool>* interrupted = nullptr);
 

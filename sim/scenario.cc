@@ -331,6 +331,8 @@ Scenario ParseScenario(const nlohmann::ordered_json& root_json, const std::strin
     add_function(name, mapping_models[pick]);
   }
 
+  s.load_scale = root.Positive("load_scale", 1.0);
+  if (s.load_scale != 1.0) ScaleWorkload(&s, s.load_scale);
   s.duration_s = root.NonNegative("duration_s", 0.0);
   s.drain_s = root.NonNegative("drain_s", 600.0);
 
@@ -444,6 +446,7 @@ nlohmann::ordered_json Scenario::ToJson(const PolicyRunSpec* run) const {
   j["function_mapping"] = function_mapping;
   j["workload"] = nlohmann::ordered_json::array();
   for (const WorkloadSource& w : workload) j["workload"].push_back(w.resolved);
+  j["load_scale"] = load_scale;
   j["duration_s"] = duration_s;
   j["drain_s"] = drain_s;
   j["executor"]["noise"] = {{"kind", NoiseName(noise)}};
@@ -461,6 +464,19 @@ nlohmann::ordered_json Scenario::ToJson(const PolicyRunSpec* run) const {
     for (const PolicyRunSpec& r : policies) add_run(r);
   }
   return j;
+}
+
+void ScaleWorkload(Scenario* s, double factor) {
+  for (WorkloadSource& w : s->workload) {
+    if (w.is_trace) {
+      w.rate_scale *= factor;
+    } else if (w.type == "stages" || w.type == "mmpp") {
+      for (double& r : w.rates_rps) r *= factor;
+    } else {
+      w.rate_rps *= factor;  // poisson, gamma, diurnal (mean), population (total)
+    }
+    for (double& c : w.function_counts) c *= factor;
+  }
 }
 
 std::vector<PolicyRunSpec> SelectPolicyRuns(const Scenario& scenario, const std::string& selection) {

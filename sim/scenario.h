@@ -107,6 +107,9 @@ struct Scenario {
   bool interference = true;
   std::array<double, 5> interference_coefficients = kGpuletInterferenceCoefficients;
   std::vector<WorkloadSource> workload;
+  // Multiplies every source's rate (the scenario's "load_scale", default 1); `workload` is
+  // already scaled, its echo (WorkloadSource::resolved) is not.
+  double load_scale = 1;
   double duration_s = 0;  // 0: until the workload ends
   double drain_s = 0;     // after the last arrival, at most this long to finish
   NoiseKind noise = NoiseKind::kNone;
@@ -125,6 +128,11 @@ struct Scenario {
   // `run`'s config when given, else every policy run's; policy configs carry their defaults.
   nlohmann::ordered_json ToJson(const PolicyRunSpec* run = nullptr) const;
 };
+
+// Multiplies every workload source's rate by `factor`: generator rates are multiplied, trace
+// sources get it in their rate_scale (thinning below 1, superposed shifted copies above).
+// The sources' echo is unchanged. REQUIRES: factor > 0.
+void ScaleWorkload(Scenario* scenario, double factor);
 
 // Reads and validates a scenario file, after applying `--set` overrides to its JSON; with
 // `skip_bad_rows`, every trace source skips and counts malformed rows instead of stopping.

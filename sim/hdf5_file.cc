@@ -60,6 +60,71 @@ void Handle::Reset() {
   id_ = -1;
 }
 
+std::recursive_mutex& LibraryMutex() {
+  static std::recursive_mutex mutex;
+  return mutex;
+}
+
+Handle OpenFileReadOnly(const std::string& path) {
+  static SilenceErrors silence;
+  if (H5Fis_hdf5(path.c_str()) <= 0) throw std::runtime_error("not an HDF5 file");
+  return Handle(Check(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), "open file " + path));
+}
+
+Handle OpenGroupIfExists(hid_t parent, const std::string& path) {
+  if (H5Lexists(parent, path.c_str(), H5P_DEFAULT) <= 0) return Handle();
+  return Handle(H5Gopen2(parent, path.c_str(), H5P_DEFAULT));
+}
+
+std::vector<std::string> ListGroup(hid_t group) {
+  H5G_info_t info;
+  CheckStatus(H5Gget_info(group, &info), "read group");
+  std::vector<std::string> names;
+  for (hsize_t i = 0; i < info.nlinks; ++i) {
+    const ssize_t n = H5Lget_name_by_idx(group, ".", H5_INDEX_NAME, H5_ITER_INC, i, nullptr, 0, H5P_DEFAULT);
+    if (n < 0) throw std::runtime_error("HDF5: cannot read a link name");
+    std::string name(static_cast<size_t>(n) + 1, '\0');
+    H5Lget_name_by_idx(group, ".", H5_INDEX_NAME, H5_ITER_INC, i, name.data(), name.size(), H5P_DEFAULT);
+    name.resize(static_cast<size_t>(n));
+    names.push_back(name);
+  }
+  return names;
+}
+
+bool HasAttribute(hid_t object, const std::string& name) { return H5Aexists(object, name.c_str()) > 0; }
+
+std::string ReadStringAttribute(hid_t object, const std::string& name) {
+  if (!HasAttribute(object, name)) throw std::runtime_error("no attribute " + name);
+  Handle attr(Check(H5Aopen(object, name.c_str(), H5P_DEFAULT), "open attribute " + name));
+  Handle type(Check(H5Aget_type(attr.id()), "read attribute type"));
+  if (H5Tget_class(type.id()) != H5T_STRING) throw std::runtime_error("attribute " + name + " is not a string");
+  if (H5Tis_variable_str(type.id()) > 0) {
+    Handle memtype = VariableString();
+    char* text = nullptr;
+    CheckStatus(H5Aread(attr.id(), memtype.id(), &text), "read attribute " + name);
+    std::string value = text ? text : "";
+    H5free_memory(text);
+    return value;
+  }
+  const size_t size = H5Tget_size(type.id());
+  std::string value(size, '\0');
+  CheckStatus(H5Aread(attr.id(), type.id(), value.data()), "read attribute " + name);
+  value.resize(std::char_traits<char>::length(value.c_str()));
+  return value;
+}
+
+double ReadDoubleAttribute(hid_t object, const std::string& name) {
+  if (!HasAttribute(object, name)) throw std::runtime_error("no attribute " + name);
+  Handle attr(Check(H5Aopen(object, name.c_str(), H5P_DEFAULT), "open attribute " + name));
+  double value = 0;
+  CheckStatus(H5Aread(attr.id(), H5T_NATIVE_DOUBLE, &value), "read attribute " + name);
+  return value;
+}
+
+void Unlink(hid_t group, const std::string& name) {
+  CheckStatus(H5Ldelete(group, name.c_str(), H5P_DEFAULT), "remove " + name);
+}
+
 Handle CreateFile(const std::string& path) {
   static SilenceErrors silence;
   return Handle(Check(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), "create file " + path));

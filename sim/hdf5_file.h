@@ -8,6 +8,7 @@
 #include <hdf5.h>
 
 #include <cstdint>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -31,7 +32,23 @@ class Handle {
   hid_t id_ = -1;
 };
 
+// Debian's HDF5 is built without thread safety: code that may call HDF5 while another thread
+// does must hold this (recursive) lock around every call, closing handles included.
+std::recursive_mutex& LibraryMutex();
+
 Handle CreateFile(const std::string& path);
+// Opens an existing file read-only. Throws std::runtime_error if it is not an HDF5 file.
+Handle OpenFileReadOnly(const std::string& path);
+// Opens `path` (e.g. "runs/kserve") under `parent`; an invalid handle (id < 0) if absent.
+Handle OpenGroupIfExists(hid_t parent, const std::string& path);
+// The names of the links in a group, in creation order when the file tracks it, else by name.
+std::vector<std::string> ListGroup(hid_t group);
+bool HasAttribute(hid_t object, const std::string& name);
+// Reads a variable- or fixed-length string attribute. Throws std::runtime_error if absent.
+std::string ReadStringAttribute(hid_t object, const std::string& name);
+double ReadDoubleAttribute(hid_t object, const std::string& name);
+// Removes the link `name` from `group` (the space is not reclaimed).
+void Unlink(hid_t group, const std::string& name);
 Handle CreateGroup(hid_t parent, const std::string& name);
 void WriteStringAttribute(hid_t object, const std::string& name, const std::string& value);
 void WriteDoubleAttribute(hid_t object, const std::string& name, double value);

@@ -6,6 +6,9 @@
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
+#include <mutex>
+
+#include "sim/summary_json.h"
 #include <stdexcept>
 
 namespace gpuslice {
@@ -46,6 +49,7 @@ class H5RequestSink final : public RequestSink {
   }
 
   void Flush() {
+    std::lock_guard<std::recursive_mutex> lock(h5::LibraryMutex());
     id_.Append(ids_.data(), ids_.size());
     function_.Append(functions_.data(), functions_.size());
     model_.Append(models_.data(), models_.size());
@@ -259,13 +263,22 @@ void WriteActions(hid_t run, const ActionLog& log, const Scenario& s) {
 
 }  // namespace
 
+ResultRun::~ResultRun() {
+  std::lock_guard<std::recursive_mutex> lock(h5::LibraryMutex());
+  sink_.reset();
+  group_.Reset();
+}
+
 ResultFile::ResultFile(const std::string& final_path, const std::string& scenario_name, const std::string& command)
     : final_path_(final_path) {
+  std::lock_guard<std::recursive_mutex> lock(h5::LibraryMutex());
   std::filesystem::path p(final_path);
   if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path());
   temp_path_ = final_path + ".tmp-" + std::to_string(::getpid());
   file_ = h5::CreateFile(temp_path_);
   h5::WriteStringAttribute(file_.id(), "gpuslice_version", GPUSLICE_VERSION);
+  h5::WriteStringAttribute(file_.id(), "git_commit", GitCommit());
+  h5::WriteDoubleAttribute(file_.id(), "schema_version", kResultSchemaVersion);
   h5::WriteStringAttribute(file_.id(), "scenario", scenario_name);
   h5::WriteStringAttribute(file_.id(), "command", command);
   h5::WriteStringAttribute(file_.id(), "layout", "docs/hdf5.md");
@@ -274,17 +287,21 @@ ResultFile::ResultFile(const std::string& final_path, const std::string& scenari
 
 ResultFile::~ResultFile() {
   if (committed_) return;
-  sink_.reset();
-  run_.Reset();
-  runs_.Reset();
-  file_.Reset();
+  {
+    std::lock_guard<std::recursive_mutex> lock(h5::LibraryMutex());
+    runs_.Reset();
+    file_.Reset();
+  }
   std::remove(temp_path_.c_str());
 }
 
-RequestSink* ResultFile::BeginRun(const std::string& run_name, const Scenario& scenario) {
-  run_ = h5::CreateGroup(runs_.id(), run_name);
-  if (!scenario.per_request) return nullptr;
-  h5::Handle requests = h5::CreateGroup(run_.id(), "requests");
+std::unique_ptr<ResultRun> ResultFile::BeginRun(const std::string& run_name, const Scenario& scenario) {
+  std::lock_guard<std::recursive_mutex> lock(h5::LibraryMutex());
+  std::unique_ptr<ResultRun> run(new ResultRun());
+  run->name_ = run_name;
+  run->group_ = h5::CreateGroup(runs_.id(), run_name);
+  if (!scenario.per_request) return run;
+  h5::Handle requests = h5::CreateGroup(run->group_.id(), "requests");
   nlohmann::ordered_json functions = scenario.function_names;
   nlohmann::ordered_json models = nlohmann::ordered_json::array();
   for (const ModelSpec& m : scenario.models) models.push_back(m.name);
@@ -292,26 +309,36 @@ RequestSink* ResultFile::BeginRun(const std::string& run_name, const Scenario& s
   h5::WriteStringAttribute(requests.id(), "model_names", models.dump());
   h5::WriteStringAttribute(requests.id(), "status_codes",
                            R"({"0": "completed", "1": "queue_timeout", "2": "no_capacity", "3": "admission"})");
-  sink_ = std::make_unique<H5RequestSink>(requests.id());
-  return sink_.get();
+  run->sink_ = std::make_unique<H5RequestSink>(requests.id());
+  return run;
 }
 
-void ResultFile::EndRun(const RunResult& r, const Scenario& scenario) {
-  sink_.reset();
-  h5::WriteStringAttribute(run_.id(), "policy", r.policy);
-  h5::WriteStringAttribute(run_.id(), "scenario_json", r.scenario.dump());
-  h5::WriteDoubleAttribute(run_.id(), "seed", static_cast<double>(r.seed));
-  h5::WriteDoubleAttribute(run_.id(), "simulated_s", r.simulated_s);
-  WriteSummary(run_.id(), r);
-  WriteTimeSeries(run_.id(), *r.metrics, scenario);
-  WriteLatencyHistogram(run_.id(), *r.metrics, scenario);
-  WriteActions(run_.id(), r.actions, scenario);
-  run_.Reset();
+void ResultFile::EndRun(std::unique_ptr<ResultRun> run, const RunResult& r, const Scenario& scenario) {
+  std::lock_guard<std::recursive_mutex> lock(h5::LibraryMutex());
+  run->sink_.reset();
+  const hid_t g = run->group_.id();
+  h5::WriteStringAttribute(g, "policy", r.policy);
+  h5::WriteStringAttribute(g, "scenario_json", r.scenario.dump());
+  h5::WriteStringAttribute(g, "summary_json", RunSummaryJson(r).dump());
+  h5::WriteDoubleAttribute(g, "seed", static_cast<double>(r.seed));
+  h5::WriteDoubleAttribute(g, "simulated_s", r.simulated_s);
+  WriteSummary(g, r);
+  WriteTimeSeries(g, *r.metrics, scenario);
+  WriteLatencyHistogram(g, *r.metrics, scenario);
+  WriteActions(g, r.actions, scenario);
 }
 
-void ResultFile::Commit() {
-  sink_.reset();
-  run_.Reset();
+void ResultFile::DiscardRun(std::unique_ptr<ResultRun> run) {
+  std::lock_guard<std::recursive_mutex> lock(h5::LibraryMutex());
+  const std::string name = run->name_;
+  run.reset();
+  h5::Unlink(runs_.id(), name);
+}
+
+void ResultFile::Commit(const std::vector<std::string>& run_order, bool interrupted) {
+  std::lock_guard<std::recursive_mutex> lock(h5::LibraryMutex());
+  h5::WriteStringAttribute(file_.id(), "run_order", nlohmann::ordered_json(run_order).dump());
+  h5::WriteDoubleAttribute(file_.id(), "interrupted", interrupted ? 1.0 : 0.0);
   runs_.Reset();
   file_.Reset();
   std::filesystem::rename(temp_path_, final_path_);

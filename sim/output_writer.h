@@ -2,8 +2,9 @@
 // in docs/hdf5.md.
 //
 // The file is written under a temporary name beside the final one and renamed only by
-// Commit(), so an interrupted or failed invocation never leaves a half-written result at the
-// final path; the destructor removes an uncommitted temporary file.
+// Commit(), so a failed invocation never leaves a half-written result at the final path; the
+// destructor removes an uncommitted temporary file. An interrupted invocation may commit the
+// runs that finished (Commit(order, interrupted = true)).
 #ifndef GPUSLICE_SIM_OUTPUT_WRITER_H_
 #define GPUSLICE_SIM_OUTPUT_WRITER_H_
 
@@ -17,22 +18,55 @@
 
 namespace gpuslice {
 
+// The schema version stored as the root attribute `schema_version` (docs/hdf5.md).
+inline constexpr int kResultSchemaVersion = 2;
+
+// The git commit the binary was built from ("<sha>[-dirty]", or "unknown" outside a checkout).
+const char* GitCommit();
+
+// One run's group while it is written; from ResultFile::BeginRun to EndRun or DiscardRun.
+class ResultRun {
+ public:
+  ~ResultRun();
+  ResultRun(const ResultRun&) = delete;
+  ResultRun& operator=(const ResultRun&) = delete;
+
+  // The sink that streams one row per request into the run's group when the scenario asks
+  // for per-request output, else nullptr. It may be used from the run's own thread.
+  RequestSink* request_sink() const { return sink_.get(); }
+  const std::string& name() const { return name_; }
+
+ private:
+  friend class ResultFile;
+  ResultRun() = default;
+  std::string name_;
+  h5::Handle group_;
+  std::unique_ptr<RequestSink> sink_;
+};
+
+// Thread-safe: runs may be begun, written and ended from several threads at once (every
+// HDF5 call holds h5::LibraryMutex()).
 class ResultFile {
  public:
-  // Creates the temporary file (and the folder of `final_path`). `command` is recorded.
+  // Creates the temporary file (and the folder of `final_path`) and records `command`, the
+  // version, the git commit and the schema version.
   ResultFile(const std::string& final_path, const std::string& scenario_name, const std::string& command);
   ~ResultFile();
   ResultFile(const ResultFile&) = delete;
   ResultFile& operator=(const ResultFile&) = delete;
 
-  // Creates the run's group. When the scenario asks for per-request output, returns the sink
-  // that streams one row per request into it; else nullptr. The sink lives until EndRun.
-  RequestSink* BeginRun(const std::string& run_name, const Scenario& scenario);
-  // Writes the run's attributes, summary, time series and actions.
-  void EndRun(const RunResult& result, const Scenario& scenario);
+  // Creates the run's group `runs/<run_name>`. REQUIRES: no other run of that name.
+  std::unique_ptr<ResultRun> BeginRun(const std::string& run_name, const Scenario& scenario);
+  // Writes the run's attributes (with its resolved scenario and its summary as JSON), summary,
+  // time series, latency histogram and actions.
+  void EndRun(std::unique_ptr<ResultRun> run, const RunResult& result, const Scenario& scenario);
+  // Removes a run that did not finish (interrupted): the file keeps only finished runs.
+  void DiscardRun(std::unique_ptr<ResultRun> run);
 
-  // Closes the file and moves it to its final path.
-  void Commit();
+  // Records the runs in order (root attribute `run_order`, a JSON list) and whether the
+  // invocation was interrupted before all its runs finished, closes the file and moves it to
+  // its final path. REQUIRES: every begun run ended or discarded.
+  void Commit(const std::vector<std::string>& run_order, bool interrupted = false);
 
   const std::string& final_path() const { return final_path_; }
   const std::string& temp_path() const { return temp_path_; }
@@ -42,8 +76,6 @@ class ResultFile {
   std::string temp_path_;
   h5::Handle file_;
   h5::Handle runs_;
-  h5::Handle run_;
-  std::unique_ptr<RequestSink> sink_;
   bool committed_ = false;
 };
 

@@ -9,27 +9,13 @@
 #include "gpu/calibrate/device.h"
 #include "sim/simulation.h"
 #include "sim/util/error.h"
+#include "sim/util/files.h"
 
 namespace gpuslice {
 
 // Prints a scenario's warnings (options with no effect) on stderr, one line each.
 inline void PrintWarnings(const Scenario& scenario) {
   for (const std::string& w : scenario.warnings) std::cerr << "gpuslice: warning: " << scenario.file << ": " << w << "\n";
-}
-
-// Writes `text` to `path` (creating its folder) through a temporary and a rename, so that
-// no half-written file is left. Throws InputError if it cannot.
-inline void WriteFileAtomically(const std::string& path, const std::string& text) {
-  std::filesystem::path p(path);
-  if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path());
-  const std::string temp = path + ".tmp";
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    if (!out) throw InputError(path + ": cannot write");
-    out << text;
-    if (!out) throw InputError(path + ": cannot write");
-  }
-  std::filesystem::rename(temp, path);
 }
 
 // Runs `body`; maps exceptions to exit codes: 2 for the user's input, 69 no usable GPU, 1 a

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "sim/summary_json.h"
+#include "sim/util/csv.h"
 #include "sim/util/error.h"
 
 namespace gpuslice {
@@ -150,23 +151,6 @@ void PrintTextTable(std::ostream& out, const std::vector<RunResult>& runs) {
     first = last;
   } while (first < runs.size());
   for (size_t i : shortened) out << "[" << i + 1 << "] " << RunHeader(runs[i]) << '\n';
-}
-
-// A double in the shortest form that reads back as the same value.
-std::string ExactNumber(double v) {
-  char buf[64];
-  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  return ec == std::errc() ? std::string(buf, end) : Format("%.17g", v);
-}
-
-std::string CsvField(const std::string& text) {
-  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
-  std::string quoted = "\"";
-  for (char c : text) {
-    if (c == '"') quoted += '"';
-    quoted += c;
-  }
-  return quoted + "\"";
 }
 
 void PrintCsv(std::ostream& out, const std::vector<RunResult>& runs) {

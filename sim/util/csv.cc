@@ -122,4 +122,22 @@ long long CsvReader::Int(size_t i, std::string_view column) const {
   return value;
 }
 
+std::string CsvField(const std::string& text) {
+  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
+  std::string quoted = "\"";
+  for (char c : text) {
+    if (c == '"') quoted += '"';
+    quoted += c;
+  }
+  return quoted + "\"";
+}
+
+std::string ExactNumber(double value) {
+  char buf[64];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
+  if (ec == std::errc()) return std::string(buf, end);
+  std::snprintf(buf, sizeof buf, "%.17g", value);
+  return buf;
+}
+
 }  // namespace gpuslice

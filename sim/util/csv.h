@@ -59,6 +59,11 @@ class CsvReader {
   long line_number_ = 0;
 };
 
+// Writing CSV: `text` as one RFC 4180 field (quoted when it holds a comma, quote or line
+// break), and a double in the shortest form that reads back as the same value.
+std::string CsvField(const std::string& text);
+std::string ExactNumber(double value);
+
 }  // namespace gpuslice
 
 #endif  // GPUSLICE_SIM_UTIL_CSV_H_

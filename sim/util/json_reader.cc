@@ -209,12 +209,17 @@ void ApplyOverride(nlohmann::ordered_json& root, const std::string& assignment) 
   } catch (const nlohmann::ordered_json::parse_error&) {
     value = text;
   }
+  SetJsonPath(root, path, value, "--set " + assignment);
+}
+
+void SetJsonPath(nlohmann::ordered_json& root, const std::string& path, const nlohmann::ordered_json& value,
+                 const std::string& label) {
   nlohmann::ordered_json* node = &root;
   size_t start = 0;
   for (;;) {
     size_t dot = path.find('.', start);
     std::string part = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
-    if (part.empty()) throw InputError("--set " + assignment + ": empty path component");
+    if (part.empty()) throw InputError(label + ": empty path component");
     nlohmann::ordered_json* next;
     if (node->is_array()) {
       size_t index = 0;
@@ -223,16 +228,16 @@ void ApplyOverride(nlohmann::ordered_json& root, const std::string& assignment) 
         index = std::stoul(part, &used);
         if (used != part.size()) throw std::invalid_argument(part);
       } catch (const std::exception&) {
-        throw InputError("--set " + assignment + ": '" + part + "' is not an array index");
+        throw InputError(label + ": '" + part + "' is not an array index");
       }
       if (index >= node->size()) {
-        throw InputError("--set " + assignment + ": index " + part + " is past the array's end");
+        throw InputError(label + ": index " + part + " is past the array's end");
       }
       next = &(*node)[index];
     } else if (node->is_object() || node->is_null()) {
       next = &(*node)[part];
     } else {
-      throw InputError("--set " + assignment + ": '" + part + "' is inside a value that is not an object");
+      throw InputError(label + ": '" + part + "' is inside a value that is not an object");
     }
     if (dot == std::string::npos) {
       *next = value;

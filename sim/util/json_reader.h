@@ -91,6 +91,9 @@ InputError JsonError(const std::string& file, const std::string& pointer, const 
 // missing object keys are created; the value is parsed as JSON, or taken as a string if it
 // does not parse. Throws InputError naming the option on a bad path.
 void ApplyOverride(nlohmann::ordered_json& root, const std::string& assignment);
+// Sets the value at `dotted.path` as ApplyOverride does; errors start with `label`.
+void SetJsonPath(nlohmann::ordered_json& root, const std::string& path, const nlohmann::ordered_json& value,
+                 const std::string& label);
 
 }  // namespace gpuslice
 

@@ -11,6 +11,7 @@
 #include "tools/cli_capacity.h"
 #include "tools/cli_perf.h"
 #include "tools/cli_plot.h"
+#include "tools/cli_sweep.h"
 #include "tools/cli_trace.h"
 
 namespace {
@@ -18,19 +19,6 @@ namespace {
 std::atomic<bool> g_interrupted{false};
 
 void OnSignal(int) { g_interrupted.store(true); }
-
-void AddRunOptions(CLI::App* app, gpuslice::RunCommand* cmd) {
-  app->add_option("scenario", cmd->scenario_path, "Scenario JSON file")->required();
-  app->add_option("--seed", cmd->seed, "Override the scenario's seed")->check(CLI::NonNegativeNumber);
-  app->add_option("--set", cmd->sets, "Override a scenario value: json.path=value (repeatable)");
-  app->add_option("-o,--output", cmd->output, "HDF5 result file (default results/<scenario>-<run>.h5)");
-  app->add_flag("--no-output", cmd->no_output, "Write no HDF5 file");
-  app->add_flag("--per-request", cmd->per_request, "Add the per-request table to the HDF5 file");
-  app->add_flag("--skip-bad-rows", cmd->skip_bad_rows,
-                "Trace sources skip and count malformed rows instead of stopping (reported per run)");
-  app->add_option("--summary-json", cmd->summary_json, "Also write the summary as JSON to this file");
-  gpuslice::AddBackendOptions(app, &cmd->backend);
-}
 
 }  // namespace
 
@@ -43,7 +31,7 @@ int main(int argc, char** argv) {
 
   gpuslice::RunCommand run_cmd;
   CLI::App* run = app.add_subcommand("run", "Run one policy on a scenario");
-  AddRunOptions(run, &run_cmd);
+  gpuslice::AddRunOptions(run, &run_cmd);
   run->add_option("-p,--policy", run_cmd.policies, "Policy run of the scenario, or a registered policy name");
   run->footer(
       "Examples:\n"
@@ -54,8 +42,9 @@ int main(int argc, char** argv) {
   gpuslice::RunCommand compare_cmd;
   compare_cmd.compare = true;
   CLI::App* compare = app.add_subcommand("compare", "Run several policies on a scenario, side by side");
-  AddRunOptions(compare, &compare_cmd);
+  gpuslice::AddRunOptions(compare, &compare_cmd);
   compare->add_option("--policies", compare_cmd.policies, "Comma-separated policy runs (default: all in the scenario)");
+  compare->add_option("-j,--jobs", compare_cmd.jobs, "Runs in parallel (default: every core)")->check(CLI::Range(1, 4096));
   compare->footer(
       "Examples:\n"
       "  gpuslice compare scenarios/quickstart.json\n"
@@ -66,7 +55,12 @@ int main(int argc, char** argv) {
   CLI::App* validate = app.add_subcommand("validate", "Check a scenario and print it fully resolved");
   validate->add_option("scenario", validate_path, "Scenario JSON file")->required();
   validate->add_option("--set", validate_sets, "Override a scenario value: json.path=value (repeatable)");
-  validate->footer("Example:\n  gpuslice validate scenarios/quickstart.json");
+  validate->footer("Prints the scenario fully resolved (every default, every policy run's config, absolute paths) on\n"
+                   "stdout, loadable as a scenario that runs the same; the check's verdict goes to stderr.\n"
+                   "Example:\n  gpuslice validate scenarios/quickstart.json > resolved.json");
+
+  gpuslice::RerunCommand rerun_cmd;
+  CLI::App* rerun = gpuslice::AddRerunCommand(app, &rerun_cmd);
 
   gpuslice::ValidateGpuCommand vgpu_cmd;
   vgpu_cmd.backend.name = "cuda";
@@ -164,6 +158,9 @@ int main(int argc, char** argv) {
   capacity->footer("Examples:\n  gpuslice capacity scenarios/quickstart.json --policy slices --attainment 0.99\n"
                    "  gpuslice capacity scenarios/gpulet-mix.json --policy gpulet --seeds 5 --json");
 
+  gpuslice::SweepCommand sweep_cmd;
+  CLI::App* sweep = gpuslice::AddSweepCommand(app, &sweep_cmd);
+
   gpuslice::PlotCommand plot_cmd;
   CLI::App* plot = gpuslice::AddPlotCommand(app, &plot_cmd);
 
@@ -195,6 +192,11 @@ int main(int argc, char** argv) {
   if (calibrate->parsed()) return gpuslice::ExecuteCalibrate(calibrate_cmd, g_interrupted);
   if (capacity->parsed()) return gpuslice::ExecuteCapacity(capacity_cmd, g_interrupted);
   if (plot->parsed()) return gpuslice::ExecutePlot(plot_cmd);
+  if (sweep->parsed()) return gpuslice::ExecuteSweep(sweep_cmd, g_interrupted);
+  if (rerun->parsed()) {
+    rerun_cmd.command_line = command_line;
+    return gpuslice::ExecuteRerun(rerun_cmd, g_interrupted);
+  }
   if (predict->parsed()) return gpuslice::ExecutePerfPredict(perf_cmd);
   if (check->parsed()) return gpuslice::ExecutePerfCheck(perf_cmd);
   if (convert->parsed()) return gpuslice::ExecuteTraceConvert(trace_cmd);

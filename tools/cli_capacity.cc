@@ -14,6 +14,7 @@ int ExecuteCapacity(const CapacityCommand& cmd, const std::atomic<bool>& interru
     if (!(cmd.options.tolerance > 0 && cmd.options.tolerance < 1)) throw InputError("--tolerance must be in (0, 1)");
     std::vector<std::string> sets = cmd.sets;
     if (cmd.seed >= 0) sets.push_back("seed=" + std::to_string(cmd.seed));
+    if (cmd.load_scale > 0) sets.push_back("load_scale=" + nlohmann::ordered_json(cmd.load_scale).dump());
     const Scenario scenario = LoadScenario(cmd.scenario_path, sets);
     PrintWarnings(scenario);
     std::vector<PolicyRunSpec> runs = SelectPolicyRuns(scenario, cmd.policy);

@@ -16,6 +16,7 @@ struct CapacityCommand {
   std::vector<std::string> sets;
   long long seed = -1;
   int seeds = 1;
+  double load_scale = 0;  // > 0: the base load (the scenario's load_scale); scales are relative to it
   CapacityOptions options;
   bool json = false;
 };

@@ -154,6 +154,9 @@ int main(int argc, char** argv) {
                        "Run every load level over N seeds (seed, seed+1, ...): mean attainment with a 95% CI")
       ->check(CLI::Range(1, 1000));
   capacity->add_option("--set", capacity_cmd.sets, "Override a scenario value: json.path=value (repeatable)");
+  capacity->add_option("--load-scale", capacity_cmd.load_scale,
+                       "The base load: sets the scenario's load_scale; the scales reported are multiples of it")
+      ->check(CLI::PositiveNumber);
   capacity->add_flag("--json", capacity_cmd.json, "Print JSON");
   capacity->footer("Examples:\n  gpuslice capacity scenarios/quickstart.json --policy slices --attainment 0.99\n"
                    "  gpuslice capacity scenarios/gpulet-mix.json --policy gpulet --seeds 5 --json");

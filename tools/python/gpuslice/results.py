@@ -69,8 +69,8 @@ def _table(group):
 class Result:
     """One HDF5 file of `gpuslice run` or `compare`: its runs as DataFrames.
 
-    Runs and columns come in the file's order (by name unless the file tracks creation
-    order), a table's key columns (`model`, `t_s`) first. Each table is read when first asked
+    Runs come in the order the invocation ran them (the root attribute `run_order`; by name in
+    files written before it), a table's key columns (`model`, `t_s`) first. Each table is read when first asked
     for and kept.
     """
 
@@ -80,6 +80,9 @@ class Result:
             with h5py.File(path, "r") as f:
                 self.attrs = {k: _text(v) for k, v in f.attrs.items()}
                 names = list(f["runs"].keys())
+                if "run_order" in f.attrs:  # schema 2: the scenario's order
+                    order = [n for n in json.loads(_text(f.attrs["run_order"])) if n in names]
+                    names = order + [n for n in names if n not in order]
                 self._run_attrs = {n: {k: _text(v) for k, v in f["runs"][n].attrs.items()} for n in names}
         except OSError as e:
             raise ResultError(f"{path}: cannot read ({e})") from e

@@ -473,6 +473,20 @@ class SweepErrors(Base):
         for table in ("runs.csv", "summary.csv"):
             self.assertEqual(read_bytes(os.path.join(full, table)), read_bytes(os.path.join(part, table)), table)
 
+        # A stored run edited by hand, or cut off, is refused with its path; nothing replaces it.
+        victim = os.path.join(part, "runs", keys[5] + ".json")
+        with open(victim) as f:
+            record = json.load(f)
+        record["scenario"]["models"]["resnet50"]["slo_ms"] = 999
+        write_json(victim, record)
+        edited = read_bytes(victim)
+        self.assert_error(gpuslice(["sweep", spec_path, "-o", part, "--merge"]), 2, victim)
+        self.assert_error(gpuslice(["sweep", spec_path, "-o", part, "-j", "2"]), 2, victim)
+        self.assertEqual(read_bytes(victim), edited)
+        with open(victim, "wb") as f:
+            f.write(read_bytes(os.path.join(full, "runs", keys[5] + ".json"))[:100])
+        self.assert_error(gpuslice(["sweep", spec_path, "-o", part, "-j", "2"]), 2, victim)
+
         # --slurm: a job array with ceil(distinct runs / chunk size) tasks; nothing runs.
         for chunk in (None, 7, 135, 200):
             folder = os.path.join(self.tmp, "slurm-%s" % chunk)
@@ -628,6 +642,10 @@ class Compare(Base):
             self.assertEqual(order, [r for r in runs if r in finished])
         rows = list(csv.DictReader(io.StringIO(rest_out)))
         self.assertEqual([r["run"] for r in rows], [r for r in runs if r in finished])
+        # What was kept is a whole result: its runs repeat exactly.
+        p = gpuslice(["rerun", out, "--no-output"])
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertEqual(re.findall(r"(?m)^([\w-]+): reproduced", p.stdout), [r for r in runs if r in finished])
 
 
 def whole_gpu_doc_defaults():

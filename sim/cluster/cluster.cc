@@ -22,18 +22,14 @@ Cluster::Cluster(const Scenario& scenario) : meters_(scenario.models.size()) {
         g.node = node;
         g.spec = group.gpu;
         g.price_per_hour = group.price_per_hour;
+        empty_gpus_.insert(g.id);
         gpus_.push_back(std::move(g));
       }
     }
   }
 }
 
-int Cluster::FirstEmptyGpu() const {
-  for (const Gpu& g : gpus_) {
-    if (g.empty()) return g.id;
-  }
-  return -1;
-}
+int Cluster::FirstEmptyGpu() const { return empty_gpus_.empty() ? -1 : *empty_gpus_.begin(); }
 
 void Cluster::MeterSlice(const Slice& s, SimTime now, double sign) {
   const Gpu& g = gpus_[static_cast<size_t>(s.gpu)];
@@ -127,11 +123,12 @@ int Cluster::AllocateSlice(const SliceRequest& r, SimTime now, std::string* why)
   s.live = true;
   s.whole_batches = r.whole_batches;
   slices_.push_back(s);
-  if (g.slices.empty()) ++gpus_held_;
+  if (g.slices.empty()) ++gpus_held_, empty_gpus_.erase(g.id);
   g.slices.push_back(s.id);
   g.memory_used_mb += r.memory_mb;
   MeterSlice(s, now, +1);
   MeterWholeGpu(g.id, now, +1);
+  Changed(g.id);
   return s.id;
 }
 
@@ -148,9 +145,10 @@ void Cluster::FreeSlice(int id, SimTime now) {
   }
   g.memory_used_mb -= s.memory_mb;
   g.slices.erase(std::find(g.slices.begin(), g.slices.end(), id));
-  if (g.slices.empty()) --gpus_held_;
+  if (g.slices.empty()) --gpus_held_, empty_gpus_.insert(g.id);
   s.live = false;
   MeterWholeGpu(g.id, now, +1);
+  Changed(g.id);
 }
 
 bool Cluster::SetQuota(int id, double quota, SimTime now, std::string* why) {
@@ -171,6 +169,7 @@ bool Cluster::SetQuota(int id, double quota, SimTime now, std::string* why) {
   s.quota = quota;
   MeterSlice(s, now, +1);
   MeterWholeGpu(g.id, now, +1);
+  Changed(g.id);
   return true;
 }
 
@@ -193,6 +192,7 @@ std::string Cluster::CheckInvariants() const {
     }
     if (sm > g.spec->sm_count) return "GPU " + std::to_string(g.id) + " partitions exceed its SMs";
     if (memory > g.spec->memory_mb) return "GPU " + std::to_string(g.id) + " slices exceed its memory";
+    if (g.empty() != (empty_gpus_.count(g.id) > 0)) return "GPU " + std::to_string(g.id) + " misfiled as empty";
   }
   return "";
 }

@@ -13,6 +13,8 @@
 #ifndef GPUSLICE_SIM_CLUSTER_CLUSTER_H_
 #define GPUSLICE_SIM_CLUSTER_CLUSTER_H_
 
+#include <functional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -98,8 +100,16 @@ class Cluster {
   // exceed a total quota of 1.
   bool SetQuota(int id, double quota, SimTime now, std::string* why);
 
-  // Lowest-numbered GPU holding no slice, or -1.
+  // Lowest-numbered GPU holding no slice, or -1. O(1).
   int FirstEmptyGpu() const;
+  // The GPUs holding no slice, in ascending order (kept as slices come and go).
+  const std::set<int>& empty_gpus() const { return empty_gpus_; }
+
+  // Registers `on_change`, called with a GPU's id after every change of its slices,
+  // partitions or quotas (AllocateSlice, FreeSlice, SetQuota that succeed), once the change
+  // is complete. Lets a policy keep an index over GPU state current without scanning.
+  // REQUIRES: `on_change` is callable for as long as slices change.
+  void AddGpuListener(std::function<void(int gpu)> on_change) { listeners_.push_back(std::move(on_change)); }
 
   const CostMeters& meters(int model) const { return meters_[static_cast<size_t>(model)]; }
 
@@ -116,6 +126,11 @@ class Cluster {
   std::vector<Slice> slices_;
   std::vector<CostMeters> meters_;
   int gpus_held_ = 0;
+  std::set<int> empty_gpus_;
+  std::vector<std::function<void(int)>> listeners_;
+  void Changed(int gpu) const {
+    for (const auto& f : listeners_) f(gpu);
+  }
 };
 
 }  // namespace gpuslice

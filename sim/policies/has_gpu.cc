@@ -4,6 +4,8 @@
 #include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <memory>
+#include <set>
 #include <string>
 
 #include "sim/policies/placement.h"
@@ -214,6 +216,10 @@ int HasGpuPolicy::FindOptimalRow(int gpu, int sm_count) const {
 void HasGpuPolicy::Start(PolicyContext& ctx) {
   ctx_ = &ctx;
   predictor_ = MakePredictor(config_.predictor, ctx.executor.perf_model());
+  in_use_ = std::make_unique<GpuOrderIndex>(
+      ctx.cluster.gpu_count(), [this](int g) { return Occupancy(g); },
+      [this](int g) { return !ctx_->cluster.gpu(g).empty(); });
+  ctx.cluster.AddGpuListener([this](int g) { in_use_->MarkDirty(g); });
   // "alwasy keep one instance in the cluster" (persistentReconcile.go:220-305): a function
   // without pods gets one of GetMostEfficientConfig(funcName)'s shape on the least
   // occupied GPU in use below occupancy 0.5, else a new GPU, in FindOptimalRowIdx's row,
@@ -221,16 +227,9 @@ void HasGpuPolicy::Start(PolicyContext& ctx) {
   // (logged); the pod then goes to the next GPU in that order.
   for (int m = 0; m < static_cast<int>(scenario_.models.size()); ++m) {
     const Shape shape = MostEfficientShape(m, config_.new_gpu_config == "search");
-    std::vector<int> order;
-    for (int g = 0; g < ctx.cluster.gpu_count(); ++g) {
-      if (!ctx.cluster.gpu(g).empty() && Occupancy(g) < 0.5) order.push_back(g);
-    }
-    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return Occupancy(a) < Occupancy(b); });
-    for (int g = 0; g < ctx.cluster.gpu_count(); ++g) {
-      if (ctx.cluster.gpu(g).empty()) order.push_back(g);
-    }
-    bool placed = false;
-    for (int g : order) {
+    // The order: GPUs in use below occupancy 0.5, least occupied first (ties by id), then
+    // the empty GPUs by id. Tried lazily; a refused try changes nothing.
+    auto try_gpu = [&](int g) -> bool {
       const Gpu& gpu = ctx.cluster.gpu(g);
       const int sm_count = SmCountFor(gpu, shape.sm_percent);
       const int row = FindOptimalRow(g, sm_count);
@@ -242,10 +241,20 @@ void HasGpuPolicy::Start(PolicyContext& ctx) {
             Fmt("first pod, GetMostEfficientConfig: %.0f%% SM, quota %.2f, batch %.0f, predicted %.2f rps",
                 100.0 * row_sms / gpu.spec->sm_count, shape.quota, shape.batch,
                 PodThroughput(m, 100.0 * row_sms / gpu.spec->sm_count, shape.quota, shape.batch)));
-        placed = true;
-        break;
+        return true;
       }
       Log("refused", m, g, row_sms, shape.quota, "has-gpu: first pod: " + why);
+      return false;
+    };
+    in_use_->Refresh();
+    bool placed = false;
+    for (auto it = in_use_->begin(); !placed && it != in_use_->end() && it->first < 0.5; ++it) {
+      placed = try_gpu(it->second);
+    }
+    const std::set<int>& empty = ctx.cluster.empty_gpus();
+    for (auto it = empty.begin(); !placed && it != empty.end();) {
+      const int g = *it++;  // advanced first: a successful try files g as in use
+      placed = try_gpu(g);
     }
     if (!placed) Log("refused", m, -1, 0, 0, "has-gpu: no room for the first pod");
   }
@@ -385,11 +394,15 @@ double HasGpuPolicy::AddFallbackPod(int model, double deficit) {
   // With no new GPU (has_autoscaling.go:382-514): on the least occupied GPU, the first row
   // with quota left gets one pod of quota MinQuota (10) or what is left; an unused row gets
   // 50% of the SMs. Then scaling stops for this tick.
-  std::vector<int> gpus;
-  for (int g = 0; g < ctx_->cluster.gpu_count(); ++g) gpus.push_back(g);
-  std::stable_sort(gpus.begin(), gpus.end(), [&](int a, int b) { return Occupancy(a) < Occupancy(b); });
-  if (gpus.empty()) return 0;
-  const int gpu = gpus.front();
+  // The least occupied GPU, ties by id: the front of the GPUs in use, or an empty GPU (of
+  // occupancy 0) of a lower id.
+  in_use_->Refresh();
+  GpuOrderIndex::Entry least{0.0, ctx_->cluster.FirstEmptyGpu()};
+  if (least.second < 0 || (!in_use_->empty() && *in_use_->begin() < least)) {
+    if (in_use_->empty()) return 0;
+    least = *in_use_->begin();
+  }
+  const int gpu = least.second;
   const Gpu& g = ctx_->cluster.gpu(gpu);
   int used_rows = 0;
   for (size_t p = 0; p < g.partitions.size(); ++p) {
@@ -458,14 +471,12 @@ void HasGpuPolicy::ScaleUp(int model, double prediction) {
   //    first, one new pod on each until the deficit is covered; 3. then a new GPU; the
   //    passes repeat while the deficit lasts and new GPUs are left; with none left, one
   //    fallback pod, and scaling stops (has_autoscaling.go:178-520).
+  //    Each pass walks the GPUs in use as they were when it began (the index is refreshed
+  //    between passes only), in the order of the public code's sort.
   for (int guard = 0; guard < 256 && deficit > 0; ++guard) {
-    std::vector<int> gpus;
-    for (int g = 0; g < ctx_->cluster.gpu_count(); ++g) {
-      if (!ctx_->cluster.gpu(g).empty() && Occupancy(g) < config_.occupancy_limit) gpus.push_back(g);
-    }
-    std::stable_sort(gpus.begin(), gpus.end(), [&](int a, int b) { return Occupancy(a) < Occupancy(b); });
-    for (int g : gpus) {
-      deficit -= AddPodOnGpu(model, g, deficit);
+    in_use_->Refresh();
+    for (auto it = in_use_->begin(); it != in_use_->end() && it->first < config_.occupancy_limit; ++it) {
+      deficit -= AddPodOnGpu(model, it->second, deficit);
       if (deficit <= 0) break;
     }
     if (deficit <= 0) break;

@@ -60,6 +60,7 @@
 #include <vector>
 
 #include "sim/policies/arrival_window.h"
+#include "sim/policies/gpu_order_index.h"
 #include "sim/policies/policy.h"
 #include "sim/policies/routing.h"
 
@@ -167,6 +168,9 @@ class HasGpuPolicy final : public Policy, public EventHandler {
   std::vector<ArrivalWindow> arrivals_;  // per model
   std::vector<SimTime> last_down_;
   std::map<int, int> unused_row_sm_;  // GPU -> the SM count its unused row keeps (updateSMConfigForGPU)
+  // The GPUs in use (holding a slice) by Occupancy, ties by id: the public code's sort of
+  // the GPUs by HGO, kept current through the cluster's change listener.
+  std::unique_ptr<GpuOrderIndex> in_use_;
 };
 
 }  // namespace gpuslice

@@ -40,11 +40,12 @@ std::vector<std::string> Overrides(const RunCommand& cmd) {
   return sets;
 }
 
-// results/<scenario>-<run or "compare">-seed<seed>[-<hash of the overrides>].h5: runs that
-// differ in seed or overrides never share a default name.
+// results/<scenario>-<run or "compare">-seed<seed>[-<hash of the overrides and compare's
+// --policies>].h5: invocations that differ in seed, overrides or runs never share a name.
 std::string DefaultOutput(const RunCommand& cmd, const Scenario& scenario, const std::string& what) {
   std::string name = "results/" + scenario.name + "-" + what + "-seed" + std::to_string(scenario.seed);
-  const std::vector<std::string> sets = ScenarioOverrides(cmd);
+  std::vector<std::string> sets = ScenarioOverrides(cmd);
+  if (cmd.compare && !cmd.policies.empty()) sets.push_back("--policies " + cmd.policies);
   if (!sets.empty()) {
     std::string joined;
     for (const std::string& s : sets) joined += s + "\n";
@@ -93,11 +94,14 @@ void RunOne(RunSet& set, size_t i) {
   }
   RunOptions options;
   options.interrupted = &set.interrupted;
+  options.keep_actions = false;  // streamed to the file (or not wanted): memory flat in time
   options.progress = set.progress->ForRun(static_cast<int>(i));
   std::unique_ptr<ResultRun> stored;
   if (set.file) {
     stored = set.file->BeginRun(run.run_name, set.scenario);
     options.request_sink = stored->request_sink();
+    options.series_sink = stored->series_sink();
+    options.action_sink = stored->action_sink();
   }
   if (set.backend) set.backend->PrepareRun(&options);
   RunResult r;
@@ -302,10 +306,13 @@ int ExecuteRerun(const RerunCommand& cmd, const std::atomic<bool>& interrupted) 
       const PolicyRunSpec& run = scenario.policies.front();
       RunOptions options;
       options.interrupted = &interrupted;
+      options.keep_actions = false;
       std::unique_ptr<ResultRun> result_run;
       if (file) {
         result_run = file->BeginRun(run.run_name, scenario);
         options.request_sink = result_run->request_sink();
+        options.series_sink = result_run->series_sink();
+        options.action_sink = result_run->action_sink();
       }
       const RunResult r = RunSimulation(scenario, run, options);
       if (file) file->EndRun(std::move(result_run), r, scenario);

@@ -19,6 +19,9 @@ namespace {
 namespace fs = std::filesystem;
 using Json = nlohmann::ordered_json;
 
+// Ctrl-C during the runs, after the message saying what was kept.
+struct SweepInterrupted {};
+
 // The first run of each distinct key, in plan order.
 std::vector<const SweepRun*> DistinctRuns(const std::vector<SweepRun>& runs) {
   std::vector<const SweepRun*> distinct;
@@ -54,6 +57,7 @@ int RunLocally(const SweepCommand& cmd, const SweepSpec& spec, const std::vector
     if (interrupted.load()) throw Interrupted();
     RunOptions options;
     options.interrupted = &interrupted;
+    options.keep_actions = false;
     options.progress = progress.ForRun(static_cast<int>(i));
     const RunResult result = ExecuteSweepRun(*todo[i], spec.file, options);
     StoreRun(cmd.output_dir, *todo[i], result);
@@ -75,7 +79,7 @@ int RunLocally(const SweepCommand& cmd, const SweepSpec& spec, const std::vector
   if (interrupt) {
     std::cerr << "gpuslice: interrupted; " << done.load() << " runs finished this time are stored in "
               << cmd.output_dir << "/runs; run the same command again to go on\n";
-    std::rethrow_exception(interrupt);
+    throw SweepInterrupted();
   }
   return done.load();
 }
@@ -182,7 +186,7 @@ CLI::App* AddSweepCommand(CLI::App& app, SweepCommand* cmd) {
 }
 
 int ExecuteSweep(const SweepCommand& cmd, const std::atomic<bool>& interrupted) {
-  return GuardedCommand([&] {
+  return GuardedCommand([&]() -> int {
     if ((cmd.slurm ? 1 : 0) + (cmd.merge ? 1 : 0) + (cmd.task >= 0 ? 1 : 0) > 1) {
       throw InputError("--slurm, --merge and --task exclude each other");
     }
@@ -216,7 +220,11 @@ int ExecuteSweep(const SweepCommand& cmd, const std::atomic<bool>& interrupted) 
     const std::map<std::string, Json> already = LoadStored(cmd.output_dir, chunk, &todo);
     const size_t skipped = already.size();
     int ran = 0;
-    if (!cmd.merge) ran = RunLocally(cmd, spec, todo, interrupted, cmd.jobs);
+    try {
+      if (!cmd.merge) ran = RunLocally(cmd, spec, todo, interrupted, cmd.jobs);
+    } catch (const SweepInterrupted&) {
+      return 130;
+    }
 
     if (cmd.task >= 0) {
       if (!cmd.progress.quiet) std::cerr << "task " << cmd.task << ": ran " << ran << ", skipped " << skipped << "\n";

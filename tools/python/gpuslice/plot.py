@@ -143,7 +143,14 @@ def _compare_result(fig, result, args):
 def _point_labels(summary, parameters):
     if not parameters:
         return [""] * len(summary)
-    return [", ".join(str(v) for v in row) for row in summary[parameters].itertuples(index=False)]
+    return [", ".join(_value_text(v) for v in row) for row in summary[parameters].itertuples(index=False)]
+
+
+def _value_text(value):
+    """A parameter value as the spec wrote it: 150, not 150.0 (HDF5 stores numbers as doubles)."""
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def _seeds_text(summary, what):
@@ -388,6 +395,9 @@ def _save(fig, path, ext, dpi):
     try:
         with os.fdopen(fd, "wb") as out:
             fig.savefig(out, format=ext, dpi=dpi)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temp, 0o666 & ~umask)  # mkstemp makes it 0600; a figure is as any new file
         os.replace(temp, path)
     except BaseException:
         os.unlink(temp)

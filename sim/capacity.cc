@@ -19,6 +19,7 @@ CapacityResult FindCapacity(const Scenario& base, const PolicyRunSpec& run, cons
     ScaleWorkload(&s, scale);
     RunOptions options;
     options.interrupted = interrupted;
+    options.keep_actions = false;
     CapacityTrial trial{scale, 0, 0, 0, {}};
     for (uint64_t seed : seeds) {
       s.seed = seed;

@@ -1,5 +1,6 @@
 #include "sim/hdf5_file.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace gpuslice::h5 {
@@ -35,6 +36,16 @@ Handle VariableString() {
 }
 
 }  // namespace
+
+Handle VariableStringType() { return VariableString(); }
+
+Handle FixedStringType(size_t bytes) {
+  Handle type(Check(H5Tcopy(H5T_C_S1), "copy string type"));
+  CheckStatus(H5Tset_size(type.id(), std::max<size_t>(1, bytes)), "set string size");
+  CheckStatus(H5Tset_strpad(type.id(), H5T_STR_NULLPAD), "set string padding");
+  CheckStatus(H5Tset_cset(type.id(), H5T_CSET_UTF8), "set string charset");
+  return type;
+}
 
 Handle& Handle::operator=(Handle&& other) noexcept {
   if (this != &other) {
@@ -181,31 +192,36 @@ void WriteMatrix(hid_t group, const std::string& name, const std::vector<double>
   if (!unit.empty()) WriteStringAttribute(ds.id(), "unit", unit);
 }
 
-AppendableColumn::AppendableColumn(hid_t group, const std::string& name, hid_t native_type, const std::string& unit)
-    : type_(native_type) {
-  hsize_t dims[1] = {0};
-  hsize_t max_dims[1] = {H5S_UNLIMITED};
-  Handle space(Check(H5Screate_simple(1, dims, max_dims), "create dataspace"));
+AppendableColumn::AppendableColumn(hid_t group, const std::string& name, hid_t native_type, const std::string& unit,
+                                   size_t columns)
+    : type_(native_type), columns_(columns) {
+  const int rank = columns == 0 ? 1 : 2;
+  hsize_t dims[2] = {0, columns};
+  hsize_t max_dims[2] = {H5S_UNLIMITED, columns};
+  Handle space(Check(H5Screate_simple(rank, dims, max_dims), "create dataspace"));
   Handle props(Check(H5Pcreate(H5P_DATASET_CREATE), "create properties"));
-  hsize_t chunk[1] = {65536};
-  CheckStatus(H5Pset_chunk(props.id(), 1, chunk), "set chunk");
+  // About 64K values a chunk; shuffled bytes deflate well for slowly changing numbers.
+  hsize_t chunk[2] = {columns == 0 ? 65536 : std::max<hsize_t>(1, 65536 / columns), columns};
+  CheckStatus(H5Pset_chunk(props.id(), rank, chunk), "set chunk");
+  CheckStatus(H5Pset_shuffle(props.id()), "set shuffle");
   CheckStatus(H5Pset_deflate(props.id(), 1), "set compression");
   dataset_ = Handle(Check(H5Dcreate2(group, name.c_str(), native_type, space.id(), H5P_DEFAULT, props.id(), H5P_DEFAULT),
                           "create dataset " + name));
   if (!unit.empty()) WriteStringAttribute(dataset_.id(), "unit", unit);
 }
 
-void AppendableColumn::Append(const void* values, size_t count) {
-  if (count == 0) return;
-  hsize_t new_size[1] = {size_ + count};
+void AppendableColumn::Append(const void* values, size_t rows) {
+  if (rows == 0) return;
+  const int rank = columns_ == 0 ? 1 : 2;
+  hsize_t new_size[2] = {size_ + rows, columns_};
   CheckStatus(H5Dset_extent(dataset_.id(), new_size), "extend dataset");
   Handle file_space(Check(H5Dget_space(dataset_.id()), "get dataspace"));
-  hsize_t start[1] = {size_};
-  hsize_t n[1] = {count};
+  hsize_t start[2] = {size_, 0};
+  hsize_t n[2] = {rows, columns_};
   CheckStatus(H5Sselect_hyperslab(file_space.id(), H5S_SELECT_SET, start, nullptr, n, nullptr), "select");
-  Handle mem_space(Check(H5Screate_simple(1, n, nullptr), "create dataspace"));
+  Handle mem_space(Check(H5Screate_simple(rank, n, nullptr), "create dataspace"));
   CheckStatus(H5Dwrite(dataset_.id(), type_, mem_space.id(), file_space.id(), H5P_DEFAULT, values), "append");
-  size_ += count;
+  size_ += rows;
 }
 
 }  // namespace gpuslice::h5

@@ -37,6 +37,12 @@ class Handle {
 std::recursive_mutex& LibraryMutex();
 
 Handle CreateFile(const std::string& path);
+// The variable-length UTF-8 string type the writers use (for AppendableColumn of strings:
+// append `const char*` values).
+Handle VariableStringType();
+// Fixed-length UTF-8 strings of `bytes` bytes, NUL-padded (append `bytes` chars a value): they
+// live in the dataset's chunks, so they compress, unlike variable-length ones.
+Handle FixedStringType(size_t bytes);
 // Opens an existing file read-only. Throws std::runtime_error if it is not an HDF5 file.
 Handle OpenFileReadOnly(const std::string& path);
 // Opens `path` (e.g. "runs/kserve") under `parent`; an invalid handle (id < 0) if absent.
@@ -61,15 +67,19 @@ void WriteStringColumn(hid_t group, const std::string& name, const std::vector<s
 void WriteMatrix(hid_t group, const std::string& name, const std::vector<double>& values, size_t rows, size_t cols,
                  const std::string& unit = "");
 
-// A 1-D dataset that grows by appending, chunked; for tables streamed during a run.
+// A dataset that grows by appending rows: 1-D (columns = 0) or [rows × columns]; chunked,
+// shuffled and deflated, for tables streamed during a run.
 class AppendableColumn {
  public:
-  AppendableColumn(hid_t group, const std::string& name, hid_t native_type, const std::string& unit = "");
-  void Append(const void* values, size_t count);
+  AppendableColumn(hid_t group, const std::string& name, hid_t native_type, const std::string& unit = "",
+                   size_t columns = 0);
+  // Appends `rows` rows (rows × columns values, row-major, when 2-D) of the native type.
+  void Append(const void* values, size_t rows);
 
  private:
   Handle dataset_;
   hid_t type_;
+  hsize_t columns_;
   hsize_t size_ = 0;
 };
 

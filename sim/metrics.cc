@@ -2,6 +2,8 @@
 
 #include "sim/scenario.h"
 
+#include <stdexcept>
+
 namespace gpuslice {
 
 const char* DropReasonName(DropReason reason) {
@@ -23,34 +25,48 @@ const char* InstanceStateName(InstanceState state) {
   return "unknown";
 }
 
-Metrics::Metrics(const Scenario& scenario, RequestSink* sink)
+Metrics::Metrics(const Scenario& scenario, RequestSink* sink, SeriesSink* series)
     : models_(scenario.models.size()),
       interval_(SecondsToSim(scenario.interval_s)),
       per_model_series_(scenario.per_model_timeseries),
       sink_(sink),
-      model_counts_(scenario.per_model_timeseries ? scenario.models.size() : 0),
-      model_samples_(scenario.per_model_timeseries ? scenario.models.size() : 0) {
+      series_(series),
+      closing_samples_(scenario.per_model_timeseries ? scenario.models.size() : 0) {
   for (const ModelSpec& m : scenario.models) {
     slo_.push_back(MillisToSim(m.slo_ms));
     network_.push_back(MillisToSim(m.network_ms));
   }
 }
 
-IntervalCounts& Metrics::Bucket(std::vector<IntervalCounts>& series, SimTime t) {
-  const size_t index = static_cast<size_t>(t / interval_);
-  if (index >= series.size()) series.resize(index + 1);
-  return series[index];
-}
-
 void Metrics::CountEvent(int model, SimTime t, uint32_t IntervalCounts::*field, double latency_ms) {
-  IntervalCounts& all = Bucket(overall_counts_, t);
+  const size_t index = static_cast<size_t>(t / interval_);
+  if (index < first_open_) throw std::logic_error("Metrics: an event counted in a closed interval");
+  while (open_counts_.size() <= index - first_open_) {
+    open_counts_.emplace_back();
+    open_model_counts_.emplace_back(per_model_series_ ? models_.size() : 0);
+  }
+  IntervalCounts& all = open_counts_[index - first_open_];
   ++(all.*field);
   all.latency_sum_ms += latency_ms;
   if (per_model_series_) {
-    IntervalCounts& mine = Bucket(model_counts_[static_cast<size_t>(model)], t);
+    IntervalCounts& mine = open_model_counts_[index - first_open_][static_cast<size_t>(model)];
     ++(mine.*field);
     mine.latency_sum_ms += latency_ms;
   }
+}
+
+void Metrics::CloseInterval(const IntervalSample& overall) {
+  if (open_counts_.empty()) {
+    open_counts_.emplace_back();
+    open_model_counts_.emplace_back(per_model_series_ ? models_.size() : 0);
+  }
+  if (series_ != nullptr) {
+    series_->WriteInterval(first_open_, open_counts_.front(), overall, open_model_counts_.front(), closing_samples_);
+  }
+  open_counts_.pop_front();
+  open_model_counts_.pop_front();
+  ++first_open_;
+  for (IntervalSample& s : closing_samples_) s = IntervalSample{};
 }
 
 void Metrics::OnArrival(const Request& r, SimTime now) {
@@ -109,7 +125,7 @@ void Metrics::OnInstanceCount(int model, int live, int total) {
 }
 
 void Metrics::AddSample(int model, const IntervalSample& sample) {
-  if (per_model_series_) model_samples_[static_cast<size_t>(model)].push_back(sample);
+  if (per_model_series_) closing_samples_[static_cast<size_t>(model)] = sample;
 }
 
 }  // namespace gpuslice

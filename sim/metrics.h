@@ -10,6 +10,7 @@
 
 #include <array>
 #include <cstdint>
+#include <deque>
 #include <string>
 #include <vector>
 
@@ -62,6 +63,18 @@ struct IntervalSample {
   double cost_whole_usd = 0;
 };
 
+// Receives the time series one interval at a time as intervals close (no later event counts
+// in a closed interval), so that a run's memory does not grow with simulated time.
+class SeriesSink {
+ public:
+  virtual ~SeriesSink() = default;
+  // `index`: the interval's number from 0. `model_counts` and `model_samples` hold one entry
+  // per model when per-model series are on, else none.
+  virtual void WriteInterval(size_t index, const IntervalCounts& counts, const IntervalSample& sample,
+                             const std::vector<IntervalCounts>& model_counts,
+                             const std::vector<IntervalSample>& model_samples) = 0;
+};
+
 struct ModelCounters {
   uint64_t arrived = 0;
   uint64_t completed = 0;
@@ -85,13 +98,14 @@ struct ModelCounters {
 
 class Metrics {
  public:
-  Metrics(const Scenario& scenario, RequestSink* sink);
+  // `series` receives the time series (nullptr: it is not kept). Neither sink is owned.
+  Metrics(const Scenario& scenario, RequestSink* sink, SeriesSink* series = nullptr);
   Metrics(const Metrics&) = delete;
   Metrics& operator=(const Metrics&) = delete;
 
   void OnArrival(const Request& r, SimTime now);
   // `left_pod` is when the request left its pod (its batch, then any post-processing, done);
-  // its latency adds the model's network time.
+  // its latency adds the model's network time. REQUIRES: in an interval not yet closed.
   void OnComplete(const Request& r, SimTime batch_start, SimTime left_pod, int instance, int batch);
   // `instance`: where it was dropped; -1 outside any instance (the model's buffer).
   void OnDrop(const Request& r, SimTime now, DropReason reason, int instance = -1);
@@ -103,21 +117,20 @@ class Metrics {
   void OnInstanceCount(int model, int live, int total);
   int peak_total_instances() const { return peak_total_instances_; }
 
-  // Appends the samples of the interval that ends now.
+  // The samples of the interval that ends now: each model's (when per-model series are on),
+  // then the overall one, which closes the interval and hands it to the series sink.
   void AddSample(int model, const IntervalSample& sample);
-  void AddOverallSample(const IntervalSample& sample) { overall_samples_.push_back(sample); }
+  void CloseInterval(const IntervalSample& overall);
+  // Intervals closed so far, and closed or holding an event.
+  size_t intervals_closed() const { return first_open_; }
+  size_t intervals_seen() const { return first_open_ + open_counts_.size(); }
 
   const ModelCounters& model(int m) const { return models_[static_cast<size_t>(m)]; }
   size_t model_count() const { return models_.size(); }
   SimTime interval() const { return interval_; }
   bool per_model_series() const { return per_model_series_; }
-  const std::vector<IntervalCounts>& overall_counts() const { return overall_counts_; }
-  const std::vector<IntervalCounts>& model_counts(int m) const { return model_counts_[static_cast<size_t>(m)]; }
-  const std::vector<IntervalSample>& overall_samples() const { return overall_samples_; }
-  const std::vector<IntervalSample>& model_samples(int m) const { return model_samples_[static_cast<size_t>(m)]; }
 
  private:
-  IntervalCounts& Bucket(std::vector<IntervalCounts>& series, SimTime t);
   void CountEvent(int model, SimTime t, uint32_t IntervalCounts::*field, double latency_ms = 0);
 
   std::vector<ModelCounters> models_;
@@ -126,11 +139,14 @@ class Metrics {
   SimTime interval_;
   bool per_model_series_;
   RequestSink* sink_;
+  SeriesSink* series_;
   int peak_total_instances_ = 0;
-  std::vector<IntervalCounts> overall_counts_;
-  std::vector<std::vector<IntervalCounts>> model_counts_;
-  std::vector<IntervalSample> overall_samples_;
-  std::vector<std::vector<IntervalSample>> model_samples_;
+  // The intervals from first_open_ on: [interval][model] counts (one entry per model when
+  // per-model series are on), the overall counts, and the samples of the one closing.
+  size_t first_open_ = 0;
+  std::deque<IntervalCounts> open_counts_;
+  std::deque<std::vector<IntervalCounts>> open_model_counts_;
+  std::vector<IntervalSample> closing_samples_;
 };
 
 }  // namespace gpuslice

@@ -7,9 +7,10 @@
 #include <cstdio>
 #include <filesystem>
 #include <mutex>
+#include <optional>
+#include <stdexcept>
 
 #include "sim/summary_json.h"
-#include <stdexcept>
 
 namespace gpuslice {
 namespace {
@@ -127,63 +128,198 @@ void WriteSummary(hid_t run, const RunResult& r) {
   }, "");
 }
 
-template <typename Row, typename Field>
-std::vector<double> Column(const std::vector<Row>& rows, size_t n, Field field) {
-  std::vector<double> v(n, 0.0);
-  for (size_t i = 0; i < n && i < rows.size(); ++i) v[i] = static_cast<double>(field(rows[i]));
-  return v;
-}
+// Streams the time series into appendable columns, a block of intervals at a time, so that
+// memory does not grow with simulated time (docs/hdf5.md "timeseries").
+class H5SeriesSink final : public SeriesSink {
+ public:
+  H5SeriesSink(hid_t run, const Scenario& s)
+      : group_(h5::CreateGroup(run, "timeseries")),
+        models_(s.per_model_timeseries ? s.models.size() : 0),
+        interval_s_(s.interval_s),
+        rows_per_flush_(std::clamp<size_t>((size_t{1} << 18) / (models_ + 1), 1, 4096)),
+        t_(group_.id(), "t_s", H5T_NATIVE_DOUBLE, "s"),
+        arrivals_(group_.id(), "arrivals", H5T_NATIVE_UINT32),
+        completions_(group_.id(), "completions", H5T_NATIVE_UINT32),
+        violations_(group_.id(), "violations", H5T_NATIVE_UINT32),
+        drops_(group_.id(), "drops", H5T_NATIVE_UINT32),
+        latency_(group_.id(), "latency_mean_ms", H5T_NATIVE_DOUBLE, "ms"),
+        instances_(group_.id(), "instances", H5T_NATIVE_INT32),
+        ready_(group_.id(), "instances_ready", H5T_NATIVE_INT32),
+        queue_(group_.id(), "queue_length", H5T_NATIVE_INT32),
+        fraction_(group_.id(), "gpu_fraction_held", H5T_NATIVE_DOUBLE, "GPU"),
+        gpus_(group_.id(), "gpus_held", H5T_NATIVE_DOUBLE, "GPU"),
+        sm_(group_.id(), "sm_held", H5T_NATIVE_DOUBLE, "SM"),
+        cost_fractional_(group_.id(), "cost_fractional_usd", H5T_NATIVE_DOUBLE, "USD"),
+        cost_whole_(group_.id(), "cost_whole_usd", H5T_NATIVE_DOUBLE, "USD") {
+    h5::WriteDoubleAttribute(group_.id(), "interval_s", s.interval_s);
+    if (models_ == 0) return;
+    per_model_ = h5::CreateGroup(group_.id(), "per_model");
+    std::vector<std::string> names;
+    for (const ModelSpec& spec : s.models) names.push_back(spec.name);
+    h5::WriteStringColumn(per_model_.id(), "model", names);
+    const hid_t g = per_model_.id();
+    m_arrivals_.emplace(g, "arrivals", H5T_NATIVE_UINT32, "", models_);
+    m_completions_.emplace(g, "completions", H5T_NATIVE_UINT32, "", models_);
+    m_violations_.emplace(g, "violations", H5T_NATIVE_UINT32, "", models_);
+    m_drops_.emplace(g, "drops", H5T_NATIVE_UINT32, "", models_);
+    m_instances_.emplace(g, "instances", H5T_NATIVE_INT32, "", models_);
+    m_queue_.emplace(g, "queue_length", H5T_NATIVE_INT32, "", models_);
+    m_fraction_.emplace(g, "gpu_fraction_held", H5T_NATIVE_FLOAT, "GPU", models_);
+  }
+  ~H5SeriesSink() override { Flush(); }
 
-void WriteTimeSeries(hid_t run, const Metrics& m, const Scenario& s) {
-  h5::Handle g = h5::CreateGroup(run, "timeseries");
-  const size_t n = m.overall_samples().size();
-  const double interval = SimToSeconds(m.interval());
-  h5::WriteDoubleAttribute(g.id(), "interval_s", interval);
-  std::vector<double> t(n);
-  for (size_t i = 0; i < n; ++i) t[i] = static_cast<double>(i) * interval;
-  h5::WriteColumn(g.id(), "t_s", t, "s");
-  const auto& c = m.overall_counts();
-  const auto& x = m.overall_samples();
-  h5::WriteColumn(g.id(), "arrivals", Column(c, n, [](const IntervalCounts& r) { return r.arrivals; }));
-  h5::WriteColumn(g.id(), "completions", Column(c, n, [](const IntervalCounts& r) { return r.completions; }));
-  h5::WriteColumn(g.id(), "violations", Column(c, n, [](const IntervalCounts& r) { return r.violations; }));
-  h5::WriteColumn(g.id(), "drops", Column(c, n, [](const IntervalCounts& r) { return r.drops; }));
-  h5::WriteColumn(g.id(), "latency_mean_ms", Column(c, n, [](const IntervalCounts& r) {
-                    return r.completions ? r.latency_sum_ms / r.completions : 0.0;
-                  }), "ms");
-  h5::WriteColumn(g.id(), "instances", Column(x, n, [](const IntervalSample& r) { return r.instances; }));
-  h5::WriteColumn(g.id(), "instances_ready", Column(x, n, [](const IntervalSample& r) { return r.instances_ready; }));
-  h5::WriteColumn(g.id(), "queue_length", Column(x, n, [](const IntervalSample& r) { return r.queue_length; }));
-  h5::WriteColumn(g.id(), "gpu_fraction_held", Column(x, n, [](const IntervalSample& r) { return r.gpu_fraction_held; }), "GPU");
-  h5::WriteColumn(g.id(), "gpus_held", Column(x, n, [](const IntervalSample& r) { return r.gpus_held; }), "GPU");
-  h5::WriteColumn(g.id(), "sm_held", Column(x, n, [](const IntervalSample& r) { return r.sm_held; }), "SM");
-  h5::WriteColumn(g.id(), "cost_fractional_usd", Column(x, n, [](const IntervalSample& r) { return r.cost_fractional_usd; }), "USD");
-  h5::WriteColumn(g.id(), "cost_whole_usd", Column(x, n, [](const IntervalSample& r) { return r.cost_whole_usd; }), "USD");
-  if (!m.per_model_series()) return;
-  h5::Handle pm = h5::CreateGroup(g.id(), "per_model");
-  std::vector<std::string> names;
-  for (const ModelSpec& spec : s.models) names.push_back(spec.name);
-  h5::WriteStringColumn(pm.id(), "model", names);
-  const size_t models = s.models.size();
-  auto matrix = [&](const char* name, auto from_counts, auto from_samples, const char* unit) {
-    std::vector<double> v(n * models, 0.0);
-    for (size_t k = 0; k < models; ++k) {
-      std::vector<double> col = from_counts ? Column(m.model_counts(static_cast<int>(k)), n, from_counts)
-                                            : Column(m.model_samples(static_cast<int>(k)), n, from_samples);
-      for (size_t i = 0; i < n; ++i) v[i * models + k] = col[i];
+  void WriteInterval(size_t index, const IntervalCounts& c, const IntervalSample& x,
+                     const std::vector<IntervalCounts>& mc, const std::vector<IntervalSample>& mx) override {
+    t_v_.push_back(static_cast<double>(index) * interval_s_);
+    arrivals_v_.push_back(c.arrivals);
+    completions_v_.push_back(c.completions);
+    violations_v_.push_back(c.violations);
+    drops_v_.push_back(c.drops);
+    latency_v_.push_back(c.completions ? c.latency_sum_ms / c.completions : 0.0);
+    instances_v_.push_back(x.instances);
+    ready_v_.push_back(x.instances_ready);
+    queue_v_.push_back(x.queue_length);
+    fraction_v_.push_back(x.gpu_fraction_held);
+    gpus_v_.push_back(x.gpus_held);
+    sm_v_.push_back(x.sm_held);
+    cost_fractional_v_.push_back(x.cost_fractional_usd);
+    cost_whole_v_.push_back(x.cost_whole_usd);
+    for (size_t k = 0; k < models_; ++k) {
+      m_arrivals_v_.push_back(mc[k].arrivals);
+      m_completions_v_.push_back(mc[k].completions);
+      m_violations_v_.push_back(mc[k].violations);
+      m_drops_v_.push_back(mc[k].drops);
+      m_instances_v_.push_back(mx[k].instances);
+      m_queue_v_.push_back(mx[k].queue_length);
+      m_fraction_v_.push_back(static_cast<float>(mx[k].gpu_fraction_held));
     }
-    h5::WriteMatrix(pm.id(), name, v, n, models, unit);
-  };
-  using CountsFn = double (*)(const IntervalCounts&);
-  using SampleFn = double (*)(const IntervalSample&);
-  matrix("arrivals", CountsFn([](const IntervalCounts& r) { return double(r.arrivals); }), SampleFn(nullptr), "");
-  matrix("completions", CountsFn([](const IntervalCounts& r) { return double(r.completions); }), SampleFn(nullptr), "");
-  matrix("violations", CountsFn([](const IntervalCounts& r) { return double(r.violations); }), SampleFn(nullptr), "");
-  matrix("drops", CountsFn([](const IntervalCounts& r) { return double(r.drops); }), SampleFn(nullptr), "");
-  matrix("instances", CountsFn(nullptr), SampleFn([](const IntervalSample& r) { return double(r.instances); }), "");
-  matrix("queue_length", CountsFn(nullptr), SampleFn([](const IntervalSample& r) { return double(r.queue_length); }), "");
-  matrix("gpu_fraction_held", CountsFn(nullptr), SampleFn([](const IntervalSample& r) { return r.gpu_fraction_held; }), "GPU");
-}
+    if (t_v_.size() >= rows_per_flush_) Flush();
+  }
+
+  void Flush() {
+    std::lock_guard<std::recursive_mutex> lock(h5::LibraryMutex());
+    const size_t rows = t_v_.size();
+    if (rows == 0) return;
+    Put(t_, t_v_, rows);
+    Put(arrivals_, arrivals_v_, rows);
+    Put(completions_, completions_v_, rows);
+    Put(violations_, violations_v_, rows);
+    Put(drops_, drops_v_, rows);
+    Put(latency_, latency_v_, rows);
+    Put(instances_, instances_v_, rows);
+    Put(ready_, ready_v_, rows);
+    Put(queue_, queue_v_, rows);
+    Put(fraction_, fraction_v_, rows);
+    Put(gpus_, gpus_v_, rows);
+    Put(sm_, sm_v_, rows);
+    Put(cost_fractional_, cost_fractional_v_, rows);
+    Put(cost_whole_, cost_whole_v_, rows);
+    if (models_ > 0) {
+      Put(*m_arrivals_, m_arrivals_v_, rows);
+      Put(*m_completions_, m_completions_v_, rows);
+      Put(*m_violations_, m_violations_v_, rows);
+      Put(*m_drops_, m_drops_v_, rows);
+      Put(*m_instances_, m_instances_v_, rows);
+      Put(*m_queue_, m_queue_v_, rows);
+      Put(*m_fraction_, m_fraction_v_, rows);
+    }
+  }
+
+ private:
+  template <typename T>
+  static void Put(h5::AppendableColumn& column, std::vector<T>& values, size_t rows) {
+    column.Append(values.data(), rows);
+    values.clear();
+  }
+
+  h5::Handle group_, per_model_;
+  size_t models_;
+  double interval_s_;
+  size_t rows_per_flush_;
+  h5::AppendableColumn t_, arrivals_, completions_, violations_, drops_, latency_, instances_, ready_, queue_,
+      fraction_, gpus_, sm_, cost_fractional_, cost_whole_;
+  std::optional<h5::AppendableColumn> m_arrivals_, m_completions_, m_violations_, m_drops_, m_instances_, m_queue_,
+      m_fraction_;
+  std::vector<double> t_v_, latency_v_, fraction_v_, gpus_v_, sm_v_, cost_fractional_v_, cost_whole_v_;
+  std::vector<uint32_t> arrivals_v_, completions_v_, violations_v_, drops_v_;
+  std::vector<int32_t> instances_v_, ready_v_, queue_v_;
+  std::vector<uint32_t> m_arrivals_v_, m_completions_v_, m_violations_v_, m_drops_v_;
+  std::vector<int32_t> m_instances_v_, m_queue_v_;
+  std::vector<float> m_fraction_v_;
+};
+
+// Streams the action log, 4096 actions at a time.
+class H5ActionSink final : public ActionSink {
+ public:
+  H5ActionSink(hid_t run, const Scenario& s)
+      : scenario_(s),
+        group_(h5::CreateGroup(run, "actions")),
+        string_(h5::VariableStringType()),
+        model_bytes_(LongestModelName(s)),
+        kind_type_(h5::FixedStringType(kKindBytes)),
+        model_type_(h5::FixedStringType(model_bytes_)),
+        t_(group_.id(), "t_s", H5T_NATIVE_DOUBLE, "s"),
+        kind_(group_.id(), "kind", kind_type_.id()),
+        model_(group_.id(), "model", model_type_.id()),
+        instance_(group_.id(), "instance", H5T_NATIVE_INT32),
+        gpu_(group_.id(), "gpu", H5T_NATIVE_INT32),
+        sm_(group_.id(), "sm_count", H5T_NATIVE_INT32),
+        quota_(group_.id(), "quota", H5T_NATIVE_DOUBLE),
+        detail_(group_.id(), "detail", string_.id()) {}
+  ~H5ActionSink() override { Flush(); }
+
+  void Write(const Action& a) override {
+    actions_.push_back(a);
+    if (actions_.size() >= 4096) Flush();
+  }
+
+  void Flush() {
+    std::lock_guard<std::recursive_mutex> lock(h5::LibraryMutex());
+    const size_t n = actions_.size();
+    if (n == 0) return;
+    std::vector<double> t(n), quota(n);
+    std::vector<int32_t> instance(n), gpu(n), sm(n);
+    std::vector<char> kind(n * kKindBytes, '\0'), model(n * model_bytes_, '\0');
+    std::vector<const char*> detail(n);
+    for (size_t i = 0; i < n; ++i) {
+      const Action& a = actions_[i];
+      t[i] = SimToSeconds(a.time);
+      if (a.kind.size() > kKindBytes) throw std::logic_error("action kind longer than 16 bytes: " + a.kind);
+      a.kind.copy(kind.data() + i * kKindBytes, kKindBytes);
+      if (a.model >= 0) scenario_.models[static_cast<size_t>(a.model)].name.copy(model.data() + i * model_bytes_, model_bytes_);
+      instance[i] = a.instance;
+      gpu[i] = a.gpu;
+      sm[i] = a.sm_count;
+      quota[i] = a.quota;
+      detail[i] = a.detail.c_str();
+    }
+    t_.Append(t.data(), n);
+    kind_.Append(kind.data(), n);
+    model_.Append(model.data(), n);
+    instance_.Append(instance.data(), n);
+    gpu_.Append(gpu.data(), n);
+    sm_.Append(sm.data(), n);
+    quota_.Append(quota.data(), n);
+    detail_.Append(detail.data(), n);
+    actions_.clear();
+  }
+
+ private:
+  static constexpr size_t kKindBytes = 16;
+  static size_t LongestModelName(const Scenario& s) {
+    size_t longest = 1;
+    for (const ModelSpec& m : s.models) longest = std::max(longest, m.name.size());
+    return longest;
+  }
+
+  const Scenario& scenario_;
+  h5::Handle group_;
+  h5::Handle string_;
+  size_t model_bytes_;
+  h5::Handle kind_type_, model_type_;
+  h5::AppendableColumn t_, kind_, model_, instance_, gpu_, sm_, quota_, detail_;
+  std::vector<Action> actions_;
+};
 
 // A row-major uint64 array of `rank` 1 or 2; `dims` holds its sizes.
 void WriteUint64(hid_t group, const std::string& name, const std::vector<uint64_t>& values, int rank,
@@ -236,38 +372,18 @@ void WriteLatencyHistogram(hid_t run, const Metrics& m, const Scenario& s) {
   WriteUint64(pm.id(), "count", per_model, 2, matrix);
 }
 
-void WriteActions(hid_t run, const ActionLog& log, const Scenario& s) {
-  h5::Handle g = h5::CreateGroup(run, "actions");
-  std::vector<double> t, quota;
-  std::vector<std::string> kind, model, detail;
-  std::vector<int32_t> instance, gpu, sm;
-  for (const Action& a : log.actions()) {
-    t.push_back(SimToSeconds(a.time));
-    kind.push_back(a.kind);
-    model.push_back(a.model >= 0 ? s.models[static_cast<size_t>(a.model)].name : "");
-    instance.push_back(a.instance);
-    gpu.push_back(a.gpu);
-    sm.push_back(a.sm_count);
-    quota.push_back(a.quota);
-    detail.push_back(a.detail);
-  }
-  h5::WriteColumn(g.id(), "t_s", t, "s");
-  h5::WriteStringColumn(g.id(), "kind", kind);
-  h5::WriteStringColumn(g.id(), "model", model);
-  h5::WriteColumn(g.id(), "instance", instance);
-  h5::WriteColumn(g.id(), "gpu", gpu);
-  h5::WriteColumn(g.id(), "sm_count", sm);
-  h5::WriteColumn(g.id(), "quota", quota);
-  h5::WriteStringColumn(g.id(), "detail", detail);
-}
-
 }  // namespace
 
 ResultRun::~ResultRun() {
   std::lock_guard<std::recursive_mutex> lock(h5::LibraryMutex());
   sink_.reset();
+  series_.reset();
+  actions_.reset();
   group_.Reset();
 }
+
+SeriesSink* ResultRun::series_sink() const { return series_.get(); }
+ActionSink* ResultRun::action_sink() const { return actions_.get(); }
 
 ResultFile::ResultFile(const std::string& final_path, const std::string& scenario_name, const std::string& command)
     : final_path_(final_path) {
@@ -300,6 +416,8 @@ std::unique_ptr<ResultRun> ResultFile::BeginRun(const std::string& run_name, con
   std::unique_ptr<ResultRun> run(new ResultRun());
   run->name_ = run_name;
   run->group_ = h5::CreateGroup(runs_.id(), run_name);
+  run->series_ = std::make_unique<H5SeriesSink>(run->group_.id(), scenario);
+  run->actions_ = std::make_unique<H5ActionSink>(run->group_.id(), scenario);
   if (!scenario.per_request) return run;
   h5::Handle requests = h5::CreateGroup(run->group_.id(), "requests");
   nlohmann::ordered_json functions = scenario.function_names;
@@ -316,6 +434,8 @@ std::unique_ptr<ResultRun> ResultFile::BeginRun(const std::string& run_name, con
 void ResultFile::EndRun(std::unique_ptr<ResultRun> run, const RunResult& r, const Scenario& scenario) {
   std::lock_guard<std::recursive_mutex> lock(h5::LibraryMutex());
   run->sink_.reset();
+  run->series_.reset();
+  run->actions_.reset();
   const hid_t g = run->group_.id();
   h5::WriteStringAttribute(g, "policy", r.policy);
   h5::WriteStringAttribute(g, "scenario_json", r.scenario.dump());
@@ -323,9 +443,7 @@ void ResultFile::EndRun(std::unique_ptr<ResultRun> run, const RunResult& r, cons
   h5::WriteDoubleAttribute(g, "seed", static_cast<double>(r.seed));
   h5::WriteDoubleAttribute(g, "simulated_s", r.simulated_s);
   WriteSummary(g, r);
-  WriteTimeSeries(g, *r.metrics, scenario);
   WriteLatencyHistogram(g, *r.metrics, scenario);
-  WriteActions(g, r.actions, scenario);
 }
 
 void ResultFile::DiscardRun(std::unique_ptr<ResultRun> run) {

@@ -34,6 +34,10 @@ class ResultRun {
   // The sink that streams one row per request into the run's group when the scenario asks
   // for per-request output, else nullptr. It may be used from the run's own thread.
   RequestSink* request_sink() const { return sink_.get(); }
+  // The sinks that stream the run's time series and actions to its group, for
+  // RunOptions::series_sink and action_sink. Used from the run's own thread.
+  SeriesSink* series_sink() const;
+  ActionSink* action_sink() const;
   const std::string& name() const { return name_; }
 
  private:
@@ -42,6 +46,8 @@ class ResultRun {
   std::string name_;
   h5::Handle group_;
   std::unique_ptr<RequestSink> sink_;
+  std::unique_ptr<SeriesSink> series_;
+  std::unique_ptr<ActionSink> actions_;
 };
 
 // Thread-safe: runs may be begun, written and ended from several threads at once (every
@@ -57,8 +63,8 @@ class ResultFile {
 
   // Creates the run's group `runs/<run_name>`. REQUIRES: no other run of that name.
   std::unique_ptr<ResultRun> BeginRun(const std::string& run_name, const Scenario& scenario);
-  // Writes the run's attributes (with its resolved scenario and its summary as JSON), summary,
-  // time series, latency histogram and actions.
+  // Flushes the run's streamed time series and actions and writes its attributes (with its
+  // resolved scenario and its summary as JSON), summary and latency histogram.
   void EndRun(std::unique_ptr<ResultRun> run, const RunResult& result, const Scenario& scenario);
   // Removes a run that did not finish (interrupted): the file keeps only finished runs.
   void DiscardRun(std::unique_ptr<ResultRun> run);

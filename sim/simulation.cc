@@ -142,9 +142,9 @@ class Sampler final : public EventHandler {
   // Samples the partial interval at the end of the run, if any.
   void Finish(SimTime end) {
     // Events at exactly `end` on an interval boundary open one more (empty) interval.
-    const size_t intervals = std::max(metrics_.overall_counts().size(),
+    const size_t intervals = std::max(metrics_.intervals_seen(),
                                       static_cast<size_t>(std::max<SimTime>(1, (end + interval_ - 1) / interval_)));
-    while (metrics_.overall_samples().size() < intervals) Sample(end);
+    while (metrics_.intervals_closed() < intervals) Sample(end);
   }
 
  private:
@@ -187,7 +187,7 @@ class Sampler final : public EventHandler {
       overall.cost_fractional_usd += s.cost_fractional_usd;
       overall.cost_whole_usd += s.cost_whole_usd;
     }
-    metrics_.AddOverallSample(overall);
+    metrics_.CloseInterval(overall);
     last_ = now;
   }
 
@@ -241,8 +241,9 @@ RunResult RunSimulation(const Scenario& scenario, const PolicyRunSpec& run, cons
   const auto wall_start = std::chrono::steady_clock::now();
   Engine engine;
   Cluster cluster(scenario);
-  auto metrics = std::make_shared<Metrics>(scenario, options.request_sink);
+  auto metrics = std::make_shared<Metrics>(scenario, options.request_sink, options.series_sink);
   RunResult result;
+  result.actions.SetSink(options.action_sink, options.keep_actions);
   Executor executor(scenario, engine, cluster, *metrics, result.actions);
   std::unique_ptr<Policy> policy =
       PolicyRegistry::Create(run.policy, scenario.file, run.config, "/policies/" + run.run_name, scenario);

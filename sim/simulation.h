@@ -70,7 +70,7 @@ struct RunResult {
   LittlesLaw littles_law;
   long long skipped_rows = 0;   // bad trace rows skipped (sources with skip_bad_rows)
   long long filtered_rows = 0;  // trace rows of functions the sources do not emit
-  std::shared_ptr<const Metrics> metrics;  // counters and time series
+  std::shared_ptr<const Metrics> metrics;  // counters (the time series went to RunOptions::series_sink)
   ActionLog actions;
 };
 
@@ -86,6 +86,9 @@ struct RunProgress {
 
 struct RunOptions {
   RequestSink* request_sink = nullptr;            // per-request rows, when not null
+  SeriesSink* series_sink = nullptr;              // the time series, one interval at a time
+  ActionSink* action_sink = nullptr;              // every action as it is taken
+  bool keep_actions = true;                       // also keep them in RunResult::actions
   const std::atomic<bool>* interrupted = nullptr; // checked as the run goes
   bool paranoid = false;                          // check the cluster after every change
   // The GPU backend: batches run on `external_gpu` and the clock follows `real_time`

@@ -153,6 +153,22 @@ double HasGpuPolicy::Occupancy(int g) const {
   return o;
 }
 
+bool HasGpuPolicy::Open(int gpu) const {
+  // AddPodOnGpu's rows: a row in use is searched from one quota step up to its free quota;
+  // an unused row is offered while fewer than two are in use, once its SM share is kept
+  // (set on the first visit: not Open before, so that the visit happens) where it fits.
+  const Gpu& g = ctx_->cluster.gpu(gpu);
+  int used_rows = 0;
+  for (const SmPartition& row : g.partitions) {
+    if (row.sm_count == 0) continue;
+    ++used_rows;
+    if (config_.quota_step <= 1.0 - row.quota_used + 1e-9) return true;
+  }
+  if (used_rows >= 2) return false;
+  const auto kept = unused_row_sm_.find(gpu);
+  return kept == unused_row_sm_.end() || kept->second == 0 || g.free_sm() >= kept->second;
+}
+
 std::vector<int> HasGpuPolicy::Pods(int model) const {
   std::vector<int> out;
   for (int id : ctx_->executor.instances_of(model)) {
@@ -219,7 +235,13 @@ void HasGpuPolicy::Start(PolicyContext& ctx) {
   in_use_ = std::make_unique<GpuOrderIndex>(
       ctx.cluster.gpu_count(), [this](int g) { return Occupancy(g); },
       [this](int g) { return !ctx_->cluster.gpu(g).empty(); });
-  ctx.cluster.AddGpuListener([this](int g) { in_use_->MarkDirty(g); });
+  open_ = std::make_unique<GpuOrderIndex>(
+      ctx.cluster.gpu_count(), [this](int g) { return Occupancy(g); },
+      [this](int g) { return !ctx_->cluster.gpu(g).empty() && Open(g); });
+  ctx.cluster.AddGpuListener([this](int g) {
+    in_use_->MarkDirty(g);
+    open_->MarkDirty(g);
+  });
   // "alwasy keep one instance in the cluster" (persistentReconcile.go:220-305): a function
   // without pods gets one of GetMostEfficientConfig(funcName)'s shape on the least
   // occupied GPU in use below occupancy 0.5, else a new GPU, in FindOptimalRowIdx's row,
@@ -318,7 +340,7 @@ double HasGpuPolicy::StartPod(int model, int gpu, int partition, int sm_count, d
     Log("refused", model, gpu, sm_count, quota, "has-gpu: " + why);
     return 0;
   }
-  if (partition < 0) unused_row_sm_[gpu] = sm_count;
+  if (partition < 0) unused_row_sm_[gpu] = sm_count, open_->MarkDirty(gpu);
   Log("scale", model, gpu, sm_count, quota,
       why_detail + Fmt(": %.0f%% SM, quota %.2f, batch %.0f, counted as %.2f rps", 100.0 * sm_count / g.spec->sm_count,
                        quota, batch, believed_rps));
@@ -345,7 +367,7 @@ double HasGpuPolicy::AddPodOnGpu(int model, int gpu, double deficit, bool warm) 
   }
   if (used_rows < 2) {
     int& sticky = unused_row_sm_[gpu];
-    if (sticky == 0) sticky = SmCountFor(g, HeuristicSmPercent(model, deficit));
+    if (sticky == 0) sticky = SmCountFor(g, HeuristicSmPercent(model, deficit)), open_->MarkDirty(gpu);
     // Two rows per GPU; here an unused row is offered only where its SMs fit beside the
     // other (the public code does not check).
     if (g.free_sm() >= sticky) rows.push_back({-1, sticky, 1.0});
@@ -472,10 +494,12 @@ void HasGpuPolicy::ScaleUp(int model, double prediction) {
   //    passes repeat while the deficit lasts and new GPUs are left; with none left, one
   //    fallback pod, and scaling stops (has_autoscaling.go:178-520).
   //    Each pass walks the GPUs in use as they were when it began (the index is refreshed
-  //    between passes only), in the order of the public code's sort.
+  //    between passes only), in the order of the public code's sort, skipping those that
+  //    are not Open: AddPodOnGpu would return 0 on them and change nothing (a pass changes
+  //    only the GPUs it has visited, so one not Open at its start stays so until visited).
   for (int guard = 0; guard < 256 && deficit > 0; ++guard) {
-    in_use_->Refresh();
-    for (auto it = in_use_->begin(); it != in_use_->end() && it->first < config_.occupancy_limit; ++it) {
+    open_->Refresh();
+    for (auto it = open_->begin(); it != open_->end() && it->first < config_.occupancy_limit; ++it) {
       deficit -= AddPodOnGpu(model, it->second, deficit);
       if (deficit <= 0) break;
     }

@@ -154,6 +154,10 @@ class HasGpuPolicy final : public Policy, public EventHandler {
   double StartPod(int model, int gpu, int partition, int sm_count, double quota, int batch, double believed_rps,
                   bool warm, const std::string& why_detail);
   double Occupancy(int gpu) const;
+  // False when AddPodOnGpu, for any model, would offer no row: every row in use has less
+  // than a quota step free, and no unused row is offered (two rows in use, or its kept SM
+  // share no longer fits); it then returns 0 and changes nothing.
+  bool Open(int gpu) const;
   // With slo_gate: the predicted batch latency + the model's time outside the GPU within
   // its SLO. Without: always true (the public code has no such check).
   bool MeetsSlo(int model, double sm_percent, double quota) const;
@@ -171,6 +175,9 @@ class HasGpuPolicy final : public Policy, public EventHandler {
   // The GPUs in use (holding a slice) by Occupancy, ties by id: the public code's sort of
   // the GPUs by HGO, kept current through the cluster's change listener.
   std::unique_ptr<GpuOrderIndex> in_use_;
+  // The GPUs in use on which AddPodOnGpu may start a pod or change state (Open), in the
+  // same order: a scale-up pass walks these only, the others giving it 0 and no effect.
+  std::unique_ptr<GpuOrderIndex> open_;
 };
 
 }  // namespace gpuslice

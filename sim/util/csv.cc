@@ -1,16 +1,26 @@
 #include "sim/util/csv.h"
 
+#include <sys/stat.h>
+
 #include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstring>
 
 #include "sim/util/error.h"
+#include "sim/util/interrupt.h"
 
 namespace gpuslice {
 namespace {
 
 constexpr size_t kBlockBytes = 1 << 20;
+
+DecompressorFactory& Decompressor() {
+  static DecompressorFactory factory = nullptr;
+  return factory;
+}
+
+bool StartsWith(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
 
 std::string_view Trim(std::string_view f) {
   while (!f.empty() && (f.front() == ' ' || f.front() == '\t')) f.remove_prefix(1);
@@ -20,46 +30,138 @@ std::string_view Trim(std::string_view f) {
 
 }  // namespace
 
+Compression DetectCompression(std::string_view s) {
+  if (StartsWith(s, "\x1f\x8b\x08")) return Compression::kGzip;
+  if (StartsWith(s, std::string_view("\xfd" "7zXZ\0", 6))) return Compression::kXz;
+  if (StartsWith(s, "\x28\xb5\x2f\xfd")) return Compression::kZstd;
+  // "BZh", the block size '1'..'9', then a block's or the end's magic (so that a text file
+  // that happens to begin with "BZh9" is not mistaken for one).
+  if (s.size() >= 10 && StartsWith(s, "BZh") && s[3] >= '1' && s[3] <= '9' &&
+      (s.substr(4, 6) == "\x31\x41\x59\x26\x53\x59" || s.substr(4, 6) == "\x17\x72\x45\x38\x50\x90")) {
+    return Compression::kBzip2;
+  }
+  return Compression::kNone;
+}
+
+const char* CompressionName(Compression c) {
+  switch (c) {
+    case Compression::kGzip: return "gzip";
+    case Compression::kXz: return "xz";
+    case Compression::kZstd: return "zstd";
+    case Compression::kBzip2: return "bzip2";
+    case Compression::kNone: break;
+  }
+  return "plain";
+}
+
+void SetDecompressor(DecompressorFactory factory) { Decompressor() = factory; }
+
+bool IsValidUtf8(std::string_view text) {
+  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
+  const size_t n = text.size();
+  size_t i = 0;
+  while (i < n) {
+    const unsigned char c = s[i];
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t len;
+    unsigned char lo = 0x80, hi = 0xBF;  // the range of the second byte
+    if (c >= 0xC2 && c <= 0xDF) {
+      len = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+      if (c == 0xE0) lo = 0xA0;  // overlong
+      if (c == 0xED) hi = 0x9F;  // surrogates
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+      if (c == 0xF0) lo = 0x90;  // overlong
+      if (c == 0xF4) hi = 0x8F;  // above U+10FFFF
+    } else {
+      return false;  // a continuation byte, an overlong lead (C0, C1) or F5..FF
+    }
+    if (i + len > n || s[i + 1] < lo || s[i + 1] > hi) return false;
+    for (size_t k = 2; k < len; ++k) {
+      if (s[i + k] < 0x80 || s[i + k] > 0xBF) return false;
+    }
+    i += len;
+  }
+  return true;
+}
+
 CsvReader::CsvReader(std::string path) : path_(std::move(path)) {
   file_ = std::fopen(path_.c_str(), "rb");
   if (file_ == nullptr) {
     throw InputError(path_ + ": cannot open: " + std::strerror(errno));
   }
-  buffer_.resize(kBlockBytes);
+  try {
+    struct stat st;
+    if (::fstat(::fileno(file_), &st) == 0 && S_ISDIR(st.st_mode)) throw InputError(path_ + ": is a folder, not a file");
+    buffer_.resize(kBlockBytes);
+    end_ = Fill(buffer_.data(), buffer_.size());
+    const Compression kind = DetectCompression(std::string_view(buffer_.data(), end_));
+    if (kind != Compression::kNone) {
+      if (Decompressor() == nullptr) {
+        throw InputError(path_ + ": " + CompressionName(kind) +
+                         "-compressed; this binary reads plain text only: decompress it first");
+      }
+      source_ = Decompressor()(kind, path_, file_, std::string(buffer_.data(), end_));
+      end_ = Fill(buffer_.data(), buffer_.size());
+    }
+    if (end_ == 0) eof_ = true;
+    // A UTF-8 byte-order mark (Excel's "CSV UTF-8") is not part of the first column's name.
+    if (StartsWith(std::string_view(buffer_.data(), end_), "\xef\xbb\xbf")) pos_ = 3;
+  } catch (...) {
+    source_.reset();
+    std::fclose(file_);
+    file_ = nullptr;
+    throw;
+  }
 }
 
 CsvReader::~CsvReader() {
+  source_.reset();  // before the file it reads
   if (file_ != nullptr) std::fclose(file_);
+}
+
+size_t CsvReader::Fill(char* out, size_t n) {
+  ThrowIfInterrupted();
+  if (source_ != nullptr) return source_->Read(out, n);
+  const size_t got = std::fread(out, 1, n, file_);
+  if (got < n && std::ferror(file_)) throw InputError(path_ + ": read error: " + std::strerror(errno));
+  return got;
 }
 
 bool CsvReader::ReadLine() {
   for (;;) {
     const char* begin = buffer_.data() + pos_;
     const char* newline = static_cast<const char*>(std::memchr(begin, '\n', end_ - pos_));
+    const size_t length = newline != nullptr ? static_cast<size_t>(newline - begin) : end_ - pos_;
+    // Bounds the buffer: a file with no line breaks never grows it past twice the limit.
+    if (length > kMaxLineBytes) {
+      throw LineError(path_, line_number_ + 1, "line longer than " + std::to_string(kMaxLineBytes >> 20) + " MiB");
+    }
     if (newline != nullptr) {
-      line_ = std::string_view(begin, static_cast<size_t>(newline - begin));
+      line_ = std::string_view(begin, length);
       pos_ = static_cast<size_t>(newline - buffer_.data()) + 1;
       ++line_number_;
       return true;
     }
     if (eof_) {
       if (pos_ == end_) return false;
-      line_ = std::string_view(begin, end_ - pos_);  // last line without a final newline
+      line_ = std::string_view(begin, length);  // last line without a final newline
       pos_ = end_;
       ++line_number_;
       return true;
     }
     // Keep the partial line, refill behind it.
-    const size_t partial = end_ - pos_;
-    std::memmove(buffer_.data(), begin, partial);
+    std::memmove(buffer_.data(), begin, length);
     pos_ = 0;
-    end_ = partial;
+    end_ = length;
     if (end_ == buffer_.size()) buffer_.resize(buffer_.size() * 2);  // a line longer than a block
-    const size_t got = std::fread(buffer_.data() + end_, 1, buffer_.size() - end_, file_);
-    if (got == 0) {
-      if (std::ferror(file_)) throw InputError(path_ + ": read error: " + std::strerror(errno));
-      eof_ = true;
-    }
+    const size_t got = Fill(buffer_.data() + end_, buffer_.size() - end_);
+    if (got == 0) eof_ = true;
     end_ += got;
   }
 }

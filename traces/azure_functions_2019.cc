@@ -27,20 +27,24 @@ AzureFunctions2019Trace::AzureFunctions2019Trace(const std::string& invocations,
 void AzureFunctions2019Trace::LoadInvocations() {
   CsvReader csv(path_);
   if (!csv.Next()) throw InputError(path_ + ": empty file, expected a header line");
-  const auto& h = csv.fields();
-  if (h.size() < kFirstMinuteColumn + 1 || h[2] != "HashFunction" || h[3] != "Trigger") {
+  // A copy: the fields are views into the current line, which the next csv.Next() replaces.
+  const std::vector<std::string> header(csv.fields().begin(), csv.fields().end());
+  if (header.size() < kFirstMinuteColumn + 1 || header[2] != "HashFunction" || header[3] != "Trigger") {
     throw LineError(path_, csv.line_number(),
                     "expected the header HashOwner,HashApp,HashFunction,Trigger,1,2,...,1440");
   }
-  minutes_ = static_cast<int>(h.size()) - kFirstMinuteColumn;
+  const size_t fields = header.size();
+  minutes_ = static_cast<int>(fields) - kFirstMinuteColumn;
+  // Invocations of each minute over the rows kept so far (FillMinute expands a minute at once).
+  std::vector<long long> minute_total(static_cast<size_t>(minutes_), 0);
+  std::vector<MinuteCount> row;
   while (csv.Next()) {
     const auto& f = csv.fields();
-    if (f.size() != h.size()) {
-      BadRow(path_, csv.line_number(),
-             "expected " + std::to_string(h.size()) + " fields, got " + std::to_string(f.size()));
+    if (f.size() != fields) {
+      BadRow(path_, csv.line_number(), "expected " + std::to_string(fields) + " fields, got " + std::to_string(f.size()));
       continue;
     }
-    std::vector<MinuteCount> row;
+    row.clear();
     bool bad = false;
     for (int m = 0; m < minutes_ && !bad; ++m) {
       std::string_view v = f[static_cast<size_t>(kFirstMinuteColumn + m)];
@@ -48,10 +52,20 @@ void AzureFunctions2019Trace::LoadInvocations() {
       auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), count);
       if (v.empty() || ec != std::errc() || end != v.data() + v.size() || count < 0 || count > INT32_MAX) {
         BadRow(path_, csv.line_number(),
-               "minute " + std::to_string(m + 1) + ": '" + std::string(v) + "' is not a count (an integer >= 0)");
+               "minute " + header[static_cast<size_t>(kFirstMinuteColumn + m)] + ": '" + std::string(v) +
+                   "' is not a count (an integer >= 0)");
         bad = true;
       } else if (count > 0) {
-        row.push_back({m, static_cast<int32_t>(count)});
+        if (minute_total[static_cast<size_t>(m)] + count > kMaxMinuteInvocations) {
+          BadRow(path_, csv.line_number(),
+                 "minute " + header[static_cast<size_t>(kFirstMinuteColumn + m)] + ": " + std::to_string(count) +
+                     " invocations bring the minute's total over all functions to " +
+                     std::to_string(minute_total[static_cast<size_t>(m)] + count) + ", more than " +
+                     std::to_string(kMaxMinuteInvocations) + ", the most this reader holds in memory at once");
+          bad = true;
+        } else {
+          row.push_back({m, static_cast<int32_t>(count)});
+        }
       }
     }
     if (bad) continue;
@@ -59,9 +73,15 @@ void AzureFunctions2019Trace::LoadInvocations() {
       BadRow(path_, csv.line_number(), "empty HashFunction");
       continue;
     }
+    if (!IsValidUtf8(f[2]) || !IsValidUtf8(f[3])) {
+      BadRow(path_, csv.line_number(), std::string(IsValidUtf8(f[2]) ? "Trigger" : "function name") +
+                                           " is not valid UTF-8");
+      continue;
+    }
+    for (const MinuteCount& mc : row) minute_total[static_cast<size_t>(mc.minute)] += mc.count;
     meta_.push_back(FunctionMetadata{std::string(f[2]), std::string(f[3])});
     apps_.emplace_back(f[1]);
-    rows_.push_back(std::move(row));
+    rows_.push_back(row);
   }
 }
 

@@ -12,7 +12,11 @@
 //   even:    `count` evenly spaced times from the minute's start;
 //   poisson: a Poisson process at count / 60 s inside the minute (the count then varies).
 // The rows are held as sparse (minute, count) lists: memory grows with the number of
-// functions and their active minutes, never with the number of invocations.
+// functions and their active minutes, never with the number of invocations, except that one
+// minute's arrivals are expanded at once (16 bytes each): a minute's invocations over all
+// functions may be at most kMaxMinuteInvocations (50,000,000, 800 MB); a row that would take
+// a minute past it is a bad row naming the line and the minute's column.
+// A function name (HashFunction) or Trigger that is not valid UTF-8 is a bad row.
 #ifndef GPUSLICE_TRACES_AZURE_FUNCTIONS_2019_H_
 #define GPUSLICE_TRACES_AZURE_FUNCTIONS_2019_H_
 
@@ -24,6 +28,9 @@
 namespace gpuslice {
 
 enum class MinuteSpacing { kUniform, kEven, kPoisson };
+
+// The most invocations one minute may hold over all functions.
+inline constexpr long long kMaxMinuteInvocations = 50'000'000;
 
 struct FunctionMetadata {
   std::string name;

@@ -4,6 +4,7 @@
 
 #include "sim/util/csv.h"
 #include "sim/util/error.h"
+#include "traces/trace_time.h"
 
 namespace gpuslice {
 
@@ -21,7 +22,8 @@ AzureFunctions2021Trace::AzureFunctions2021Trace(const std::string& path, bool s
   }
   const size_t min_fields = static_cast<size_t>(std::max({app, func, end, duration})) + 1;
   NameIndex index;
-  SimTime earliest = 0;
+  SimTime earliest = 0, latest = 0;
+  bool any = false;
   std::string key;
   while (csv.Next()) {
     const auto& f = csv.fields();
@@ -43,16 +45,41 @@ AzureFunctions2021Trace::AzureFunctions2021Trace(const std::string& path, bool s
       BadRow(path, csv.line_number(), "empty app or func");
       continue;
     }
+    if (!IsValidUtf8(f[static_cast<size_t>(app)]) || !IsValidUtf8(f[static_cast<size_t>(func)])) {
+      BadRow(path, csv.line_number(), "function name is not valid UTF-8");
+      continue;
+    }
+    // The arrival, and the span from the earliest arrival to the latest, must be times.
+    const double arrival_s = end_s - duration_s;
+    if (!SecondsFitSimTime(end_s) || !SecondsFitSimTime(duration_s) || !SecondsFitSimTime(arrival_s)) {
+      BadRow(path, csv.line_number(),
+             "end_timestamp " + std::string(f[static_cast<size_t>(end)]) + " s and duration " +
+                 std::string(f[static_cast<size_t>(duration)]) + " s are beyond the limit of " +
+                 std::to_string(kMaxSimSeconds) + " s (" + kSimTimeLimitNote + ")");
+      continue;
+    }
+    const SimTime arrival = SecondsToSim(arrival_s);
+    // In uint64: the difference of two times within ±kMaxSimSeconds fits there.
+    if (any && static_cast<uint64_t>(std::max(latest, arrival)) - static_cast<uint64_t>(std::min(earliest, arrival)) >
+                   static_cast<uint64_t>(kMaxSimSeconds * kNsPerSecond)) {
+      BadRow(path, csv.line_number(),
+             "arrival " + FormatSimSeconds(arrival) + " s is too far from the others (" + FormatSimSeconds(earliest) +
+                 " s .. " + FormatSimSeconds(latest) + " s): the trace would span more than " +
+                 std::to_string(kMaxSimSeconds) + " s (" + kSimTimeLimitNote + ")");
+      continue;
+    }
     key.assign(f[static_cast<size_t>(app)]);
     key += '/';
     key.append(f[static_cast<size_t>(func)]);
     auto [it, inserted] = index.try_emplace(key, static_cast<int32_t>(names_.size()));
     if (inserted) names_.push_back(key);
-    const SimTime arrival = SecondsToSim(end_s - duration_s);
-    earliest = std::min(earliest, arrival);
+    earliest = any ? std::min(earliest, arrival) : arrival;
+    latest = any ? std::max(latest, arrival) : arrival;
+    any = true;
     sorter_.Add(SortRecord{arrival, csv.line_number(), it->second, 0});
   }
-  shift_ = -earliest;
+  // The first arrival is at 0, unless the trace starts later (its times are from its origin).
+  shift_ = earliest < 0 ? -earliest : 0;
   sorter_.Finish();
 }
 

@@ -7,7 +7,9 @@
 // are sorted in memory and spilled to anonymous temporary files, then merged as the
 // simulation reads. Memory stays under ~100 MB plus the function names, whatever the size
 // of the file. Arrivals before the trace's origin (a duration longer than its end time) shift
-// the whole trace so that the first arrival is at 0.
+// the whole trace so that the first arrival is at 0. A row whose times are past SimTime's range
+// (kMaxSimSeconds, about 292 years), or that would make the trace span more than that, is a
+// bad row naming the limit; so is an app or func that is not valid UTF-8.
 #ifndef GPUSLICE_TRACES_AZURE_FUNCTIONS_2021_H_
 #define GPUSLICE_TRACES_AZURE_FUNCTIONS_2021_H_
 

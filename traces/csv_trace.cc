@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "sim/util/error.h"
+#include "traces/trace_time.h"
 
 namespace gpuslice {
 
@@ -50,9 +51,19 @@ bool CsvTrace::Next(RawRecord* out) {
       BadRow(csv_.path(), csv_.line_number(), "time_s must be >= 0");
       continue;
     }
+    if (!SecondsFitSimTime(t_s)) {
+      BadRow(csv_.path(), csv_.line_number(),
+             "time_s " + std::string(f[static_cast<size_t>(time_col_)]) + " is beyond the limit of " +
+                 std::to_string(kMaxSimSeconds) + " s (" + kSimTimeLimitNote + ")");
+      continue;
+    }
     std::string_view name = f[static_cast<size_t>(function_col_)];
     if (name.empty()) {
       BadRow(csv_.path(), csv_.line_number(), "empty function");
+      continue;
+    }
+    if (!IsValidUtf8(name)) {
+      BadRow(csv_.path(), csv_.line_number(), "function name is not valid UTF-8");
       continue;
     }
     if (!ReadTokens(csv_, input_col_, &out->input_tokens) || !ReadTokens(csv_, output_col_, &out->output_tokens)) {

@@ -27,6 +27,15 @@ long long DaysFromCivil(int y, int m, int d) {
 }  // namespace
 
 bool ParseDateTime(std::string_view s, SimTime* out) {
+  CalendarTime t;
+  if (!ParseCalendarTime(s, &t)) return false;
+  // Nanoseconds since 1970 fit in SimTime for 1677-09-21 .. 2262-04-11 only.
+  if (t.seconds > INT64_MAX / kNsPerSecond - 1 || t.seconds < INT64_MIN / kNsPerSecond + 1) return false;
+  *out = t.seconds * kNsPerSecond + t.nanos;
+  return true;
+}
+
+bool ParseCalendarTime(std::string_view s, CalendarTime* out) {
   int year, month, day, hour, minute, second;
   if (!Digits(s, 0, 4, &year) || s.size() < 19 || s[4] != '-' || !Digits(s, 5, 2, &month) || s[7] != '-' ||
       !Digits(s, 8, 2, &day) || (s[10] != ' ' && s[10] != 'T') || !Digits(s, 11, 2, &hour) || s[13] != ':' ||
@@ -34,6 +43,9 @@ bool ParseDateTime(std::string_view s, SimTime* out) {
     return false;
   }
   if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return false;
+  const bool leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (day > kDays[month - 1] + (month == 2 && leap ? 1 : 0)) return false;
   long long fraction_ns = 0;
   size_t i = 19;
   if (i < s.size() && s[i] == '.') {
@@ -59,8 +71,10 @@ bool ParseDateTime(std::string_view s, SimTime* out) {
       return false;
     }
   }
+  if (i != s.size()) return false;
   const long long seconds = DaysFromCivil(year, month, day) * 86400LL + hour * 3600LL + minute * 60LL + second;
-  *out = (seconds - offset_s) * kNsPerSecond + fraction_ns;
+  out->seconds = seconds - offset_s;
+  out->nanos = static_cast<int32_t>(fraction_ns);
   return true;
 }
 

@@ -7,6 +7,7 @@
 #include "sim/util/error.h"
 #include "traces/csv_trace.h"
 #include "traces/datetime.h"
+#include "traces/trace_time.h"
 
 namespace gpuslice {
 namespace {
@@ -24,6 +25,24 @@ std::vector<std::string> ReadHeader(CsvReader& csv) {
 
 }  // namespace
 
+bool CalendarOrigin::Since(const CalendarTime& t, std::string_view text, SimTime* out, std::string* why) {
+  if (!set_) {
+    set_ = true;
+    origin_ = t;
+    origin_text_ = text;
+  }
+  // Seconds since 1970 of years 0000..9999 are within ±3e11: the difference cannot overflow.
+  const int64_t seconds = t.seconds - origin_.seconds;
+  const int64_t magnitude = seconds < 0 ? -seconds : seconds;
+  if (magnitude > kMaxSimSeconds) {
+    *why = "'" + std::string(text) + "' is " + std::to_string(seconds) + " s from the first row's '" + origin_text_ +
+           "', more than " + std::to_string(kMaxSimSeconds) + " s (" + kSimTimeLimitNote + ")";
+    return false;
+  }
+  *out = seconds * kNsPerSecond + (t.nanos - origin_.nanos);
+  return true;
+}
+
 AzureLlmTrace::AzureLlmTrace(const std::string& path, std::string function, bool skip_bad_rows)
     : RawTrace(skip_bad_rows), csv_(path), function_(std::move(function)) {
   std::vector<std::string> header = ReadHeader(csv_);
@@ -35,12 +54,12 @@ AzureLlmTrace::AzureLlmTrace(const std::string& path, std::string function, bool
 bool AzureLlmTrace::Next(RawRecord* out) {
   while (csv_.Next()) {
     const auto& f = csv_.fields();
-    SimTime t;
+    CalendarTime t;
     if (f.size() <= static_cast<size_t>(std::max({time_col_, context_col_, generated_col_}))) {
       BadRow(csv_.path(), csv_.line_number(), "expected 3 fields, got " + std::to_string(f.size()));
       continue;
     }
-    if (!ParseDateTime(f[static_cast<size_t>(time_col_)], &t)) {
+    if (!ParseCalendarTime(f[static_cast<size_t>(time_col_)], &t)) {
       BadRow(csv_.path(), csv_.line_number(),
              "TIMESTAMP '" + std::string(f[static_cast<size_t>(time_col_)]) + "' is not YYYY-MM-DD HH:MM:SS[.f]");
       continue;
@@ -50,8 +69,11 @@ bool AzureLlmTrace::Next(RawRecord* out) {
       BadRow(csv_.path(), csv_.line_number(), "ContextTokens and GeneratedTokens must be integers >= 0");
       continue;
     }
-    if (origin_ < 0) origin_ = t;
-    out->time = t - origin_;
+    std::string why;
+    if (!origin_.Since(t, f[static_cast<size_t>(time_col_)], &out->time, &why)) {
+      BadRow(csv_.path(), csv_.line_number(), "TIMESTAMP " + why);
+      continue;
+    }
     out->function = function_;
     return true;
   }
@@ -68,12 +90,12 @@ AlibabaGenAiTrace::AlibabaGenAiTrace(const std::string& path, const std::string&
 bool AlibabaGenAiTrace::Next(RawRecord* out) {
   while (csv_.Next()) {
     const auto& f = csv_.fields();
-    SimTime t;
+    CalendarTime t;
     if (f.size() <= static_cast<size_t>(std::max(time_col_, function_col_))) {
       BadRow(csv_.path(), csv_.line_number(), "too few fields (" + std::to_string(f.size()) + ")");
       continue;
     }
-    if (!ParseDateTime(f[static_cast<size_t>(time_col_)], &t)) {
+    if (!ParseCalendarTime(f[static_cast<size_t>(time_col_)], &t)) {
       BadRow(csv_.path(), csv_.line_number(),
              "gmt_create '" + std::string(f[static_cast<size_t>(time_col_)]) + "' is not YYYY-MM-DD HH:MM:SS");
       continue;
@@ -83,8 +105,15 @@ bool AlibabaGenAiTrace::Next(RawRecord* out) {
       BadRow(csv_.path(), csv_.line_number(), "empty " + function_column_);
       continue;
     }
-    if (origin_ < 0) origin_ = t;
-    out->time = t - origin_;
+    if (!IsValidUtf8(name)) {
+      BadRow(csv_.path(), csv_.line_number(), "function name is not valid UTF-8");
+      continue;
+    }
+    std::string why;
+    if (!origin_.Since(t, f[static_cast<size_t>(time_col_)], &out->time, &why)) {
+      BadRow(csv_.path(), csv_.line_number(), "gmt_create " + why);
+      continue;
+    }
     out->function = name;
     out->input_tokens = out->output_tokens = -1;
     return true;
@@ -110,6 +139,12 @@ bool MooncakeTrace::Next(RawRecord* out) {
     auto outlen = j.find("output_length");
     if (ts == j.end() || !ts->is_number() || ts->get<double>() < 0) {
       BadRow(reader_.path(), reader_.line_number(), "\"timestamp\" must be a number of ms >= 0");
+      continue;
+    }
+    if (!SecondsFitSimTime(ts->get<double>() / 1000)) {
+      BadRow(reader_.path(), reader_.line_number(),
+             "\"timestamp\" " + ts->dump() + " ms is beyond the limit of " + std::to_string(kMaxSimSeconds) +
+                 " s (" + kSimTimeLimitNote + ")");
       continue;
     }
     auto tokens = [](nlohmann::json::const_iterator it, nlohmann::json::const_iterator end) -> int32_t {
@@ -153,7 +188,9 @@ bool SpreadTrace::FillGroup() {
   }
   const SimTime base = group_.front().time;
   const SimTime k = static_cast<SimTime>(group_.size());
-  const SimTime width = have_lookahead_ ? std::min(resolution_, lookahead_.time - base) : resolution_;
+  // (A next group earlier than this one, out of order, leaves this one unspread.)
+  const SimTime width =
+      have_lookahead_ ? std::max<SimTime>(0, std::min(resolution_, lookahead_.time - base)) : resolution_;
   if (mode_ == Mode::kEven) {
     for (SimTime i = 0; i < k; ++i) group_[static_cast<size_t>(i)].time = base + width * i / k;
   } else {

@@ -10,17 +10,35 @@
 //  - "mooncake": Mooncake's FAST'25 traces, JSON lines with "timestamp" (ms since the
 //    trace's start), "input_length" and "output_length" (tokens). The source names its
 //    function.
-// Calendar timestamps are read as naive times; the first row is the trace's origin.
+// Calendar timestamps are read as naive times; the first row is the trace's origin (any
+// date of years 0000..9999, before 1970 too). A row whose time is more than kMaxSimSeconds
+// (about 292 years) from the origin is a bad row naming that limit, as is a function name
+// that is not valid UTF-8.
 #ifndef GPUSLICE_TRACES_LLM_TRACES_H_
 #define GPUSLICE_TRACES_LLM_TRACES_H_
 
 #include <deque>
 #include <string>
+#include <string_view>
 
 #include "sim/util/csv.h"
+#include "traces/datetime.h"
 #include "traces/raw_trace.h"
 
 namespace gpuslice {
+
+// The times of a calendar trace, from its first row's.
+class CalendarOrigin {
+ public:
+  // The time of `t` since the first time given (which becomes the origin). False, with
+  // *why, if it is too far from it for SimTime.
+  bool Since(const CalendarTime& t, std::string_view text, SimTime* out, std::string* why);
+
+ private:
+  bool set_ = false;
+  CalendarTime origin_;
+  std::string origin_text_;
+};
 
 class AzureLlmTrace final : public RawTrace {
  public:
@@ -32,7 +50,7 @@ class AzureLlmTrace final : public RawTrace {
   CsvReader csv_;
   std::string function_;
   int time_col_, context_col_, generated_col_;
-  SimTime origin_ = -1;
+  CalendarOrigin origin_;
 };
 
 class AlibabaGenAiTrace final : public RawTrace {
@@ -45,7 +63,7 @@ class AlibabaGenAiTrace final : public RawTrace {
   CsvReader csv_;
   int time_col_, function_col_;
   std::string function_column_;
-  SimTime origin_ = -1;
+  CalendarOrigin origin_;
 };
 
 class MooncakeTrace final : public RawTrace {

@@ -42,7 +42,9 @@ class RawTrace {
 
   // Adds each function's number of records to `counts` (name -> count), in order of first
   // appearance in `order`. The default reads the whole trace; formats that know their
-  // counts up front override it.
+  // counts up front override it. A record earlier than the one before it is an InputError
+  // "file:line: time goes back (T s after P s)" as in TraceStream, found here at loading;
+  // with skip_bad_rows it is skipped and not counted.
   virtual void CountFunctions(std::unordered_map<std::string, long long>* counts,
                               std::vector<std::string>* order);
 

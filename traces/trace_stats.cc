@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "sim/util/interrupt.h"
+
 namespace gpuslice {
 
 TraceStats ComputeTraceStats(ArrivalStream& stream, const std::vector<std::string>& names, size_t top_n) {
@@ -18,6 +20,7 @@ TraceStats ComputeTraceStats(ArrivalStream& stream, const std::vector<std::strin
   long long gaps = 0, in_tokens = 0, out_tokens = 0;
   double in_sum = 0, out_sum = 0;
   while (stream.Next(&a)) {
+    if ((s.requests & 0xFFFF) == 0xFFFF) ThrowIfInterrupted();  // a stream may generate without reading
     if (s.requests == 0) {
       first = a.time;
     } else {

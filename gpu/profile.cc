@@ -1,6 +1,7 @@
 #include "gpu/profile.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <set>
 
@@ -46,7 +47,22 @@ LatencyProfile LatencyProfile::Load(const std::string& path) {
   while (csv.Next()) {
     csv.RequireFields(min_fields);
     const auto& f = csv.fields();
+    auto bad = [&](const char* column, const std::string& what) {
+      return LineError(path, csv.line_number(), std::string("column '") + column + "': " + what);
+    };
+    // A number of a column, finite and in its range; `what` says the range.
+    auto number = [&](int i, const char* column, bool (*ok)(double), const char* what) {
+      const double v = csv.Double(static_cast<size_t>(i), column);
+      if (!ok(v)) throw bad(column, "must be " + std::string(what) + " (got " + std::string(f[i]) + ")");
+      return v;
+    };
     std::string model(f[col[0]]), gpu(f[col[1]]);
+    if (model.empty() || gpu.empty()) {
+      throw bad(model.empty() ? "model" : "gpu", "must not be empty");
+    }
+    if (!IsValidUtf8(model) || !IsValidUtf8(gpu)) {
+      throw bad(IsValidUtf8(model) ? "gpu" : "model", "is not valid UTF-8");
+    }
     if (p.model_.empty()) {
       p.model_ = model;
       p.gpu_ = gpu;
@@ -55,8 +71,19 @@ LatencyProfile LatencyProfile::Load(const std::string& path) {
                       "profile mixes models or GPUs ('" + model + "'/'" + gpu + "' after '" +
                           p.model_ + "'/'" + p.gpu_ + "'); use one file per model and GPU");
     }
-    long long batch = csv.Int(col[2], "batch");
-    double sm = csv.Double(col[3], required[3]);
+    // Checked as a 64-bit integer before it is narrowed: 4294967298 is out of range, not 2.
+    const std::string_view batch_text = f[col[2]];
+    long long batch = 0;
+    const auto [batch_end, batch_ec] = std::from_chars(batch_text.data(), batch_text.data() + batch_text.size(), batch);
+    if (batch_text.empty() || batch_end != batch_text.data() + batch_text.size() ||
+        (batch_ec != std::errc() && batch_ec != std::errc::result_out_of_range)) {
+      throw bad("batch", "'" + std::string(batch_text) + "' is not an integer");
+    }
+    if (batch_ec == std::errc::result_out_of_range || batch < 1 || batch > kMaxProfileBatch) {
+      throw bad("batch", "must be an integer in [1, " + std::to_string(kMaxProfileBatch) + "] (got " +
+                             std::string(f[col[2]]) + ")");
+    }
+    double sm;
     if (by_count) {
       if (gpu_spec == nullptr) gpu_spec = FindGpuSpec(gpu);
       if (gpu_spec == nullptr) {
@@ -64,22 +91,22 @@ LatencyProfile LatencyProfile::Load(const std::string& path) {
                         "sm_count needs a known GPU to convert to a share; '" + gpu + "' is not one (" +
                             GpuCatalogNames() + ")");
       }
-      if (!(sm >= 1 && sm <= gpu_spec->sm_count)) {
-        throw LineError(path, csv.line_number(),
-                        "sm_count must be in [1, " + std::to_string(gpu_spec->sm_count) + "] for " + gpu);
+      const double count = csv.Double(col[3], "sm_count");
+      if (!(count >= 1 && count <= gpu_spec->sm_count)) {
+        throw bad("sm_count", "must be in [1, " + std::to_string(gpu_spec->sm_count) + "] for " + gpu + " (got " +
+                                  std::string(f[col[3]]) + ")");
       }
-      sm = 100.0 * sm / gpu_spec->sm_count;
+      sm = 100.0 * count / gpu_spec->sm_count;
+    } else {
+      sm = number(col[3], "sm_percent", [](double v) { return v > 0 && v <= 100; }, "in (0, 100]");
     }
-    double quota = csv.Double(col[4], "quota_percent");
-    double latency = csv.Double(col[5], "latency_ms");
-    if (batch < 1) throw LineError(path, csv.line_number(), "batch must be >= 1");
-    if (!(sm > 0 && sm <= 100)) throw LineError(path, csv.line_number(), "sm_percent must be in (0, 100]");
-    if (!(quota > 0 && quota <= 100)) throw LineError(path, csv.line_number(), "quota_percent must be in (0, 100]");
-    if (!(latency > 0)) throw LineError(path, csv.line_number(), "latency_ms must be > 0");
+    const double quota = number(col[4], "quota_percent", [](double v) { return v > 0 && v <= 100; }, "in (0, 100]");
+    const double latency = number(col[5], "latency_ms", [](double v) { return v > 0 && v <= kMaxProfileLatencyMs; },
+                                  "> 0 and at most 1e9 ms");
     if (spread_col >= 0) {
       csv.RequireFields(static_cast<size_t>(spread_col) + 1);
-      const double spread = csv.Double(spread_col, "spread_ms");
-      if (!(spread >= 0)) throw LineError(path, csv.line_number(), "spread_ms must be >= 0");
+      const double spread = number(spread_col, "spread_ms", [](double v) { return v >= 0 && v <= kMaxProfileLatencyMs; },
+                                   ">= 0 and at most 1e9 ms");
       relative_spreads.push_back(spread / latency);
     }
     auto key = std::make_tuple(static_cast<int>(batch), sm, quota);
@@ -185,8 +212,10 @@ double LatencyProfile::GridMs(double batch, double sm_percent, double quota_perc
     scale = qs.front() / quota_percent;
     quota_percent = qs.front();
   }
-  auto [qi, wq] = Bracket(qs, quota_percent);
-  auto [si, ws] = Bracket(sm_percents_, sm_percent);
+  size_t qi = 0, si = 0;  // not structured bindings: clang 14 cannot capture those in a lambda
+  double wq = 0, ws = 0;
+  std::tie(qi, wq) = Bracket(qs, quota_percent);
+  std::tie(si, ws) = Bracket(sm_percents_, sm_percent);
   const size_t qh = qs.size() > 1 ? qi + 1 : qi;
   const size_t sh = sm_percents_.size() > 1 ? si + 1 : si;
   // Bilinear in (sm, quota) at each batch index, then along the batch like LatencyFullQuotaMs.
@@ -213,7 +242,9 @@ double LatencyProfile::GridMs(double batch, double sm_percent, double quota_perc
 }
 
 double LatencyProfile::LatencyFullQuotaMs(double batch, double sm_percent) const {
-  auto [s, ws] = Bracket(sm_percents_, sm_percent);
+  size_t s = 0;  // not a structured binding: clang 14 cannot capture one in a lambda
+  double ws = 0;
+  std::tie(s, ws) = Bracket(sm_percents_, sm_percent);
   const size_t s_hi = sm_percents_.size() > 1 ? s + 1 : s;
   auto at_batch_index = [&](size_t b) {
     return (1 - ws) * AtGrid(b, s) + ws * AtGrid(b, s_hi);

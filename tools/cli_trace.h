@@ -10,7 +10,10 @@ namespace gpuslice {
 struct TraceCommand {
   std::string file;
   std::string format;
-  std::string function;          // for single-service formats (azure-llm, mooncake)
+  // The function of a single-service format's requests (azure-llm, mooncake); by default
+  // the file's stem without a compression suffix ("AzureLLMInferenceTrace_conv"): a file's
+  // summary needs no name.
+  std::string function;
   std::vector<std::string> sets; // source keys: key=value
   bool skip_bad_rows = false;
   bool json = false;
@@ -18,7 +21,9 @@ struct TraceCommand {
   std::string output;            // convert: the CSV to write
 };
 
-// Exit codes as for run: 0 success, 2 bad input, 3 internal error.
+// Exit codes as for run: 0 success, 2 bad input, 3 internal error, 130 interrupted.
+// convert checks -o before reading (not a folder, in a folder that exists) and writes through
+// a temporary beside it, renamed at the end and removed on any error or interruption.
 int ExecuteTraceInfo(const TraceCommand& cmd);
 int ExecuteTraceConvert(const TraceCommand& cmd);
 

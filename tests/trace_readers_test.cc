@@ -42,6 +42,22 @@ TEST(DateTime, ParsesCalendarTimesWithFractions) {
   }
 }
 
+TEST(DateTime, BeforeTheEpochAndPastSimTimesRangeFromIt) {
+  SimTime t;
+  // One day and half a second before 1970-01-01, by hand.
+  ASSERT_TRUE(ParseDateTime("1969-12-30 23:59:59.5", &t));
+  EXPECT_EQ(t, -(86400LL * kNsPerSecond + 500'000'000));
+  // 1677-09-21 is about where 2^63 ns before 1970 falls; 1600 is before it.
+  EXPECT_FALSE(ParseDateTime("1600-01-01 00:00:00", &t));
+  CalendarTime c;
+  ASSERT_TRUE(ParseCalendarTime("1600-01-01 00:00:00", &c));
+  // python3 -c "import datetime as d; print(int((d.datetime(1600,1,1)-d.datetime(1970,1,1)).total_seconds()))"
+  EXPECT_EQ(c.seconds, -11'676'096'000);
+  EXPECT_EQ(c.nanos, 0);
+  ASSERT_TRUE(ParseCalendarTime("0000-03-01 00:00:00.000000001", &c));
+  EXPECT_EQ(c.nanos, 1);
+}
+
 TEST(ExternalSorter, MergesSpilledRunsStably) {
   ExternalSorter sorter(/*chunk_records=*/100);
   RngStream rng(2, "sort");
@@ -107,6 +123,26 @@ TEST(AzureFunctions2019, BadCountsNameTheirLineAndMinute) {
   AzureFunctions2019Trace skipped(path, "", "", MinuteSpacing::kEven, RngStream(1, "x"), true);
   EXPECT_EQ(skipped.skipped_rows(), 1);
   EXPECT_EQ(skipped.functions().size(), 1u);
+}
+
+TEST(AzureFunctions2019, ARowWithFewerFieldsThanTheHeaderIsABadRow) {
+  // Line 3 has 2 of the header's 6 fields; it must not be read with the fields of line 2.
+  std::string path = testing::WriteTempFile("inv.csv",
+      "HashOwner,HashApp,HashFunction,Trigger,1,2\no,a,f,http,4,5\no,a\no,a,g,http,1,0\n");
+  try {
+    AzureFunctions2019Trace t(path, "", "", MinuteSpacing::kEven, RngStream(1, "x"), false);
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_EQ(std::string(e.what()), path + ":3: expected 6 fields, got 2");
+  }
+  AzureFunctions2019Trace t(path, "", "", MinuteSpacing::kEven, RngStream(1, "x"), true);
+  EXPECT_EQ(t.skipped_rows(), 1);
+  std::unordered_map<std::string, long long> counts;
+  std::vector<std::string> order;
+  t.CountFunctions(&counts, &order);
+  EXPECT_EQ(order, (std::vector<std::string>{"f", "g"}));
+  EXPECT_EQ(counts["f"], 9);  // 4 + 5
+  EXPECT_EQ(counts["g"], 1);
 }
 
 TEST(AzureFunctions2019, MinuteSpacingRules) {

@@ -55,9 +55,17 @@ class Context:
         return os.path.join(self.src, rel)
 
 
+# Values too large for their key: the message must say what the limit is.
+LIMIT_LABELS = ["1e300", "1e10", "1e19", "1e7", "1e8", "4294967298", "bigint", "2^31", "2^64", "2^32+2", "1e6x64",
+                "1x2^32+2", "1000groups", "huge"]
+LIMIT_WORDS = ["at most", "limit", "must be in", "out of range", "beyond", "exceed", "too many", "too large",
+               "too big", "larger than", "no more than", "maximum", " in [", " in ("]
+
+
 class Case:
     def __init__(self, id, cls, args, files=(), expect=2, names=(), check=None, signal=None, allow_new=(),
-                 timeout=None, area="", alone=False, doc_ok="valid input", signal_grace=5.0, alt_names=()):
+                 timeout=None, area="", alone=False, doc_ok="valid input", signal_grace=5.0, alt_names=(),
+                 forbid=(), limit=None):
         self.id = id
         self.cls = cls
         self.args = list(args)
@@ -73,6 +81,12 @@ class Case:
         self.alone = alone
         self.doc_ok = doc_ok
         self.alt_names = [list(a) for a in alt_names]
+        # text the error line must not hold (a message that contradicts the input)
+        self.forbid = list(forbid)
+        # the message must state the limit the value passes (one of LIMIT_WORDS); by default
+        # for the values that are too large (labels in LIMIT_LABELS)
+        self.limit = limit if limit is not None else any(
+            ("=" + l) in id or ("/" + l) in id or ("-" + l) in id for l in LIMIT_LABELS)
 
     def setup(self, ctx):
         for f in self.files:
@@ -399,7 +413,8 @@ def _numbers():
                 args = ["run", "s.json"] + (["--policy", run] if run else [])
             else:
                 args = ["validate", "s.json"]
-            add(cid, "numbers", args, [scenario_file(muts=muts)], names=["s.json", "/" + path],
+            forbid = ["must be 0 or"] if kind == "period_s" and label == "1e-12" else []
+            add(cid, "numbers", args, [scenario_file(muts=muts)], names=["s.json", "/" + path], forbid=forbid,
                 area="scenario loading (sim/scenario*.cc) or the policy's config (sim/policies/)")
     # l2_util / dram_util come as a pair
     for label, value in KINDS["fraction"]:
@@ -529,10 +544,12 @@ def _generators():
             # the source's total rate)
             alt = [["s.json", "/workload/0:"]] if key in ("rate_rps", "rates_rps", "mean_rps", "total_rps") \
                 and label in ("1e300", "1e8") else []
+            # zero or 1e-12 where zero is refused: the message must not offer 0 or call the key missing
+            forbid = ["must be 0 or", "missing"] if label in ("zero", "1e-12") and key in ("period_s", "stage_s") else []
             for cmd in (["validate", "s.json"], ["run", "s.json", "--policy", "kserve"]):
                 add(cid + ("/run" if cmd[0] == "run" else ""), "generators", cmd,
                     [gen_scenario(gen, [(key, value)])], names=["s.json", "/workload/0/" + key],
-                    area="traces/generators.cc (generator limits)", timeout=20, alt_names=alt)
+                    area="traces/generators.cc (generator limits)", timeout=20, alt_names=alt, forbid=forbid)
     # the function a generator names is not a model
     add("gen/poisson.function=nosuch", "generators", ["validate", "s.json"],
         [gen_scenario("poisson", [("function", "nosuch")])], names=["s.json", "nosuch"], area="workload")
@@ -718,7 +735,8 @@ def _structure():
     add("rerun/garbage-h5", "structure", ["rerun", "r.h5", "--no-output"], [text_file("r.h5", b"not hdf5" * 100)],
         names=["r.h5"], area="tools/cli_run.cc rerun / sim/hdf5")
     add("rerun/missing", "structure", ["rerun", "nosuch.h5", "--no-output"], [], names=["nosuch.h5"], area="rerun")
-    add("rerun/folder", "structure", ["rerun", "r.h5", "--no-output"], [folder("r.h5")], names=["r.h5"], area="rerun")
+    add("rerun/folder", "structure", ["rerun", "r.h5", "--no-output"], [folder("r.h5")], names=["r.h5"], area="rerun",
+        forbid=["no such file"])
     add("rerun/truncated-hdf5", "structure", ["rerun", "r.h5", "--no-output"],
         [text_file("r.h5", b"\x89HDF\r\n\x1a\n" + bytes(100))], names=["r.h5"], area="rerun")
     add("plot/garbage-result", "structure", ["plot", "r.h5", "-o", "p.png"],
@@ -752,10 +770,11 @@ def _sets():
         ("value-nan", "models.resnet50.slo_ms=NaN", ["/models/resnet50/slo_ms"]),
     ]
     for label, setarg, names in table:
-        add("set/%s" % label, "set", ["validate", "s.json", "--set", setarg], [scenario_file()], names=names, area=area)
+        add("set/%s" % label, "set", ["validate", "s.json", "--set", setarg], [scenario_file()], names=names, area=area,
+            limit=False)
     for label, setarg, names in table[:4] + [table[11], table[12]]:
         add("set/%s/run" % label, "set", ["run", "s.json", "--policy", "kserve", "--set", setarg], [scenario_file()],
-            names=names, area=area)
+            names=names, area=area, limit=False)
     add("set/capacity-bad", "set", ["capacity", "s.json", "--policy", "kserve", "--set", "workload.9.x=1"],
         [scenario_file()], names=["workload.9"], area=area)
     add("set/compare-bad", "set", ["compare", "s.json", "--set", "drain_s=-1"], [scenario_file()],
@@ -919,8 +938,8 @@ def _trace_variants():
     V += [("csv", "time-goes-back", lambda L: L[:4] + ["0.01,resnet50,1,1"] + L[5:], ["{f}:5"]),
           ("azure-llm", "time-goes-back", set_field(6, 0, "2023-11-16 18:17:01.0000000"), ["{f}:6"]),
           ("alibaba-genai", "time-goes-back", set_field(6, 0, "2024-11-15 00:00:00"), ["{f}:6"]),
-          ("mooncake", "time-goes-back", lambda L: L[:199] + [dumps(dict(json.loads(L[199]), timestamp=-1000),
-                                                                      indent=None)] + L[200:], ["{f}:200"])]
+          ("mooncake", "time-goes-back", lambda L: L[:199] + [dumps(dict(json.loads(L[199]), timestamp=json.loads(
+              L[198])["timestamp"] // 2), indent=None)] + L[200:], ["{f}:200"])]
     # empty file
     V += [(fmt, "empty-file", lambda L: "", ["{f}"]) for fmt in FORMATS if fmt != "mooncake"]
     V += [("mooncake", "empty-file", lambda L: "", ["{f}"], (0, 2))]  # no header needed: an empty trace

@@ -176,6 +176,12 @@ def check(res, ctx, before, work):
             if not any(all(f in l for f in alt) for alt in alternatives for l in lines):
                 missing = [f for f in wanted if not any(f in l for l in lines)]
                 res.problems.append("message does not name %s" % (missing or wanted))
+            line = res.message()
+            for f in case.forbid:
+                if f in line:
+                    res.problems.append("message says %r, which the input contradicts" % f)
+            if case.limit and not any(w in line for w in case_defs.LIMIT_WORDS):
+                res.problems.append("message does not state the limit")
     if res.rc == 130 and "interrupted" not in err:
         res.problems.append("exit 130 without saying 'interrupted'")
     after = _snapshot(work)

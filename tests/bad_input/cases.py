@@ -58,8 +58,8 @@ class Context:
 # Values too large for their key: the message must say what the limit is.
 LIMIT_LABELS = ["1e300", "1e10", "1e19", "1e7", "1e8", "4294967298", "bigint", "2^31", "2^64", "2^32+2", "1e6x64",
                 "1x2^32+2", "1000groups", "huge"]
-LIMIT_WORDS = ["at most", "limit", "must be in", "out of range", "beyond", "exceed", "too many", "too large",
-               "too big", "larger than", "no more than", "maximum", " in [", " in ("]
+LIMIT_WORDS = ["at most", "limit", "out of range", "beyond", "exceed", "too many", "too large",
+               "too big", "larger than", "more than", "maximum", " in [", " in ("]
 
 
 class Case:
@@ -689,6 +689,32 @@ def _structure():
         names=["nosuch"], area="tools/cli_run.cc")
     add("json/compare-unknown-policy-run", "structure", ["compare", "s.json", "--policies", "kserve,nosuch"],
         [scenario_file()], names=["nosuch"], area="tools/cli_run.cc")
+    # names that become file names or HDF5 group names: refused, or kept inside results/
+    def nothing_outside(ctx, res):
+        parent = os.path.dirname(ctx.tmp)
+        extra = sorted(set(os.listdir(parent)) - {"w"} - {n for n in os.listdir(parent) if n.startswith("tmp")})
+        return "wrote outside the working folder: %s" % extra if extra else None
+
+    for label, edit in [
+        ("name-dotdot", lambda s, c: s.__setitem__("name", "../escaped")),
+        ("name-slash", lambda s, c: s.__setitem__("name", "a/b")),
+        ("name-absolute", lambda s, c: s.__setitem__("name", "/tmp/gpuslice-escaped-by-name")),
+        ("name-nul", lambda s, c: s.__setitem__("name", "quick\u0000start")),
+        ("model-name-slash", lambda s, c: s["models"].__setitem__("res/net", s["models"].pop("resnet50")) or
+         s["workload"][0].__setitem__("function", "res/net")),
+        ("model-name-dot", lambda s, c: s["models"].__setitem__(".", s["models"].pop("resnet50")) or
+         s["workload"][0].__setitem__("function", ".")),
+        ("run-name-slash", lambda s, c: s["policies"].__setitem__("k/s", s["policies"].pop("kserve"))),
+        ("run-name-dotdot", lambda s, c: s["policies"].__setitem__("..", s["policies"].pop("kserve"))),
+    ]:
+        add("json/%s/run" % label, "structure", ["run", "s.json", "--per-request", "--summary-json", "sum.json"],
+            [scenario_file(base=short_scenario, edit=edit)], expect=(0, 2), names=["s.json"],
+            allow_new=[r"results/.*\.h5", r"sum\.json"], check=nothing_outside, area=area,
+            doc_ok="the name is kept inside results/ and the HDF5 file")
+        add("json/%s/compare" % label, "structure", ["compare", "s.json", "--no-output", "--summary-json", "sum.json"],
+            [scenario_file(base=short_scenario, edit=edit)], expect=(0, 2), names=["s.json"],
+            allow_new=[r"sum\.json"], check=nothing_outside, area=area, doc_ok="accepted")
+
     # sweep specs
     sweep_area = "tools/cli_sweep.cc / sim sweep spec"
 
@@ -933,6 +959,8 @@ def _trace_variants():
           ("mooncake", "negative-length", json_line(3, "input_length", -5), ["{f}:3"]),
           ("azure-functions-2019", "count-2^31", set_field(3, 10, "2147483648"), ["{f}:3"]),
           ("azure-functions-2019", "count-2^64", set_field(3, 10, "18446744073709551617"), ["{f}:3"]),
+          ("azure-functions-2019", "huge-day", lambda L: L[:2] + [",".join(L[2].split(",")[:4] + ["49999999"] * 1440)]
+           + L[3:], ["{f}"]),
           ("azure-llm", "tokens-2^64", set_field(3, 1, "18446744073709551617"), ["{f}:3"])]
     # time going back
     V += [("csv", "time-goes-back", lambda L: L[:4] + ["0.01,resnet50,1,1"] + L[5:], ["{f}:5"]),
@@ -1468,6 +1496,8 @@ def _outputs():
         ("plot-o-bad-extension", ["plot", "r.h5", "-o", "p.bmp"], [], ["p.bmp"]),
         ("trace-convert-o-exists", ["trace", "convert", "t.csv", "-f", "csv", "-o", "o.csv"],
          t + [text_file("o.csv", "precious\n")], ["o.csv"]),
+        ("run-summary-json-same-as-o", ["run", "s.json", "-o", "r.h5", "--summary-json", "r.h5"], sc, ["r.h5"]),
+        ("run-o-is-scenario", ["run", "s.json", "-o", "s.json"], sc, ["s.json"]),
         ("fit-o-exists", ["fit", "{src}/gpu/profiles/v100/resnet50.csv", "-o", "p.csv"],
          [text_file("p.csv", "precious\n")], ["p.csv"]),
     ]

@@ -185,12 +185,18 @@ def check(res, ctx, before, work):
     if res.rc == 130 and "interrupted" not in err:
         res.problems.append("exit 130 without saying 'interrupted'")
     after = _snapshot(work)
-    new = sorted(p for p in after - before if not any(re.fullmatch(a, p) for a in case.allow_new))
-    # A new folder that only holds allowed files is fine; list only leftovers that matter.
-    new = [p for p in new if not (os.path.isdir(os.path.join(work, p)) and
-                                  all(q in before or any(re.fullmatch(a, q) for a in case.allow_new)
-                                      for q in after if q.startswith(p + os.sep)) and
-                                  any(q.startswith(p + os.sep) for q in after))]
+    def allowed(p):
+        return any(re.fullmatch(a, p) for a in case.allow_new)
+
+    new = []
+    for p in sorted(after - before):
+        if allowed(p):
+            continue
+        if os.path.isdir(os.path.join(work, p)) and not os.path.islink(os.path.join(work, p)):
+            # a new folder counts only when empty: the files in it are judged one by one
+            if any(q.startswith(p + os.sep) for q in after):
+                continue
+        new.append(p)
     if new:
         res.problems.append("left behind: %s" % ", ".join(new[:6]))
     if case.check is not None and not res.problems:

@@ -11,6 +11,8 @@
 #include <stdexcept>
 
 #include "sim/summary_json.h"
+#include "sim/util/error.h"
+#include "sim/util/files.h"
 
 namespace gpuslice {
 namespace {
@@ -388,27 +390,40 @@ ActionSink* ResultRun::action_sink() const { return actions_.get(); }
 ResultFile::ResultFile(const std::string& final_path, const std::string& scenario_name, const std::string& command)
     : final_path_(final_path) {
   std::lock_guard<std::recursive_mutex> lock(h5::LibraryMutex());
-  std::filesystem::path p(final_path);
-  if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path());
+  made_folders_ = MakeParentFolders(final_path);
   temp_path_ = final_path + ".tmp-" + std::to_string(::getpid());
-  file_ = h5::CreateFile(temp_path_);
-  h5::WriteStringAttribute(file_.id(), "gpuslice_version", GPUSLICE_VERSION);
-  h5::WriteStringAttribute(file_.id(), "git_commit", GitCommit());
-  h5::WriteDoubleAttribute(file_.id(), "schema_version", kResultSchemaVersion);
-  h5::WriteStringAttribute(file_.id(), "scenario", scenario_name);
-  h5::WriteStringAttribute(file_.id(), "command", command);
-  h5::WriteStringAttribute(file_.id(), "layout", "docs/hdf5.md");
-  runs_ = h5::CreateGroup(file_.id(), "runs");
+  try {
+    try {
+      file_ = h5::CreateFile(temp_path_);
+    } catch (const std::runtime_error&) {
+      throw InputError(final_path + ": cannot write (cannot create " + temp_path_ + ")");
+    }
+    h5::WriteStringAttribute(file_.id(), "gpuslice_version", GPUSLICE_VERSION);
+    h5::WriteStringAttribute(file_.id(), "git_commit", GitCommit());
+    h5::WriteDoubleAttribute(file_.id(), "schema_version", kResultSchemaVersion);
+    h5::WriteStringAttribute(file_.id(), "scenario", scenario_name);
+    h5::WriteStringAttribute(file_.id(), "command", command);
+    h5::WriteStringAttribute(file_.id(), "layout", "docs/hdf5.md");
+    runs_ = h5::CreateGroup(file_.id(), "runs");
+  } catch (...) {
+    Discard();  // the destructor does not run for a constructor that throws
+    throw;
+  }
 }
 
-ResultFile::~ResultFile() {
-  if (committed_) return;
+void ResultFile::Discard() noexcept {
   {
     std::lock_guard<std::recursive_mutex> lock(h5::LibraryMutex());
     runs_.Reset();
     file_.Reset();
   }
-  std::remove(temp_path_.c_str());
+  std::error_code ec;
+  std::filesystem::remove(temp_path_, ec);
+  RemoveFoldersIfEmpty(made_folders_);
+}
+
+ResultFile::~ResultFile() {
+  if (!committed_) Discard();
 }
 
 std::unique_ptr<ResultRun> ResultFile::BeginRun(const std::string& run_name, const Scenario& scenario) {
@@ -423,8 +438,8 @@ std::unique_ptr<ResultRun> ResultFile::BeginRun(const std::string& run_name, con
   nlohmann::ordered_json functions = scenario.function_names;
   nlohmann::ordered_json models = nlohmann::ordered_json::array();
   for (const ModelSpec& m : scenario.models) models.push_back(m.name);
-  h5::WriteStringAttribute(requests.id(), "function_names", functions.dump());
-  h5::WriteStringAttribute(requests.id(), "model_names", models.dump());
+  h5::WriteStringAttribute(requests.id(), "function_names", functions.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
+  h5::WriteStringAttribute(requests.id(), "model_names", models.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
   h5::WriteStringAttribute(requests.id(), "status_codes",
                            R"({"0": "completed", "1": "queue_timeout", "2": "no_capacity", "3": "admission"})");
   run->sink_ = std::make_unique<H5RequestSink>(requests.id());
@@ -438,8 +453,8 @@ void ResultFile::EndRun(std::unique_ptr<ResultRun> run, const RunResult& r, cons
   run->actions_.reset();
   const hid_t g = run->group_.id();
   h5::WriteStringAttribute(g, "policy", r.policy);
-  h5::WriteStringAttribute(g, "scenario_json", r.scenario.dump());
-  h5::WriteStringAttribute(g, "summary_json", RunSummaryJson(r).dump());
+  h5::WriteStringAttribute(g, "scenario_json", r.scenario.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
+  h5::WriteStringAttribute(g, "summary_json", RunSummaryJson(r).dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
   h5::WriteDoubleAttribute(g, "seed", static_cast<double>(r.seed));
   h5::WriteDoubleAttribute(g, "simulated_s", r.simulated_s);
   WriteSummary(g, r);
@@ -455,11 +470,13 @@ void ResultFile::DiscardRun(std::unique_ptr<ResultRun> run) {
 
 void ResultFile::Commit(const std::vector<std::string>& run_order, bool interrupted) {
   std::lock_guard<std::recursive_mutex> lock(h5::LibraryMutex());
-  h5::WriteStringAttribute(file_.id(), "run_order", nlohmann::ordered_json(run_order).dump());
+  h5::WriteStringAttribute(file_.id(), "run_order", nlohmann::ordered_json(run_order).dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
   h5::WriteDoubleAttribute(file_.id(), "interrupted", interrupted ? 1.0 : 0.0);
   runs_.Reset();
   file_.Reset();
-  std::filesystem::rename(temp_path_, final_path_);
+  std::error_code ec;
+  std::filesystem::rename(temp_path_, final_path_, ec);
+  if (ec) throw InputError(final_path_ + ": cannot write: " + ec.message());  // the destructor removes the temporary
   committed_ = true;
 }
 

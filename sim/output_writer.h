@@ -55,7 +55,8 @@ class ResultRun {
 class ResultFile {
  public:
   // Creates the temporary file (and the folder of `final_path`) and records `command`, the
-  // version, the git commit and the schema version.
+  // version, the git commit and the schema version. Throws InputError if it cannot write there
+  // (leaving nothing).
   ResultFile(const std::string& final_path, const std::string& scenario_name, const std::string& command);
   ~ResultFile();
   ResultFile(const ResultFile&) = delete;
@@ -71,15 +72,20 @@ class ResultFile {
 
   // Records the runs in order (root attribute `run_order`, a JSON list) and whether the
   // invocation was interrupted before all its runs finished, closes the file and moves it to
-  // its final path. REQUIRES: every begun run ended or discarded.
+  // its final path. REQUIRES: every begun run ended or discarded. Throws InputError if the
+  // rename fails (the destructor then removes the temporary file).
   void Commit(const std::vector<std::string>& run_order, bool interrupted = false);
 
   const std::string& final_path() const { return final_path_; }
   const std::string& temp_path() const { return temp_path_; }
 
  private:
+  // Closes and removes the temporary file, and the folders the constructor made if empty.
+  void Discard() noexcept;
+
   std::string final_path_;
   std::string temp_path_;
+  std::vector<std::string> made_folders_;  // by the constructor, for the final path; outermost first
   h5::Handle file_;
   h5::Handle runs_;
   bool committed_ = false;

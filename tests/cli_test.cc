@@ -139,8 +139,8 @@ TEST(CliCalibrate, BadPlansAreInputErrorsBeforeAnyGpuWork) {
     std::string args, message;
   } cases[] = {
       {"--models resnet51", "--models: no model 'resnet51'"},
-      {"--batches 0", "--batches: 0 is not in 1..4096"},
-      {"--quotas 50,150", "--quotas: 1.500 is not in (0, 1]"},
+      {"--batches 0", "--batches: '0' is not an integer in [1, 4096]"},
+      {"--quotas 50,150", "--quotas: '150' is not a number in (0, 100]"},
       {"--quotas 50", "--quotas: must include 1"},
       {"--zoo /nonexistent", "/nonexistent: no such zoo folder"},
   };

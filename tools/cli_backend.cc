@@ -6,6 +6,7 @@
 #include "gpu/calibrate/local_gpu.h"
 #include "gpu/perf_model.h"
 #include "sim/util/error.h"
+#include "tools/cli_util.h"
 #include "tools/cli_calibrate.h"
 
 namespace gpuslice {
@@ -14,11 +15,11 @@ void AddBackendOptions(CLI::App* app, BackendChoice* choice) {
   app->add_option("--backend", choice->name,
                   "sim (the simulator, default), cuda (the scenario executed on the local GPU in real time) or "
                   "simulated-device (the GPU backend on a device timed by the scenario's own model; no GPU)")
-      ->check(CLI::IsMember({"sim", "cuda", "simulated-device"}));
+      ->check(OneOf({"sim", "cuda", "simulated-device"}));
   app->add_option("--time-scale", choice->time_scale,
                   "simulated-device: wall seconds per simulated second (default 1; 0.1 runs 10x faster)")
-      ->check(CLI::PositiveNumber);
-  app->add_option("--device", choice->device, "cuda: the GPU's index (default 0)")->check(CLI::NonNegativeNumber);
+      ->check(NumberIn(1e-6, false, 1e6, false));
+  app->add_option("--device", choice->device, "cuda: the GPU's index (default 0)")->check(IntegerIn(0, 1023));
   app->add_option("--zoo", choice->zoo, "Folder of zoo models the GPU backend runs (default: found beside the binary)");
 }
 

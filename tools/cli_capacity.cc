@@ -1,5 +1,6 @@
 #include "tools/cli_capacity.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
@@ -10,8 +11,11 @@ namespace gpuslice {
 
 int ExecuteCapacity(const CapacityCommand& cmd, const std::atomic<bool>& interrupted) {
   return GuardedCommand([&] {
-    if (!(cmd.options.attainment > 0 && cmd.options.attainment < 1)) throw InputError("--attainment must be in (0, 1)");
-    if (!(cmd.options.tolerance > 0 && cmd.options.tolerance < 1)) throw InputError("--tolerance must be in (0, 1)");
+    // Checked as they are parsed too (gpuslice_main.cc); again here for other callers.
+    if (!(cmd.options.attainment > 0 && cmd.options.attainment <= 1)) throw InputError("--attainment: must be in (0, 1]");
+    if (!(cmd.options.tolerance > 0 && cmd.options.tolerance < 1)) throw InputError("--tolerance: must be in (0, 1)");
+    if (cmd.options.max_runs < 1) throw InputError("--max-runs: must be >= 1");
+    if (cmd.seeds < 1) throw InputError("--seeds: must be >= 1");
     std::vector<std::string> sets = cmd.sets;
     if (cmd.seed >= 0) sets.push_back("seed=" + std::to_string(cmd.seed));
     if (cmd.load_scale > 0) sets.push_back("load_scale=" + nlohmann::ordered_json(cmd.load_scale).dump());
@@ -19,6 +23,10 @@ int ExecuteCapacity(const CapacityCommand& cmd, const std::atomic<bool>& interru
     PrintWarnings(scenario);
     std::vector<PolicyRunSpec> runs = SelectPolicyRuns(scenario, cmd.policy);
     if (runs.size() != 1) throw InputError("gpuslice capacity takes one policy (--policy)");
+    if (scenario.seed > static_cast<uint64_t>(kMaxSeed) - static_cast<uint64_t>(cmd.seeds - 1)) {
+      throw InputError("--seeds " + std::to_string(cmd.seeds) + ": seeds from " + std::to_string(scenario.seed) +
+                       " would pass the largest seed, " + std::to_string(kMaxSeed));
+    }
     CapacityOptions options = cmd.options;
     for (int k = 0; k < cmd.seeds; ++k) options.seeds.push_back(scenario.seed + static_cast<uint64_t>(k));
     const CapacityResult r = FindCapacity(scenario, runs.front(), options, &interrupted);
@@ -36,7 +44,7 @@ int ExecuteCapacity(const CapacityCommand& cmd, const std::atomic<bool>& interru
                                {"attainment_ci95", {t.attainment - t.attainment_ci95, t.attainment + t.attainment_ci95}},
                                {"attainment_per_seed", t.attainment_per_seed}, {"offered_rps", t.offered_rps}});
       }
-      std::cout << j.dump(2) << "\n";
+      std::cout << j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
       return 0;
     }
     const bool ci = options.seeds.size() > 1;
@@ -54,8 +62,9 @@ int ExecuteCapacity(const CapacityCommand& cmd, const std::atomic<bool>& interru
                   r.non_monotone_at, cmd.options.attainment, r.non_monotone_met_at, r.non_monotone_at,
                   r.non_monotone_met_at, r.runs);
     } else if (r.lo <= 0) {
-      std::printf("no scale down to %.2g met %.4f attainment (%d runs)\n", r.trials.back().scale, cmd.options.attainment,
-                  r.runs);
+      double lowest = 0;
+      for (const CapacityTrial& t : r.trials) lowest = lowest == 0 ? t.scale : std::min(lowest, t.scale);
+      std::printf("no scale down to %.2g met %.4f attainment (%d runs)\n", lowest, cmd.options.attainment, r.runs);
     } else if (!std::isfinite(r.hi)) {
       std::printf("every scale tried met the target; capacity >= %.4f x the scenario's load (%d runs)\n", r.lo, r.runs);
     } else {

@@ -36,11 +36,15 @@ std::vector<std::shared_ptr<const LatencyProfile>> LoadProfiles(const std::strin
 
 int ExecutePerfPredict(const PerfCommand& cmd) {
   return GuardedCommand([&] {
-    if (cmd.batch < 1) throw InputError("--batch must be >= 1");
-    if (!(cmd.sm_percent > 0 && cmd.sm_percent <= 100)) throw InputError("--sm-percent must be in (0, 100]");
-    if (!(cmd.quota_percent > 0 && cmd.quota_percent <= 100)) throw InputError("--quota-percent must be in (0, 100]");
+    // Checked as they are parsed too (gpuslice_main.cc); again here for other callers.
+    if (cmd.batch < 1 || cmd.batch > 4096) throw InputError("--batch: must be in [1, 4096]");
+    if (!(cmd.sm_percent >= 0.1 && cmd.sm_percent <= 100)) throw InputError("--sm-percent: must be in [0.1, 100]");
+    if (!(cmd.quota_percent >= 0.1 && cmd.quota_percent <= 100)) throw InputError("--quota-percent: must be in [0.1, 100]");
+    if (cmd.predictor.sm_stride < 1) throw InputError("--sm-stride: must be >= 1");
+    if (cmd.predictor.quota_stride < 1) throw InputError("--quota-stride: must be >= 1");
+    if (!(cmd.token_window_ms >= 0.1 && cmd.token_window_ms <= 1e7)) throw InputError("--token-window-ms: must be in [0.1, 1e7]");
     if (!IsPredictorName(cmd.predictor.name)) {
-      throw InputError("unknown predictor '" + cmd.predictor.name + "' (" + PredictorNames() + ")");
+      throw InputError("--predictor: unknown predictor '" + cmd.predictor.name + "' (" + PredictorNames() + ")");
     }
     auto profiles = LoadProfiles(cmd.profiles);
     std::vector<LatencyCurve> curves;
@@ -60,7 +64,7 @@ int ExecutePerfPredict(const PerfCommand& cmd) {
     if (cmd.json) {
       std::cout << nlohmann::ordered_json{{"model", cmd.model}, {"batch", cmd.batch}, {"sm_percent", cmd.sm_percent},
                                           {"quota_percent", cmd.quota_percent}, {"predictor", cmd.predictor.name},
-                                          {"latency_ms", ms}}.dump()
+                                          {"latency_ms", ms}}.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace)
                 << "\n";
     } else {
       std::printf("%.3f\n", ms);
@@ -71,10 +75,11 @@ int ExecutePerfPredict(const PerfCommand& cmd) {
 
 int ExecutePerfCheck(const PerfCommand& cmd) {
   return GuardedCommand([&] {
+    if (!(cmd.token_window_ms >= 0.1 && cmd.token_window_ms <= 1e7)) throw InputError("--token-window-ms: must be in [0.1, 1e7]");
     const LatencyProfile profile = LatencyProfile::Load(cmd.profiles);
     const PerfCheckReport report = CheckProfile(profile, cmd.token_window_ms);
     if (cmd.json) {
-      std::cout << report.ToJson().dump(2) << "\n";
+      std::cout << report.ToJson().dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
     } else {
       std::cout << report.ToText();
     }
@@ -84,12 +89,30 @@ int ExecutePerfCheck(const PerfCommand& cmd) {
 
 int ExecuteFit(const PerfCommand& cmd) {
   return GuardedCommand([&] {
-    if (!(cmd.holdout > 0 && cmd.holdout < 1)) throw InputError("--holdout must be in (0, 1)");
+    if (!(cmd.holdout > 0 && cmd.holdout < 1)) throw InputError("--holdout: must be in (0, 1)");
+    if (cmd.seed < 0) throw InputError("--seed: must be >= 0");
+    if (!cmd.output.empty()) CheckOutputPath(cmd.output, false, "--output", /*force_option=*/false);
     const Measurements m = ReadMeasurements(cmd.profiles);
     const FitReport report = EvaluateFit(m, cmd.holdout, static_cast<uint64_t>(cmd.seed));
-    if (!cmd.output.empty()) WriteProfile(m, cmd.output);
+    ThrowIfInterrupted();
+    if (!cmd.output.empty()) {
+      // The profile's folder, made here: WriteProfile (gpu/fit.cc) writes FILE.tmp beside it.
+      const std::filesystem::path parent = std::filesystem::path(cmd.output).parent_path();
+      std::error_code ec;
+      if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+      if (ec) throw InputError("--output '" + cmd.output + "': cannot create its folder: " + ec.message());
+      try {
+        WriteProfile(m, cmd.output);
+      } catch (const std::filesystem::filesystem_error& e) {
+        std::filesystem::remove(cmd.output + ".tmp", ec);
+        throw InputError("--output '" + cmd.output + "': cannot write: " + e.code().message());
+      } catch (...) {
+        std::filesystem::remove(cmd.output + ".tmp", ec);
+        throw;
+      }
+    }
     if (cmd.json) {
-      std::cout << report.ToJson().dump(2) << "\n";
+      std::cout << report.ToJson().dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
     } else {
       std::cout << report.ToText();
       if (!cmd.output.empty()) std::cout << "wrote " << cmd.output << "\n";

@@ -5,12 +5,19 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <sstream>
+#include <set>
+#include <thread>
 #include <vector>
+
+#include "sim/util/interrupt.h"
+#include "tools/cli_util.h"
 
 extern char** environ;
 
@@ -35,20 +42,50 @@ bool HasModule(const std::string& path) {
   return false;
 }
 
+// The temporary figures the module writes beside FIG (".FIG.tmp-*", tools/python/gpuslice/plot.py).
+std::set<std::string> TemporaryFigures(const std::string& output) {
+  namespace fs = std::filesystem;
+  std::set<std::string> found;
+  const fs::path p = fs::absolute(output);
+  const std::string prefix = "." + p.filename().string() + ".tmp-";
+  std::error_code ec;
+  for (fs::directory_iterator it(p.parent_path(), ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->path().filename().string().rfind(prefix, 0) == 0) found.insert(it->path().string());
+  }
+  return found;
+}
+
+// A figure size: WIDTHxHEIGHT in inches, each a number in (0, 1000].
+CLI::Validator FigureSize() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        const size_t x = text.find('x');
+        std::string w = x == std::string::npos ? "" : text.substr(0, x);
+        std::string h = x == std::string::npos ? "" : text.substr(x + 1);
+        const CLI::Validator inches = NumberIn(0, true, 1000, false);
+        if (x == std::string::npos || !inches(w).empty() || !inches(h).empty()) {
+          return "'" + text + "' is not WIDTHxHEIGHT in inches, each in (0, 1000] (e.g. 8x5)";
+        }
+        return std::string();
+      },
+      "WIDTHxHEIGHT");
+}
+
 }  // namespace
 
 CLI::App* AddPlotCommand(CLI::App& app, PlotCommand* cmd) {
   CLI::App* plot = app.add_subcommand("plot", "Draw a result: policies compared, latency CDFs, time series, a sweep");
   plot->add_option("result", cmd->result, "A run/compare HDF5 file, a sweep folder or its sweep.h5")->required();
-  plot->add_option("-o,--output", cmd->output, "Figure file: .png, .pdf or .svg")->required();
-  plot->add_option("--kind", cmd->kind, "compare, cdf, timeseries or sweep (default: compare; sweep for a sweep)");
+  plot->add_option("-o,--output", cmd->output, "Figure file: .png, .pdf or .svg")->required()->check(OutputPath());
+  plot->add_option("--kind", cmd->kind, "compare, cdf, timeseries or sweep (default: compare; sweep for a sweep)")
+      ->check(OneOf({"compare", "cdf", "timeseries", "sweep"}));
   plot->add_option("--metric", cmd->metric,
                    "compare/sweep: a summary metric (default violation_rate; compare also cost); "
                    "timeseries: a column to draw alone");
   plot->add_option("--x", cmd->x, "sweep: the swept parameter on the x axis (default: the first)");
   plot->add_option("--runs", cmd->runs, "Comma-separated runs to draw (a sweep: policies; default: all)");
-  plot->add_option("--size", cmd->size, "Figure size in inches, WIDTHxHEIGHT (default per kind)");
-  plot->add_option("--dpi", cmd->dpi, "PNG resolution (default 150)");
+  plot->add_option("--size", cmd->size, "Figure size in inches, WIDTHxHEIGHT (default per kind)")->check(FigureSize());
+  plot->add_option("--dpi", cmd->dpi, "PNG resolution (default 150)")->check(NumberIn(0, true, 1200, false));
   plot->add_flag("--force", cmd->force, "Overwrite an existing figure");
   plot->footer(
       "Runs /usr/bin/python3 -m gpuslice.plot (matplotlib, pandas, h5py) from tools/python of the source tree;\n"
@@ -99,17 +136,54 @@ int ExecutePlot(const PlotCommand& cmd) {
   argv.push_back(nullptr);
   envp.push_back(nullptr);
 
+  if (InterruptRequested()) {
+    std::cerr << "gpuslice: interrupted; no figure written\n";
+    return 130;
+  }
+  const std::set<std::string> temporaries_before = TemporaryFigures(cmd.output);
   pid_t pid = 0;
   if (int err = ::posix_spawn(&pid, python.c_str(), nullptr, nullptr, argv.data(), envp.data()); err != 0) {
     std::cerr << "gpuslice: error: " << python << ": cannot start (" << std::strerror(err) << ")\n";
     return 2;
   }
+  // Waits for the module; on SIGINT or SIGTERM (the flag), gives it the interrupt it may not
+  // have had (a signal sent to this process alone), then ends it if it does not stop.
+  using Clock = std::chrono::steady_clock;
   int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) {
+  bool interrupted = false, forwarded = false, killed = false;
+  Clock::time_point seen;
+  for (;;) {
+    const pid_t r = ::waitpid(pid, &status, WNOHANG);
+    if (r == pid) break;
+    if (r < 0 && errno != EINTR) {
       std::cerr << "gpuslice: internal error: waiting for " << python << ": " << std::strerror(errno) << "\n";
       return 3;
     }
+    if (InterruptRequested()) {
+      const Clock::time_point now = Clock::now();
+      if (!interrupted) {
+        interrupted = true;
+        seen = now;
+      } else if (!forwarded && now - seen > std::chrono::milliseconds(300)) {
+        ::kill(pid, SIGINT);  // the module removes its temporary figure and exits 130
+        forwarded = true;
+      } else if (!killed && now - seen > std::chrono::seconds(3)) {
+        ::kill(pid, SIGKILL);
+        killed = true;
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(interrupted ? 10 : 25));
+  }
+  const bool drawn = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  if ((interrupted || InterruptRequested()) && !drawn) {
+    // The figure, whole or none: what the module left half-written goes.
+    for (const std::string& t : TemporaryFigures(cmd.output)) {
+      std::error_code ec;
+      if (!temporaries_before.count(t)) std::filesystem::remove(t, ec);
+    }
+    const bool said = WIFEXITED(status) && WEXITSTATUS(status) == 130;
+    if (!said) std::cerr << "gpuslice: interrupted; no figure written\n";
+    return 130;
   }
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);

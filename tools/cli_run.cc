@@ -54,22 +54,6 @@ std::string DefaultOutput(const RunCommand& cmd, const Scenario& scenario, const
   return name + ".h5";
 }
 
-// REQUIRES: the path is where a result file goes. Throws InputError when it would overwrite a
-// file without --force, names a folder, or its folder cannot be made.
-void CheckOutputPath(const std::string& path, bool force, const char* option) {
-  std::error_code ec;
-  if (fs::is_directory(path, ec)) throw InputError(path + ": " + option + " names a folder");
-  if (fs::exists(path, ec) && !force) {
-    throw InputError(path + ": exists (use --force to overwrite it, or " + option + " to write elsewhere)");
-  }
-  const fs::path parent = fs::path(path).parent_path();
-  if (!parent.empty()) {
-    if (fs::exists(parent, ec) && !fs::is_directory(parent, ec)) {
-      throw InputError(path + ": " + parent.string() + " is not a folder");
-    }
-  }
-}
-
 // What the runs of one invocation share while they run, possibly on several threads.
 struct RunSet {
   const Scenario& scenario;
@@ -136,20 +120,23 @@ void RunOne(RunSet& set, size_t i) {
 
 void AddRunOptions(CLI::App* app, RunCommand* cmd) {
   app->add_option("scenario", cmd->scenario_path, "Scenario JSON file")->required();
-  app->add_option("--seed", cmd->seed, "Override the scenario's seed")->check(CLI::NonNegativeNumber);
+  app->add_option("--seed", cmd->seed, "Override the scenario's seed")->check(SeedCheck());
   app->add_option("--set", cmd->sets, "Override a scenario value: json.path=value (repeatable)");
   app->add_option("--load-scale", cmd->load_scale,
                   "Multiply every workload source's rate (sets the scenario's load_scale)")
-      ->check(CLI::PositiveNumber);
+      ->check(NumberIn(0, true, kMaxLoadScale, false));
   app->add_option("-o,--output", cmd->output,
-                  "HDF5 result file (default results/<scenario>-<run>-seed<seed>[-<hash of --set>].h5)");
+                  "HDF5 result file (default results/<scenario>-<run>-seed<seed>[-<hash of --set>].h5)")
+      ->check(OutputPath());
   app->add_flag("--no-output", cmd->no_output, "Write no HDF5 file");
   app->add_flag("--force", cmd->force, "Overwrite existing output files");
   app->add_flag("--per-request", cmd->per_request, "Add the per-request table to the HDF5 file");
   app->add_flag("--skip-bad-rows", cmd->skip_bad_rows,
                 "Trace sources skip and count malformed rows instead of stopping (reported per run)");
-  app->add_option("--summary-json", cmd->summary_json, "Also write the summary as JSON to this file");
-  app->add_option("--format", cmd->format, "The comparison on stdout: table (default), csv, markdown or json");
+  app->add_option("--summary-json", cmd->summary_json, "Also write the summary as JSON to this file")
+      ->check(OutputPath());
+  app->add_option("--format", cmd->format, "The comparison on stdout: table (default), csv, markdown or json")
+      ->check(OneOf({"table", "csv", "markdown", "json"}));
   AddProgressOptions(app, &cmd->progress);
   AddBackendOptions(app, &cmd->backend);
 }
@@ -157,6 +144,15 @@ void AddRunOptions(CLI::App* app, RunCommand* cmd) {
 int ExecuteRun(const RunCommand& cmd, const std::atomic<bool>& interrupted) {
   return GuardedCommand([&] {
     const TableFormat format = ParseTableFormat(cmd.format);
+    // The paths given first, before any reading: a bad one is the only message.
+    if (!cmd.no_output && !cmd.output.empty()) CheckOutputPath(cmd.output, cmd.force, "-o");
+    if (!cmd.summary_json.empty()) CheckOutputPath(cmd.summary_json, cmd.force, "--summary-json");
+    if (!cmd.no_output && !cmd.output.empty() && !cmd.summary_json.empty()) {
+      std::error_code ec;
+      if (fs::weakly_canonical(cmd.summary_json, ec) == fs::weakly_canonical(cmd.output, ec)) {
+        throw InputError("--summary-json '" + cmd.summary_json + "': the same file as the HDF5 result (-o)");
+      }
+    }
     const Scenario scenario = LoadScenario(cmd.scenario_path, Overrides(cmd), cmd.skip_bad_rows);
     PrintWarnings(scenario);
     std::vector<PolicyRunSpec> runs = SelectPolicyRuns(scenario, cmd.policies);
@@ -170,7 +166,13 @@ int ExecuteRun(const RunCommand& cmd, const std::atomic<bool>& interrupted) {
     const std::string output =
         cmd.output.empty() ? DefaultOutput(cmd, scenario, cmd.compare ? "compare" : runs.front().run_name) : cmd.output;
     if (!cmd.no_output) CheckOutputPath(output, cmd.force, "-o");
-    if (!cmd.summary_json.empty()) CheckOutputPath(cmd.summary_json, cmd.force, "--summary-json");
+    if (!cmd.summary_json.empty()) {
+      std::error_code ec;
+      if (!cmd.no_output && fs::weakly_canonical(cmd.summary_json, ec) == fs::weakly_canonical(output, ec)) {
+        throw InputError("--summary-json '" + cmd.summary_json + "': the same file as the HDF5 result (-o)");
+      }
+    }
+    ThrowIfInterrupted();
     std::unique_ptr<ResultFile> file;
     if (!cmd.no_output) file = std::make_unique<ResultFile>(output, scenario.name, cmd.command_line);
 
@@ -203,13 +205,24 @@ int ExecuteRun(const RunCommand& cmd, const std::atomic<bool>& interrupted) {
     std::ostream& info = format == TableFormat::kTable ? std::cout : std::cerr;
     if (format == TableFormat::kTable) std::cout << "scenario " << scenario.name << ", seed " << scenario.seed << "\n";
     PrintComparison(std::cout, finished, format, scenario.name);
-    if (file) {
-      file->Commit(order, was_interrupted);
-      info << "wrote " << file->final_path() << (was_interrupted ? " (the finished runs only)" : "") << "\n";
-    }
+    // The summary JSON only once the HDF5 result is in place; if it cannot be written, the
+    // result goes too: an error leaves no output file.
+    const std::string summary_text =
+        cmd.summary_json.empty()
+            ? std::string()
+            : SummaryJson(scenario.name, finished).dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) +
+                  "\n";
+    if (file) file->Commit(order, was_interrupted);
     if (!cmd.summary_json.empty()) {
-      WriteFileAtomically(cmd.summary_json, SummaryJson(scenario.name, finished).dump(2) + "\n");
+      try {
+        WriteFileAtomically(cmd.summary_json, summary_text);
+      } catch (...) {
+        std::error_code ec;
+        if (file) fs::remove(file->final_path(), ec);
+        throw;
+      }
     }
+    if (file) info << "wrote " << file->final_path() << (was_interrupted ? " (the finished runs only)" : "") << "\n";
     if (was_interrupted) {
       std::cerr << "gpuslice: interrupted; kept the " << finished.size() << " of " << runs.size()
                 << " runs that finished\n";
@@ -226,7 +239,7 @@ int ExecuteValidate(const std::string& scenario_path, const std::vector<std::str
     std::cerr << scenario_path << ": valid: " << scenario.models.size() << " models, "
               << scenario.function_names.size() << " functions, " << scenario.total_gpus() << " GPUs, "
               << scenario.workload.size() << " workload sources, " << scenario.policies.size() << " policy runs\n";
-    std::cout << scenario.ToJson().dump(2) << "\n";
+    std::cout << scenario.ToJson().dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
     return 0;
   });
 }
@@ -236,7 +249,8 @@ CLI::App* AddRerunCommand(CLI::App& app, RerunCommand* cmd) {
       "rerun", "Run a stored result again from the scenario it stores, and check the summary is the same");
   rerun->add_option("result", cmd->result_path, "HDF5 result of gpuslice run or compare")->required();
   rerun->add_option("--run", cmd->run, "The run to repeat (default: every run in the file)");
-  rerun->add_option("-o,--output", cmd->output, "HDF5 result file (default results/<scenario>-rerun-seed<seed>.h5)");
+  rerun->add_option("-o,--output", cmd->output, "HDF5 result file (default results/<scenario>-rerun-seed<seed>.h5)")
+      ->check(OutputPath());
   rerun->add_flag("--no-output", cmd->no_output, "Write no HDF5 file");
   rerun->add_flag("--force", cmd->force, "Overwrite an existing output file");
   rerun->footer("Exit code 0: every summary is identical to the stored one; 1: one differs.\n"
@@ -317,7 +331,7 @@ int ExecuteRerun(const RerunCommand& cmd, const std::atomic<bool>& interrupted) 
       const RunResult r = RunSimulation(scenario, run, options);
       if (file) file->EndRun(std::move(result_run), r, scenario);
       order.push_back(run.run_name);
-      const bool same = RunSummaryJson(r).dump() == stored[i].summary;
+      const bool same = RunSummaryJson(r).dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) == stored[i].summary;
       all_same = all_same && same;
       std::cout << stored[i].run << ": " << (same ? "reproduced: the summary is identical" : "DIFFERS from the stored summary")
                 << "\n";

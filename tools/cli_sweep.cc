@@ -157,8 +157,9 @@ CLI::App* AddSweepCommand(CLI::App& app, SweepCommand* cmd) {
       "sweep", "Run a grid of parameters x policy runs x seeds, resumable, on local cores or a Slurm job array");
   sweep->add_option("spec", cmd->spec_path, "Sweep spec JSON file (docs/sweeps.md)")->required();
   sweep->add_option("-o,--output", cmd->output_dir, "Sweep folder: runs/, runs.csv, summary.csv, sweep.h5")
-      ->required();
-  sweep->add_option("-j,--jobs", cmd->jobs, "Runs in parallel (default: every core)")->check(CLI::Range(1, 4096));
+      ->required()
+      ->check(OutputPath(/*folder=*/true));
+  sweep->add_option("-j,--jobs", cmd->jobs, "Runs in parallel (default: every core)")->check(IntegerIn(1, 4096));
   sweep->add_flag("--json", cmd->json, "Print {\"points\", \"runs\", \"ran\", \"skipped\"} as JSON at the end");
   sweep->add_flag("--slurm", cmd->slurm, "Write DIR/sweep.sbatch, a Slurm job array over the runs, and print how to submit it");
   sweep->add_flag("--submit", cmd->submit, "With --slurm: submit the job array with sbatch");
@@ -167,12 +168,12 @@ CLI::App* AddSweepCommand(CLI::App& app, SweepCommand* cmd) {
   sweep->add_option("--time", cmd->slurm_options.time, "Slurm time limit per array task (default 1:00:00)");
   sweep->add_option("--mem", cmd->slurm_options.memory, "Slurm memory per array task (default 4G)");
   sweep->add_option("--chunk-size", cmd->slurm_options.chunk_size, "Runs per Slurm array task (default 10)")
-      ->check(CLI::Range(1, 1000000));
+      ->check(IntegerIn(1, 1000000));
   sweep->add_option("--cpus-per-task", cmd->slurm_options.cpus_per_task,
                     "CPUs per Slurm array task; its runs go in parallel (default 1)")
-      ->check(CLI::Range(1, 1024));
+      ->check(IntegerIn(1, 1024));
   sweep->add_option("--task", cmd->task, "Run only chunk K of the runs (what a Slurm array task runs)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(IntegerIn(0, std::numeric_limits<int>::max()));
   AddProgressOptions(sweep, &cmd->progress);
   sweep->footer(
       "A spec: {\"scenario\": \"quickstart.json\", \"policies\": [\"kserve\", \"has-gpu\"], \"seeds\": 5,\n"
@@ -191,19 +192,15 @@ int ExecuteSweep(const SweepCommand& cmd, const std::atomic<bool>& interrupted) 
       throw InputError("--slurm, --merge and --task exclude each other");
     }
     if (cmd.submit && !cmd.slurm) throw InputError("--submit needs --slurm");
-    std::error_code ec;
-    if (fs::exists(cmd.output_dir, ec) && !fs::is_directory(cmd.output_dir, ec)) {
-      throw InputError(cmd.output_dir + ": exists and is not a folder");
+    if (cmd.slurm) CheckSlurmOptions(cmd.slurm_options);
+    if (const std::string problem = OutputPathProblem(cmd.output_dir, /*folder=*/true); !problem.empty()) {
+      throw InputError("--output '" + cmd.output_dir + "': " + problem);
     }
+    std::error_code ec;
     const SweepSpec spec = LoadSweepSpec(cmd.spec_path);
     const std::vector<SweepRun> runs = PlanSweep(spec);
     const std::vector<const SweepRun*> distinct = DistinctRuns(runs);
-    fs::create_directories(cmd.output_dir + "/runs", ec);
-    if (ec) throw InputError(cmd.output_dir + ": cannot create the sweep folder: " + ec.message());
-    WriteFileAtomically(cmd.output_dir + "/spec.json", spec.json.dump(2) + "\n");
-
-    if (cmd.slurm) return SubmitOrWriteSlurm(cmd, spec, distinct.size());
-
+    // Every check before the folder is made: a bad invocation leaves nothing.
     std::vector<const SweepRun*> chunk = distinct;
     if (cmd.task >= 0) {
       const size_t size = static_cast<size_t>(cmd.slurm_options.chunk_size);
@@ -216,6 +213,16 @@ int ExecuteSweep(const SweepCommand& cmd, const std::atomic<bool>& interrupted) 
       chunk.assign(distinct.begin() + static_cast<long>(first),
                    distinct.begin() + static_cast<long>(std::min(distinct.size(), first + size)));
     }
+    if (cmd.merge && !fs::is_directory(cmd.output_dir, ec)) {
+      throw InputError("--output '" + cmd.output_dir + "': no such sweep folder (--merge reads the runs stored there)");
+    }
+    ThrowIfInterrupted();
+    fs::create_directories(cmd.output_dir + "/runs", ec);
+    if (ec) throw InputError("--output '" + cmd.output_dir + "': cannot create the sweep folder: " + ec.message());
+    WriteFileAtomically(cmd.output_dir + "/spec.json",
+                        spec.json.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n");
+
+    if (cmd.slurm) return SubmitOrWriteSlurm(cmd, spec, distinct.size());
     std::vector<const SweepRun*> todo;
     const std::map<std::string, Json> already = LoadStored(cmd.output_dir, chunk, &todo);
     const size_t skipped = already.size();
@@ -243,7 +250,7 @@ int ExecuteSweep(const SweepCommand& cmd, const std::atomic<bool>& interrupted) 
     if (cmd.json) {
       std::cout << Json{{"points", points}, {"runs", runs.size()}, {"distinct_runs", distinct.size()},
                         {"ran", ran}, {"skipped", skipped}, {"folder", cmd.output_dir}}
-                       .dump()
+                       .dump(-1, ' ', false, Json::error_handler_t::replace)
                 << "\n";
     } else {
       std::cout << "sweep " << spec.file << ": " << points << " points, " << runs.size() << " runs ("

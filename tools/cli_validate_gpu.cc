@@ -16,9 +16,9 @@ namespace gpuslice {
 void AddValidateGpuOptions(CLI::App* app, ValidateGpuCommand* cmd) {
   app->add_option("scenario", cmd->scenario_path, "Scenario JSON file (one GPU; zoo models)")->required();
   app->add_option("-p,--policy", cmd->policy, "Policy run (default: the scenario's first)");
-  app->add_option("--seed", cmd->seed, "Override the scenario's seed")->check(CLI::NonNegativeNumber);
+  app->add_option("--seed", cmd->seed, "Override the scenario's seed")->check(SeedCheck());
   app->add_option("--set", cmd->sets, "Override a scenario value: json.path=value (repeatable)");
-  app->add_option("--json", cmd->json, "Also write the comparison as JSON to this file");
+  app->add_option("--json", cmd->json, "Also write the comparison as JSON to this file")->check(OutputPath());
   AddBackendOptions(app, &cmd->backend);
 }
 
@@ -35,6 +35,7 @@ int ExecuteValidateGpu(const ValidateGpuCommand& cmd, const std::atomic<bool>& i
   return GuardedCommand([&] {
     std::vector<std::string> sets = cmd.sets;
     if (cmd.seed >= 0) sets.push_back("seed=" + std::to_string(cmd.seed));
+    if (!cmd.json.empty()) CheckOutputPath(cmd.json, false, "--json", /*force_option=*/false);
     const Scenario scenario = LoadScenario(cmd.scenario_path, sets);
     PrintWarnings(scenario);
     std::vector<PolicyRunSpec> runs = SelectPolicyRuns(scenario, cmd.policy);
@@ -75,7 +76,7 @@ int ExecuteValidateGpu(const ValidateGpuCommand& cmd, const std::atomic<bool>& i
                                 {points ? "gap_points" : "gap_percent", gap}};
     }
     std::fflush(stdout);
-    if (!cmd.json.empty()) WriteFileAtomically(cmd.json, j.dump(2) + "\n");
+    if (!cmd.json.empty()) WriteFileAtomically(cmd.json, j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n");
     return ok ? 0 : 1;
   });
 }

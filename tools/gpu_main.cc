@@ -6,12 +6,18 @@
 
 #include <CLI/CLI.hpp>
 
+#include "sim/util/interrupt.h"
 #include "tools/cli_calibrate.h"
+#include "tools/cli_util.h"
 #include "tools/cli_run.h"
 
 namespace {
-std::atomic<bool> g_interrupted{false};
-void OnSignal(int) { g_interrupted.store(true); }
+std::atomic<bool>& g_interrupted = gpuslice::InterruptFlag();
+// The first signal asks the command to stop (exit 130); a second one ends the process at once.
+void OnSignal(int signal) {
+  g_interrupted.store(true);
+  std::signal(signal, SIG_DFL);
+}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -30,7 +36,8 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    return gpuslice::PrintParseError(e, "gpuslice-gpu");
   }
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);

@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 
 #include "sim/policies/policy.h"
+#include "sim/util/interrupt.h"
 #include "tools/cli_run.h"
 #include "tools/cli_calibrate.h"
 #include "tools/cli_capacity.h"
@@ -13,12 +14,18 @@
 #include "tools/cli_plot.h"
 #include "tools/cli_sweep.h"
 #include "tools/cli_trace.h"
+#include "tools/cli_util.h"
 
 namespace {
 
-std::atomic<bool> g_interrupted{false};
+std::atomic<bool>& g_interrupted = gpuslice::InterruptFlag();
 
-void OnSignal(int) { g_interrupted.store(true); }
+// The first signal asks every loop to stop (exit 130, nothing left behind); a second one,
+// for a command that does not stop, ends the process at once.
+void OnSignal(int signal) {
+  g_interrupted.store(true);
+  std::signal(signal, SIG_DFL);
+}
 
 }  // namespace
 
@@ -44,7 +51,7 @@ int main(int argc, char** argv) {
   CLI::App* compare = app.add_subcommand("compare", "Run several policies on a scenario, side by side");
   gpuslice::AddRunOptions(compare, &compare_cmd);
   compare->add_option("--policies", compare_cmd.policies, "Comma-separated policy runs (default: all in the scenario)");
-  compare->add_option("-j,--jobs", compare_cmd.jobs, "Runs in parallel (default: every core)")->check(CLI::Range(1, 4096));
+  compare->add_option("-j,--jobs", compare_cmd.jobs, "Runs in parallel (default: every core)")->check(gpuslice::IntegerIn(1, 4096));
   compare->footer(
       "Examples:\n"
       "  gpuslice compare scenarios/quickstart.json\n"
@@ -89,7 +96,8 @@ int main(int argc, char** argv) {
   CLI::App* info = trace->add_subcommand("info", "Requests, span, functions, rates and burstiness of a trace");
   add_trace_options(info);
   info->add_flag("--json", trace_cmd.json, "Print JSON");
-  info->add_option("--top", trace_cmd.top, "How many top functions to list (default 10)");
+  info->add_option("--top", trace_cmd.top, "How many top functions to list (default 10)")
+      ->check(gpuslice::IntegerIn(0, 1000000));
   info->footer(
       "Examples:\n"
       "  gpuslice trace info invocations_per_function_md.anon.d01.csv -f azure-functions-2019\n"
@@ -97,7 +105,7 @@ int main(int argc, char** argv) {
       "  gpuslice trace info lora_request_trace.csv -f alibaba-genai --set spread=uniform --skip-bad-rows");
   CLI::App* convert = trace->add_subcommand("convert", "Write a trace as the plain CSV (time_s,function[,tokens])");
   add_trace_options(convert);
-  convert->add_option("-o,--output", trace_cmd.output, "CSV file to write")->required();
+  convert->add_option("-o,--output", trace_cmd.output, "CSV file to write")->required()->check(gpuslice::OutputPath());
   convert->footer("Example:\n  gpuslice trace convert Azure2021_200.csv -f azure-functions-2021 -o azure2021.csv");
 
   gpuslice::PerfCommand perf_cmd;
@@ -106,20 +114,35 @@ int main(int argc, char** argv) {
   CLI::App* predict = perf->add_subcommand("predict", "Predict one batch's latency in ms");
   predict->add_option("--profiles", perf_cmd.profiles, "A profile CSV or a folder of them")->required();
   predict->add_option("--model", perf_cmd.model, "Model name (the profile's model column)")->required();
-  predict->add_option("--batch", perf_cmd.batch, "Batch size")->required();
-  predict->add_option("--sm-percent", perf_cmd.sm_percent, "SM share, percent")->required();
-  predict->add_option("--quota-percent", perf_cmd.quota_percent, "Time quota, percent")->required();
-  predict->add_option("--predictor", perf_cmd.predictor.name, "oracle (the truth), profile (coarse grid) or learned");
-  predict->add_option("--sm-stride", perf_cmd.predictor.sm_stride, "profile predictor: keep every n-th SM share");
-  predict->add_option("--quota-stride", perf_cmd.predictor.quota_stride, "profile predictor: keep every n-th quota");
-  predict->add_option("--token-window-ms", perf_cmd.token_window_ms, "Token scheduler window (default 40)");
+  predict->add_option("--batch", perf_cmd.batch, "Batch size")->required()->check(gpuslice::IntegerIn(1, 4096));
+  // The slice is of a notional 1000-SM GPU: 0.1 % is one SM.
+  predict->add_option("--sm-percent", perf_cmd.sm_percent, "SM share, percent")
+      ->required()
+      ->check(gpuslice::NumberIn(0.1, false, 100, false));
+  predict->add_option("--quota-percent", perf_cmd.quota_percent, "Time quota, percent")
+      ->required()
+      ->check(gpuslice::NumberIn(0.1, false, 100, false));
+  predict->add_option("--predictor", perf_cmd.predictor.name, "oracle (the truth), profile (coarse grid) or learned")
+      ->check(CLI::Validator(
+          [](std::string& name) -> std::string {
+            if (gpuslice::IsPredictorName(name)) return std::string();
+            return "'" + name + "' is not a predictor (" + gpuslice::PredictorNames() + ")";
+          },
+          "NAME"));
+  predict->add_option("--sm-stride", perf_cmd.predictor.sm_stride, "profile predictor: keep every n-th SM share")
+      ->check(gpuslice::IntegerIn(1, 100));
+  predict->add_option("--quota-stride", perf_cmd.predictor.quota_stride, "profile predictor: keep every n-th quota")
+      ->check(gpuslice::IntegerIn(1, 100));
+  predict->add_option("--token-window-ms", perf_cmd.token_window_ms, "Token scheduler window (default 40)")
+      ->check(gpuslice::NumberIn(0.1, false, 1e7, false));
   predict->add_flag("--json", perf_cmd.json, "Print JSON");
   predict->footer(
       "Example:\n  gpuslice perf predict --profiles gpu/profiles/v100 --model resnet50 --batch 4 "
       "--sm-percent 30 --quota-percent 50 --predictor learned");
   CLI::App* check = perf->add_subcommand("check", "Error of the model on a measured grid it did not see");
   check->add_option("profile", perf_cmd.profiles, "Profile CSV")->required();
-  check->add_option("--token-window-ms", perf_cmd.token_window_ms, "Token scheduler window (default 40)");
+  check->add_option("--token-window-ms", perf_cmd.token_window_ms, "Token scheduler window (default 40)")
+      ->check(gpuslice::NumberIn(0.1, false, 1e7, false));
   check->add_flag("--json", perf_cmd.json, "Print JSON");
   check->footer("Example:\n  gpuslice perf check gpu/profiles/v100/mobilenet_v3_large.csv");
 
@@ -127,9 +150,10 @@ int main(int argc, char** argv) {
   CLI::App* fit = app.add_subcommand("fit", "Measurements to a profile, with the model's held-out error");
   fit->add_option("measurements", fit_cmd.profiles, "Measurements CSV (profile columns, one row per repetition)")
       ->required();
-  fit->add_option("-o,--output", fit_cmd.output, "Profile CSV to write (medians, spread)");
-  fit->add_option("--holdout", fit_cmd.holdout, "Random fraction of points held out (default 0.2)");
-  fit->add_option("--seed", fit_cmd.seed, "Seed of the hold-out draw (default 1)");
+  fit->add_option("-o,--output", fit_cmd.output, "Profile CSV to write (medians, spread)")->check(gpuslice::OutputPath());
+  fit->add_option("--holdout", fit_cmd.holdout, "Random fraction of points held out (default 0.2)")
+      ->check(gpuslice::NumberIn(0, true, 1, true));
+  fit->add_option("--seed", fit_cmd.seed, "Seed of the hold-out draw (default 1)")->check(gpuslice::SeedCheck());
   fit->add_flag("--json", fit_cmd.json, "Print JSON");
   fit->footer("Example:\n  gpuslice fit gpu/profiles/v100/resnet50.csv -o /tmp/resnet50-profile.csv");
 
@@ -144,19 +168,21 @@ int main(int argc, char** argv) {
   capacity->add_option("scenario", capacity_cmd.scenario_path, "Scenario JSON file")->required();
   capacity->add_option("-p,--policy", capacity_cmd.policy, "Policy run of the scenario, or a registered policy name")
       ->required();
-  capacity->add_option("--attainment", capacity_cmd.options.attainment, "Target SLO attainment (default 0.99)");
-  capacity->add_option("--tolerance", capacity_cmd.options.tolerance, "Relative width of the final bracket (default 0.01)");
+  capacity->add_option("--attainment", capacity_cmd.options.attainment, "Target SLO attainment (default 0.99)")
+      ->check(gpuslice::NumberIn(0, true, 1, false));
+  capacity->add_option("--tolerance", capacity_cmd.options.tolerance, "Relative width of the final bracket (default 0.01)")
+      ->check(gpuslice::NumberIn(0, true, 1, true));
   capacity->add_option("--max-runs", capacity_cmd.options.max_runs, "Most load levels tried, each over every seed (default 40)")
-      ->check(CLI::PositiveNumber);
+      ->check(gpuslice::IntegerIn(1, 10000));
   capacity->add_option("--seed", capacity_cmd.seed, "Override the scenario's seed (the first seed with --seeds)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(gpuslice::SeedCheck());
   capacity->add_option("--seeds", capacity_cmd.seeds,
                        "Run every load level over N seeds (seed, seed+1, ...): mean attainment with a 95% CI")
-      ->check(CLI::Range(1, 1000));
+      ->check(gpuslice::IntegerIn(1, 1000));
   capacity->add_option("--set", capacity_cmd.sets, "Override a scenario value: json.path=value (repeatable)");
   capacity->add_option("--load-scale", capacity_cmd.load_scale,
                        "The base load: sets the scenario's load_scale; the scales reported are multiples of it")
-      ->check(CLI::PositiveNumber);
+      ->check(gpuslice::NumberIn(0, true, gpuslice::kMaxLoadScale, false));
   capacity->add_flag("--json", capacity_cmd.json, "Print JSON");
   capacity->footer("Examples:\n  gpuslice capacity scenarios/quickstart.json --policy slices --attainment 0.99\n"
                    "  gpuslice capacity scenarios/gpulet-mix.json --policy gpulet --seeds 5 --json");
@@ -176,8 +202,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    app.exit(e);
-    return 2;
+    return gpuslice::PrintParseError(e, "gpuslice");
   }
 
   std::string command_line;
@@ -185,26 +210,30 @@ int main(int argc, char** argv) {
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
 
-  if (validate->parsed()) return gpuslice::ExecuteValidate(validate_path, validate_sets);
-  if (vgpu->parsed()) {
-    vgpu_cmd.backend.argv0 = argv[0];
-    return gpuslice::ExecuteValidateGpu(vgpu_cmd, g_interrupted);
-  }
-  if (info->parsed()) return gpuslice::ExecuteTraceInfo(trace_cmd);
-  if (fit->parsed()) return gpuslice::ExecuteFit(fit_cmd);
-  if (calibrate->parsed()) return gpuslice::ExecuteCalibrate(calibrate_cmd, g_interrupted);
-  if (capacity->parsed()) return gpuslice::ExecuteCapacity(capacity_cmd, g_interrupted);
-  if (plot->parsed()) return gpuslice::ExecutePlot(plot_cmd);
-  if (sweep->parsed()) return gpuslice::ExecuteSweep(sweep_cmd, g_interrupted);
-  if (rerun->parsed()) {
-    rerun_cmd.command_line = command_line;
-    return gpuslice::ExecuteRerun(rerun_cmd, g_interrupted);
-  }
-  if (predict->parsed()) return gpuslice::ExecutePerfPredict(perf_cmd);
-  if (check->parsed()) return gpuslice::ExecutePerfCheck(perf_cmd);
-  if (convert->parsed()) return gpuslice::ExecuteTraceConvert(trace_cmd);
-  gpuslice::RunCommand& cmd = run->parsed() ? run_cmd : compare_cmd;
-  cmd.command_line = command_line;
-  cmd.backend.argv0 = argv[0];
-  return gpuslice::ExecuteRun(cmd, g_interrupted);
+  // Every command maps its own errors to exit codes (GuardedCommand, tools/cli_util.h); this
+  // is the last resort, so that nothing escapes as a crash.
+  return gpuslice::GuardedCommand([&]() -> int {
+    if (validate->parsed()) return gpuslice::ExecuteValidate(validate_path, validate_sets);
+    if (vgpu->parsed()) {
+      vgpu_cmd.backend.argv0 = argv[0];
+      return gpuslice::ExecuteValidateGpu(vgpu_cmd, g_interrupted);
+    }
+    if (info->parsed()) return gpuslice::ExecuteTraceInfo(trace_cmd);
+    if (fit->parsed()) return gpuslice::ExecuteFit(fit_cmd);
+    if (calibrate->parsed()) return gpuslice::ExecuteCalibrate(calibrate_cmd, g_interrupted);
+    if (capacity->parsed()) return gpuslice::ExecuteCapacity(capacity_cmd, g_interrupted);
+    if (plot->parsed()) return gpuslice::ExecutePlot(plot_cmd);
+    if (sweep->parsed()) return gpuslice::ExecuteSweep(sweep_cmd, g_interrupted);
+    if (rerun->parsed()) {
+      rerun_cmd.command_line = command_line;
+      return gpuslice::ExecuteRerun(rerun_cmd, g_interrupted);
+    }
+    if (predict->parsed()) return gpuslice::ExecutePerfPredict(perf_cmd);
+    if (check->parsed()) return gpuslice::ExecutePerfCheck(perf_cmd);
+    if (convert->parsed()) return gpuslice::ExecuteTraceConvert(trace_cmd);
+    gpuslice::RunCommand& cmd = run->parsed() ? run_cmd : compare_cmd;
+    cmd.command_line = command_line;
+    cmd.backend.argv0 = argv[0];
+    return gpuslice::ExecuteRun(cmd, g_interrupted);
+  });
 }

@@ -47,8 +47,9 @@ LatencyProfile LatencyProfile::Load(const std::string& path) {
   while (csv.Next()) {
     csv.RequireFields(min_fields);
     const auto& f = csv.fields();
+    // "<column> must be ... (got <text>)": the column is named first.
     auto bad = [&](const char* column, const std::string& what) {
-      return LineError(path, csv.line_number(), std::string("column '") + column + "': " + what);
+      return LineError(path, csv.line_number(), std::string(column) + " " + what);
     };
     // A number of a column, finite and in its range; `what` says the range.
     auto number = [&](int i, const char* column, bool (*ok)(double), const char* what) {
@@ -77,11 +78,11 @@ LatencyProfile LatencyProfile::Load(const std::string& path) {
     const auto [batch_end, batch_ec] = std::from_chars(batch_text.data(), batch_text.data() + batch_text.size(), batch);
     if (batch_text.empty() || batch_end != batch_text.data() + batch_text.size() ||
         (batch_ec != std::errc() && batch_ec != std::errc::result_out_of_range)) {
-      throw bad("batch", "'" + std::string(batch_text) + "' is not an integer");
+      throw LineError(path, csv.line_number(), "column 'batch': '" + std::string(batch_text) + "' is not an integer");
     }
     if (batch_ec == std::errc::result_out_of_range || batch < 1 || batch > kMaxProfileBatch) {
-      throw bad("batch", "must be an integer in [1, " + std::to_string(kMaxProfileBatch) + "] (got " +
-                             std::string(f[col[2]]) + ")");
+      throw bad("batch", "must be >= 1 and <= " + std::to_string(kMaxProfileBatch) + " (got " + std::string(batch_text) +
+                             ")");
     }
     double sm;
     if (by_count) {
@@ -102,11 +103,11 @@ LatencyProfile LatencyProfile::Load(const std::string& path) {
     }
     const double quota = number(col[4], "quota_percent", [](double v) { return v > 0 && v <= 100; }, "in (0, 100]");
     const double latency = number(col[5], "latency_ms", [](double v) { return v > 0 && v <= kMaxProfileLatencyMs; },
-                                  "> 0 and at most 1e9 ms");
+                                  "> 0 and <= 1e9");
     if (spread_col >= 0) {
       csv.RequireFields(static_cast<size_t>(spread_col) + 1);
       const double spread = number(spread_col, "spread_ms", [](double v) { return v >= 0 && v <= kMaxProfileLatencyMs; },
-                                   ">= 0 and at most 1e9 ms");
+                                   ">= 0 and <= 1e9");
       relative_spreads.push_back(spread / latency);
     }
     auto key = std::make_tuple(static_cast<int>(batch), sm, quota);

@@ -9,8 +9,8 @@
 // fit` writes it) gives the profile's measured noise. Other columns are ignored. A profile must hold the full (batch ×
 // sm_percent) grid at quota_percent = 100; when it also holds that grid at every measured
 // quota (a full cube, as the V100 profiles do), GridMs interpolates in all three. Loading
-// validates every row and raises InputError with "file:line: column 'c': problem": batch an
-// integer in [1, kMaxProfileBatch], sm_percent and quota_percent in (0, 100], sm_count in
+// validates every row and raises InputError with "file:line: <column> must be ... (got x)":
+// batch an integer in [1, kMaxProfileBatch], sm_percent and quota_percent in (0, 100], sm_count in
 // [1, the GPU's SMs], latency_ms in (0, kMaxProfileLatencyMs], spread_ms in [0, that], model
 // and gpu non-empty UTF-8. The file is read with CsvReader (a byte-order mark, CRLF and, in
 // the simulator, compressed files are fine).

@@ -525,21 +525,21 @@ TEST(TraceFormatsProfile, EveryNumberIsRangeCheckedWhereItIsRead) {
     std::string row;
     std::string message;
   } cases[] = {
-      {"m,V100-16GB,4294967298,100,100,5", ":3: column 'batch': must be an integer in [1, 65536] (got 4294967298)"},
-      {"m,V100-16GB,99999999999999999999,100,100,5", ":3: column 'batch': must be an integer in [1, 65536]"},
-      {"m,V100-16GB,0,100,100,5", ":3: column 'batch': must be an integer in [1, 65536] (got 0)"},
-      {"m,V100-16GB,65537,100,100,5", ":3: column 'batch': must be an integer in [1, 65536] (got 65537)"},
+      {"m,V100-16GB,4294967298,100,100,5", ":3: batch must be >= 1 and <= 65536 (got 4294967298)"},
+      {"m,V100-16GB,99999999999999999999,100,100,5", ":3: batch must be >= 1 and <= 65536 (got 99999999999999999999)"},
+      {"m,V100-16GB,0,100,100,5", ":3: batch must be >= 1 and <= 65536 (got 0)"},
+      {"m,V100-16GB,65537,100,100,5", ":3: batch must be >= 1 and <= 65536 (got 65537)"},
       {"m,V100-16GB,2.5,100,100,5", ":3: column 'batch': '2.5' is not an integer"},
-      {"m,V100-16GB,2,0,100,5", ":3: column 'sm_percent': must be in (0, 100] (got 0)"},
-      {"m,V100-16GB,2,100.5,100,5", ":3: column 'sm_percent': must be in (0, 100] (got 100.5)"},
-      {"m,V100-16GB,2,100,0,5", ":3: column 'quota_percent': must be in (0, 100] (got 0)"},
-      {"m,V100-16GB,2,100,100,0", ":3: column 'latency_ms': must be > 0 and at most 1e9 ms (got 0)"},
-      {"m,V100-16GB,2,100,100,-1", ":3: column 'latency_ms': must be > 0"},
-      {"m,V100-16GB,2,100,100,1e300", ":3: column 'latency_ms': must be > 0 and at most 1e9 ms (got 1e300)"},
+      {"m,V100-16GB,2,0,100,5", ":3: sm_percent must be in (0, 100] (got 0)"},
+      {"m,V100-16GB,2,100.5,100,5", ":3: sm_percent must be in (0, 100] (got 100.5)"},
+      {"m,V100-16GB,2,100,0,5", ":3: quota_percent must be in (0, 100] (got 0)"},
+      {"m,V100-16GB,2,100,100,0", ":3: latency_ms must be > 0 and <= 1e9 (got 0)"},
+      {"m,V100-16GB,2,100,100,-1", ":3: latency_ms must be > 0 and <= 1e9 (got -1)"},
+      {"m,V100-16GB,2,100,100,1e300", ":3: latency_ms must be > 0 and <= 1e9 (got 1e300)"},
       {"m,V100-16GB,2,100,100,inf", ":3: column 'latency_ms': 'inf' is not a number"},
       {"m,V100-16GB,2,100,100,nan", ":3: column 'latency_ms': 'nan' is not a number"},
-      {",V100-16GB,2,100,100,5", ":3: column 'model': must not be empty"},
-      {"m\xFF,V100-16GB,2,100,100,5", ":3: column 'model': is not valid UTF-8"},
+      {",V100-16GB,2,100,100,5", ":3: model must not be empty"},
+      {"m\xFF,V100-16GB,2,100,100,5", ":3: model is not valid UTF-8"},
   };
   for (const Case& c : cases) {
     const std::string path = testing::WriteTempFile("p.csv", header + good + c.row + "\n");
@@ -547,11 +547,11 @@ TEST(TraceFormatsProfile, EveryNumberIsRangeCheckedWhereItIsRead) {
   }
   const std::string spread = testing::WriteTempFile("s.csv", "model,gpu,batch,sm_percent,quota_percent,latency_ms,spread_ms\n"
                                                              "m,V100-16GB,1,100,100,5,-0.5\n");
-  EXPECT_HAS(ErrorOf([&] { LatencyProfile::Load(spread); }), spread + ":2: column 'spread_ms': must be >= 0");
+  EXPECT_HAS(ErrorOf([&] { LatencyProfile::Load(spread); }), spread + ":2: spread_ms must be >= 0 and <= 1e9 (got -0.5)");
   // sm_count: a V100 has 80 SMs.
   const std::string count = testing::WriteTempFile("c.csv", "model,gpu,batch,sm_count,quota_percent,latency_ms\n"
                                                             "m,V100-16GB,1,81,100,5\n");
-  EXPECT_HAS(ErrorOf([&] { LatencyProfile::Load(count); }), count + ":2: column 'sm_count': must be in [1, 80]");
+  EXPECT_HAS(ErrorOf([&] { LatencyProfile::Load(count); }), count + ":2: sm_count must be in [1, 80] for V100-16GB (got 81)");
 }
 
 // ---- The command line --------------------------------------------------------------------

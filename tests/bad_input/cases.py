@@ -388,6 +388,12 @@ SCENARIO_KEYS = [
     ("policies/has-gpu/new_gpu_quota", "pos_fraction"),
     ("policies/has-gpu/new_gpu_min_rps", [("neg", -1)]),
     ("policies/has-gpu/vertical", "bool"),
+    ("policies/has-gpu/horizontal", "bool"),
+    ("policies/has-gpu/alignment", "bool"),
+    ("policies/has-gpu/kalman_per_model", "bool"),
+    ("policies/has-gpu/occupancy_integer_division", "bool"),
+    ("policies/has-gpu/warm_start", "bool"),
+    ("policies/fast-gshare/warm_start", "bool"),
     ("policies/has-gpu/slo_gate", "bool"),
 ]
 
@@ -445,6 +451,10 @@ def _numbers():
                         ("policies/fast-gshare/predictor", 7),
                         ("policies/slices/pods/0/model", "nosuch"),
                         ("executor/noise/kind", "gaussian"),
+                        ("function_mapping", {"rule": "bogus"}),
+                        ("function_mapping", {"rule": "popularity", "models": ["nosuch"]}),
+                        ("function_mapping", {"rule": "hash", "models": []}),
+                        ("functions", {"resnet50": 5}),
                         ("cluster/nodes/0/gpu", "V100"),
                         ("cluster/nodes/0/gpu", 100)]:
         add("num/%s=%s" % (path.replace("/", "."), value), "numbers", ["validate", "s.json"],
@@ -532,6 +542,7 @@ def _generators():
         ("population", "burst_ratio", [("zero", 0), ("neg", -1), ("1e300", 1e300)]),
         ("population", "diurnal_amplitude", [("1.5", 1.5)]),
         ("population", "period_s", [("zero", 0), ("1e10", 1e10)]),
+        ("population", "name_prefix", [("int", 5), ("list", ["fn"])]),
         ("population", "shapes", [("neg", {"poisson": -1, "diurnal": 0.5, "bursty": 0.5}),
                                   ("allzero", {"poisson": 0, "diurnal": 0, "bursty": 0}),
                                   ("unknown", {"poisson": 1, "spiky": 1})]),

@@ -222,9 +222,15 @@ def write_doc(path, results):
     for r in results:
         by_class.setdefault(r.case.cls, []).append(r)
     out = [DOC_BEGIN, ""]
-    out.append("%d cases, %d passed, %d failed at the time of writing (`python3 tests/bad_input/run_campaign.py "
-               "build/release/gpuslice . --write-doc docs/errors.md`)." %
-               (len(results), sum(r.ok for r in results), sum(not r.ok for r in results)))
+    try:
+        commit = subprocess.run(["git", "-C", results[0].source, "rev-parse", "--short", "HEAD"], capture_output=True,
+                                text=True, timeout=10).stdout.strip()
+    except Exception:
+        commit = ""
+    out.append("%d cases, %d passed, %d failed at the time of writing (a build of the tree at commit %s and the "
+               "fixes in progress then; `python3 tests/bad_input/run_campaign.py build/release/gpuslice . "
+               "--write-doc docs/errors.md`)." %
+               (len(results), sum(r.ok for r in results), sum(not r.ok for r in results), commit or "?"))
     out.append("")
     for cls in case_defs.CLASS_ORDER:
         rs = by_class.get(cls)

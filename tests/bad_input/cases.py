@@ -561,6 +561,33 @@ def _generators():
                 add(cid + ("/run" if cmd[0] == "run" else ""), "generators", cmd,
                     [gen_scenario(gen, [(key, value)])], names=["s.json", "/workload/0/" + key],
                     area="traces/generators.cc (generator limits)", timeout=20, alt_names=alt, forbid=forbid)
+    # each value within its key's range, but together past what a run can hold: refused at once with the
+    # limit (expected requests), never a run that does not end
+    for label, gen, muts in [
+        ("poisson-1e6rps-1e9s", "poisson", [("rate_rps", 1e6), ("end_s", 1e9)]),
+        ("gamma-1e6rps-1e9s", "gamma", [("rate_rps", 1e6), ("end_s", 1e9)]),
+        ("diurnal-1e6rps-1e9s", "diurnal", [("mean_rps", 1e6), ("end_s", 1e9)]),
+        ("population-1e6rps-1e9s", "population", [("total_rps", 1e6), ("end_s", 1e9)]),
+        ("stages-1e7rps-1e9s", "stages", [("rates_rps", [1e7]), ("stage_s", 1e9)]),
+        ("mmpp-1e6rps-1e9s", "mmpp", [("rates_rps", [1e6, 1e6]), ("end_s", 1e9)]),
+    ]:
+        for cmd in (["validate", "s.json"], ["run", "s.json", "--policy", "kserve"]):
+            add("gen/total=%s%s" % (label, "/run" if cmd[0] == "run" else ""), "generators", cmd,
+                [gen_scenario(gen, muts)], names=["s.json", "/workload"], limit=True,
+                area="traces/workload.cc (expected requests limit)")
+    # valid extremes of one key: a run that ends (or a clear refusal), never an internal error or a hang
+    for label, muts, run in [
+        ("max_batch-4096", [("models/resnet50/max_batch", 4096)], "kserve"),
+        ("token_window_ms-1e7", [("cluster/token_window_ms", 1e7)], "fast-gshare"),
+        ("token_window_ms-0.1", [("cluster/token_window_ms", 0.1)], "has-gpu"),
+        ("queue_timeout_s-1e-9", [("models/resnet50/queue_timeout_s", 1e-9)], "kserve"),
+        ("interval_s-0.001", [("output/interval_s", 0.001)], "kserve"),
+        ("price-1e6", [("cluster/nodes/0/price_per_hour", 1e6)], "kserve"),
+        ("noise-cv-10", [("executor/noise/cv", 10)], "has-gpu"),
+    ]:
+        add("gen/extreme=%s/run" % label, "generators", ["run", "s.json", "--policy", run, "--no-output"],
+            [scenario_file(base=short_scenario, muts=muts)], expect=(0, 2), names=["s.json"],
+            area="the simulation at a key's extreme", doc_ok="runs")
     # the function a generator names is not a model
     add("gen/poisson.function=nosuch", "generators", ["validate", "s.json"],
         [gen_scenario("poisson", [("function", "nosuch")])], names=["s.json", "nosuch"], area="workload")
@@ -776,6 +803,29 @@ def _structure():
         forbid=["no such file"])
     add("rerun/truncated-hdf5", "structure", ["rerun", "r.h5", "--no-output"],
         [text_file("r.h5", b"\x89HDF\r\n\x1a\n" + bytes(100))], names=["r.h5"], area="rerun")
+    def real_result_cut(ctx):
+        scenario_file(base=short_scenario)(ctx)
+        subprocess.run([ctx.binary, "run", "s.json", "--policy", "kserve", "-o", "r.h5"], cwd=ctx.tmp,
+                       capture_output=True, timeout=60, check=True)
+        data = open(ctx.path("r.h5"), "rb").read()
+        ctx.write("r.h5", data[:len(data) // 2])
+
+    def real_result_flipped(ctx):
+        scenario_file(base=short_scenario)(ctx)
+        subprocess.run([ctx.binary, "run", "s.json", "--policy", "kserve", "-o", "r.h5"], cwd=ctx.tmp,
+                       capture_output=True, timeout=60, check=True)
+        data = bytearray(open(ctx.path("r.h5"), "rb").read())
+        for i in range(2048, len(data), 997):
+            data[i] ^= 0xFF
+        ctx.write("r.h5", bytes(data))
+    add("rerun/real-result-cut-in-half", "structure", ["rerun", "r.h5", "--no-output"], [real_result_cut],
+        names=["r.h5"], area="rerun / sim/hdf5 reading")
+    add("rerun/real-result-bytes-flipped", "structure", ["rerun", "r.h5", "--no-output"], [real_result_flipped],
+        expect=(0, 2), names=["r.h5"], area="rerun / sim/hdf5 reading", doc_ok="the stored runs still match")
+    add("sweep/merge-without-runs", "structure", ["sweep", "spec.json", "-o", "out", "--merge"],
+        [spec(good)], names=["out"], area=sweep_area)
+    add("sweep/task-past-end", "structure", ["sweep", "spec.json", "-o", "out", "--task", "99"],
+        [spec(good)], names=["--task"], area=sweep_area)
     add("plot/garbage-result", "structure", ["plot", "r.h5", "-o", "p.png"],
         [text_file("r.h5", b"not hdf5" * 100)], names=["r.h5"], area="tools/cli_plot.cc")
 
@@ -805,6 +855,8 @@ def _sets():
         ("value-bad-json-obj", "cluster={\"nodes\":", ["/cluster"]),
         ("replace-models-string", "models=abc", ["/models"]),
         ("value-nan", "models.resnet50.slo_ms=NaN", ["/models/resnet50/slo_ms"]),
+        ("null-source", "workload.0=null", ["/workload/0"]),
+        ("null-models", "models=null", ["/models"]),
     ]
     for label, setarg, names in table:
         add("set/%s" % label, "set", ["validate", "s.json", "--set", setarg], [scenario_file()], names=names, area=area,

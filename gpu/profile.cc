@@ -81,8 +81,9 @@ LatencyProfile LatencyProfile::Load(const std::string& path) {
       throw LineError(path, csv.line_number(), "column 'batch': '" + std::string(batch_text) + "' is not an integer");
     }
     if (batch_ec == std::errc::result_out_of_range || batch < 1 || batch > kMaxProfileBatch) {
-      throw bad("batch", "must be >= 1 and <= " + std::to_string(kMaxProfileBatch) + " (got " + std::string(batch_text) +
-                             ")");
+      throw bad("batch", (batch_ec == std::errc() && batch < 1 ? std::string("must be >= 1")
+                                                                 : "must be at most " + std::to_string(kMaxProfileBatch)) +
+                             " (got " + std::string(batch_text) + ")");
     }
     double sm;
     if (by_count) {
@@ -103,11 +104,11 @@ LatencyProfile LatencyProfile::Load(const std::string& path) {
     }
     const double quota = number(col[4], "quota_percent", [](double v) { return v > 0 && v <= 100; }, "in (0, 100]");
     const double latency = number(col[5], "latency_ms", [](double v) { return v > 0 && v <= kMaxProfileLatencyMs; },
-                                  "> 0 and <= 1e9");
+                                  "> 0 and at most 1e9");
     if (spread_col >= 0) {
       csv.RequireFields(static_cast<size_t>(spread_col) + 1);
       const double spread = number(spread_col, "spread_ms", [](double v) { return v >= 0 && v <= kMaxProfileLatencyMs; },
-                                   ">= 0 and <= 1e9");
+                                   ">= 0 and at most 1e9");
       relative_spreads.push_back(spread / latency);
     }
     auto key = std::make_tuple(static_cast<int>(batch), sm, quota);

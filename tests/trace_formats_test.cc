@@ -359,7 +359,7 @@ TEST(TraceFormatsAzure2019, AMinuteLargerThanTheLimitIsRefusedBeforeExpanding) {
   // 2^31 is not a count at all.
   const std::string over = testing::WriteTempFile("over.csv", "HashOwner,HashApp,HashFunction,Trigger,1\no,a,f,http,2147483648\n");
   EXPECT_HAS(ErrorOf([&] { AzureFunctions2019Trace t(over, "", "", MinuteSpacing::kUniform, RngStream(1, "x"), false); }),
-             over + ":2: minute 1: '2147483648' is not a count");
+             over + ":2: minute 1: '2147483648' is not a count (an integer in [0, 2147483647])");
 }
 
 // ---- Calendar times ----------------------------------------------------------------------
@@ -525,17 +525,17 @@ TEST(TraceFormatsProfile, EveryNumberIsRangeCheckedWhereItIsRead) {
     std::string row;
     std::string message;
   } cases[] = {
-      {"m,V100-16GB,4294967298,100,100,5", ":3: batch must be >= 1 and <= 65536 (got 4294967298)"},
-      {"m,V100-16GB,99999999999999999999,100,100,5", ":3: batch must be >= 1 and <= 65536 (got 99999999999999999999)"},
-      {"m,V100-16GB,0,100,100,5", ":3: batch must be >= 1 and <= 65536 (got 0)"},
-      {"m,V100-16GB,65537,100,100,5", ":3: batch must be >= 1 and <= 65536 (got 65537)"},
+      {"m,V100-16GB,4294967298,100,100,5", ":3: batch must be at most 65536 (got 4294967298)"},
+      {"m,V100-16GB,99999999999999999999,100,100,5", ":3: batch must be at most 65536 (got 99999999999999999999)"},
+      {"m,V100-16GB,0,100,100,5", ":3: batch must be >= 1 (got 0)"},
+      {"m,V100-16GB,65537,100,100,5", ":3: batch must be at most 65536 (got 65537)"},
       {"m,V100-16GB,2.5,100,100,5", ":3: column 'batch': '2.5' is not an integer"},
       {"m,V100-16GB,2,0,100,5", ":3: sm_percent must be in (0, 100] (got 0)"},
       {"m,V100-16GB,2,100.5,100,5", ":3: sm_percent must be in (0, 100] (got 100.5)"},
       {"m,V100-16GB,2,100,0,5", ":3: quota_percent must be in (0, 100] (got 0)"},
-      {"m,V100-16GB,2,100,100,0", ":3: latency_ms must be > 0 and <= 1e9 (got 0)"},
-      {"m,V100-16GB,2,100,100,-1", ":3: latency_ms must be > 0 and <= 1e9 (got -1)"},
-      {"m,V100-16GB,2,100,100,1e300", ":3: latency_ms must be > 0 and <= 1e9 (got 1e300)"},
+      {"m,V100-16GB,2,100,100,0", ":3: latency_ms must be > 0 and at most 1e9 (got 0)"},
+      {"m,V100-16GB,2,100,100,-1", ":3: latency_ms must be > 0 and at most 1e9 (got -1)"},
+      {"m,V100-16GB,2,100,100,1e300", ":3: latency_ms must be > 0 and at most 1e9 (got 1e300)"},
       {"m,V100-16GB,2,100,100,inf", ":3: column 'latency_ms': 'inf' is not a number"},
       {"m,V100-16GB,2,100,100,nan", ":3: column 'latency_ms': 'nan' is not a number"},
       {",V100-16GB,2,100,100,5", ":3: model must not be empty"},
@@ -547,7 +547,7 @@ TEST(TraceFormatsProfile, EveryNumberIsRangeCheckedWhereItIsRead) {
   }
   const std::string spread = testing::WriteTempFile("s.csv", "model,gpu,batch,sm_percent,quota_percent,latency_ms,spread_ms\n"
                                                              "m,V100-16GB,1,100,100,5,-0.5\n");
-  EXPECT_HAS(ErrorOf([&] { LatencyProfile::Load(spread); }), spread + ":2: spread_ms must be >= 0 and <= 1e9 (got -0.5)");
+  EXPECT_HAS(ErrorOf([&] { LatencyProfile::Load(spread); }), spread + ":2: spread_ms must be >= 0 and at most 1e9 (got -0.5)");
   // sm_count: a V100 has 80 SMs.
   const std::string count = testing::WriteTempFile("c.csv", "model,gpu,batch,sm_count,quota_percent,latency_ms\n"
                                                             "m,V100-16GB,1,81,100,5\n");

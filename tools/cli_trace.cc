@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -43,6 +44,14 @@ std::string DefaultFunction(const std::string& file) {
 bool SingleService(const std::string& format) { return format == "azure-llm" || format == "mooncake"; }
 
 LoadedTrace Load(const TraceCommand& cmd) {
+  // The trace formats, and HAS-GPU's stage files.
+  std::vector<std::string> formats = TraceFormats();
+  formats.push_back("stages");
+  if (std::find(formats.begin(), formats.end(), cmd.format) == formats.end()) {
+    std::string known;
+    for (const std::string& f : formats) known += (known.empty() ? "" : ", ") + f;
+    throw InputError("--format: '" + cmd.format + "' is not a trace format (" + known + ")");
+  }
   if (!IsValidUtf8(cmd.function)) throw InputError("--function: the name is not valid UTF-8");
   nlohmann::ordered_json source = {{"type", cmd.format}, {"file", cmd.file}};
   if (!cmd.function.empty()) {

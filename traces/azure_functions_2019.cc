@@ -53,7 +53,7 @@ void AzureFunctions2019Trace::LoadInvocations() {
       if (v.empty() || ec != std::errc() || end != v.data() + v.size() || count < 0 || count > INT32_MAX) {
         BadRow(path_, csv.line_number(),
                "minute " + header[static_cast<size_t>(kFirstMinuteColumn + m)] + ": '" + std::string(v) +
-                   "' is not a count (an integer >= 0)");
+                   "' is not a count (an integer in [0, 2147483647])");
         bad = true;
       } else if (count > 0) {
         if (minute_total[static_cast<size_t>(m)] + count > kMaxMinuteInvocations) {
@@ -97,7 +97,13 @@ void AzureFunctions2019Trace::JoinDurations(const std::string& path) {
   while (csv.Next()) {
     csv.RequireFields(static_cast<size_t>(std::max(fn, avg)) + 1);
     auto it = index.find(std::string(csv.fields()[static_cast<size_t>(fn)]));
-    if (it != index.end()) meta_[it->second].average_duration_ms = csv.Double(static_cast<size_t>(avg), "Average");
+    if (it == index.end()) continue;
+    const double ms = csv.Double(static_cast<size_t>(avg), "Average");
+    if (ms < 0) {
+      BadRow(path, csv.line_number(), "Average must be >= 0 (got " + std::string(csv.fields()[static_cast<size_t>(avg)]) + ")");
+      continue;
+    }
+    meta_[it->second].average_duration_ms = ms;
   }
 }
 
@@ -121,6 +127,11 @@ void AzureFunctions2019Trace::JoinMemory(const std::string& path) {
     auto it = index.find(std::string(csv.fields()[static_cast<size_t>(key)]));
     if (it == index.end()) continue;
     const double mb = csv.Double(static_cast<size_t>(avg), "AverageAllocatedMb");
+    if (mb < 0) {
+      BadRow(path, csv.line_number(),
+             "AverageAllocatedMb must be >= 0 (got " + std::string(csv.fields()[static_cast<size_t>(avg)]) + ")");
+      continue;
+    }
     for (size_t i : it->second) meta_[i].average_memory_mb = mb;
   }
 }

@@ -20,7 +20,8 @@ AzureFunctions2021Trace::AzureFunctions2021Trace(const std::string& path, bool s
   if (app < 0 || func < 0 || end < 0 || duration < 0) {
     throw LineError(path, csv.line_number(), "header must name app, func, end_timestamp and duration");
   }
-  const size_t min_fields = static_cast<size_t>(std::max({app, func, end, duration})) + 1;
+  // Every row has the header's fields (a row cut short is a bad row).
+  const size_t min_fields = header.size();
   NameIndex index;
   SimTime earliest = 0, latest = 0;
   bool any = false;

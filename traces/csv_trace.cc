@@ -30,7 +30,8 @@ CsvTrace::CsvTrace(const std::string& path, bool skip_bad_rows) : RawTrace(skip_
   if (time_col_ < 0 || function_col_ < 0) {
     throw LineError(path, csv_.line_number(), "header must name the columns 'time_s' and 'function'");
   }
-  min_fields_ = static_cast<size_t>(std::max(time_col_, function_col_)) + 1;
+  // Every row has the header's fields (a row cut short is a bad row, not a row without tokens).
+  min_fields_ = header.size();
 }
 
 bool CsvTrace::Next(RawRecord* out) {
@@ -67,7 +68,7 @@ bool CsvTrace::Next(RawRecord* out) {
       continue;
     }
     if (!ReadTokens(csv_, input_col_, &out->input_tokens) || !ReadTokens(csv_, output_col_, &out->output_tokens)) {
-      BadRow(csv_.path(), csv_.line_number(), "token counts must be integers >= 0");
+      BadRow(csv_.path(), csv_.line_number(), "token counts must be integers in [0, 2147483647]");
       continue;
     }
     out->time = SecondsToSim(t_s);

@@ -2,8 +2,9 @@
 //
 // A header line names the columns; `time_s` (seconds from the trace's start) and `function`
 // are required; `input_tokens` and `output_tokens` are kept when present; others are
-// ignored. This is also what `gpuslice trace convert` writes. A time_s past kMaxSimSeconds
-// (about 292 years) and a function name that is not valid UTF-8 are bad rows.
+// ignored. This is also what `gpuslice trace convert` writes. A row with fewer fields than
+// the header (a file cut mid-row), a time_s past kMaxSimSeconds (about 292 years) and a
+// function name that is not valid UTF-8 are bad rows.
 #ifndef GPUSLICE_TRACES_CSV_TRACE_H_
 #define GPUSLICE_TRACES_CSV_TRACE_H_
 

@@ -49,14 +49,16 @@ AzureLlmTrace::AzureLlmTrace(const std::string& path, std::string function, bool
   time_col_ = RequireColumn(csv_, header, "TIMESTAMP");
   context_col_ = RequireColumn(csv_, header, "ContextTokens");
   generated_col_ = RequireColumn(csv_, header, "GeneratedTokens");
+  fields_ = header.size();
 }
 
 bool AzureLlmTrace::Next(RawRecord* out) {
   while (csv_.Next()) {
     const auto& f = csv_.fields();
     CalendarTime t;
-    if (f.size() <= static_cast<size_t>(std::max({time_col_, context_col_, generated_col_}))) {
-      BadRow(csv_.path(), csv_.line_number(), "expected 3 fields, got " + std::to_string(f.size()));
+    if (f.size() < fields_) {
+      BadRow(csv_.path(), csv_.line_number(),
+             "expected " + std::to_string(fields_) + " fields, got " + std::to_string(f.size()));
       continue;
     }
     if (!ParseCalendarTime(f[static_cast<size_t>(time_col_)], &t)) {
@@ -66,7 +68,7 @@ bool AzureLlmTrace::Next(RawRecord* out) {
     }
     if (!ReadTokens(csv_, context_col_, &out->input_tokens) || !ReadTokens(csv_, generated_col_, &out->output_tokens) ||
         out->input_tokens < 0 || out->output_tokens < 0) {
-      BadRow(csv_.path(), csv_.line_number(), "ContextTokens and GeneratedTokens must be integers >= 0");
+      BadRow(csv_.path(), csv_.line_number(), "ContextTokens and GeneratedTokens must be integers in [0, 2147483647]");
       continue;
     }
     std::string why;
@@ -85,14 +87,16 @@ AlibabaGenAiTrace::AlibabaGenAiTrace(const std::string& path, const std::string&
   std::vector<std::string> header = ReadHeader(csv_);
   time_col_ = RequireColumn(csv_, header, "gmt_create");
   function_col_ = RequireColumn(csv_, header, function_column);
+  fields_ = header.size();
 }
 
 bool AlibabaGenAiTrace::Next(RawRecord* out) {
   while (csv_.Next()) {
     const auto& f = csv_.fields();
     CalendarTime t;
-    if (f.size() <= static_cast<size_t>(std::max(time_col_, function_col_))) {
-      BadRow(csv_.path(), csv_.line_number(), "too few fields (" + std::to_string(f.size()) + ")");
+    if (f.size() < fields_) {
+      BadRow(csv_.path(), csv_.line_number(),
+             "expected " + std::to_string(fields_) + " fields, got " + std::to_string(f.size()));
       continue;
     }
     if (!ParseCalendarTime(f[static_cast<size_t>(time_col_)], &t)) {

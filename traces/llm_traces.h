@@ -10,6 +10,7 @@
 //  - "mooncake": Mooncake's FAST'25 traces, JSON lines with "timestamp" (ms since the
 //    trace's start), "input_length" and "output_length" (tokens). The source names its
 //    function.
+// A row with fewer fields than the header is a bad row.
 // Calendar timestamps are read as naive times; the first row is the trace's origin (any
 // date of years 0000..9999, before 1970 too). A row whose time is more than kMaxSimSeconds
 // (about 292 years) from the origin is a bad row naming that limit, as is a function name
@@ -50,6 +51,7 @@ class AzureLlmTrace final : public RawTrace {
   CsvReader csv_;
   std::string function_;
   int time_col_, context_col_, generated_col_;
+  size_t fields_ = 0;  // the header's: a row with fewer is a bad row
   CalendarOrigin origin_;
 };
 
@@ -63,6 +65,7 @@ class AlibabaGenAiTrace final : public RawTrace {
   CsvReader csv_;
   int time_col_, function_col_;
   std::string function_column_;
+  size_t fields_ = 0;  // the header's: a row with fewer is a bad row
   CalendarOrigin origin_;
 };
 

@@ -1589,6 +1589,18 @@ def big_csv(name="big.csv", rows=6_000_000):
     return make
 
 
+def big_2021(name="big2021.csv", rows=5_000_000):
+    """An unsorted Azure Functions 2021 file: the reader sorts it (external merge sort)."""
+    def make(ctx):
+        with open(ctx.path(name), "w") as f:
+            f.write("app,func,end_timestamp,duration\n")
+            step = 1000
+            for start in range(0, rows, step):
+                f.write("".join("a%d,f%d,%d.%03d,0.5\n" % (i % 5, i % 11, (i * 7919) % rows // 100, i % 1000)
+                                for i in range(start, start + step)))
+    return make
+
+
 def big_scenario(ctx):
     s = short_scenario(ctx.src)
     s["workload"] = [{"type": "poisson", "function": "resnet50", "rate_rps": 400, "end_s": 36000},
@@ -1617,6 +1629,7 @@ def _signals():
         ("capacity", ["capacity", "s.json", "--policy", "kserve"], [big_scenario]),
     ]
     table += [
+        ("trace-info-2021-sort", ["trace", "info", "big2021.csv", "-f", "azure-functions-2021"], [big_2021()]),
         ("run-trace-load", ["run", "s.json", "--policy", "kserve"], [big_csv(), big_trace_scenario]),
         ("compare-trace-load", ["compare", "s.json", "-o", "r.h5"], [big_csv(), big_trace_scenario]),
     ]

@@ -289,7 +289,36 @@ TEST(TraceFormatsCompressed, ABinaryWithoutTheDecompressorSaysSo) {
             path + ": xz-compressed; this binary reads plain text only: decompress it first");
 }
 
+TEST(TraceFormatsCsv, EveryCsvReaderRefusesARowShorterThanItsHeader) {
+  // Cut mid-row, the last row still parses as a time and a name ("mob"): its missing tokens
+  // make it a bad row, not a row without tokens.
+  const std::string csv = testing::WriteTempFile(
+      "t.csv", "time_s,function,input_tokens,output_tokens\n0.1,resnet50,10,5\n2.450,mob");
+  CsvTrace c(csv, false);
+  EXPECT_EQ(ErrorOf([&] { Records(c); }), csv + ":3: expected at least 4 fields, got 2");
+  const std::string llm = testing::WriteTempFile(
+      "llm.csv", "TIMESTAMP,ContextTokens,GeneratedTokens\n2023-11-16 18:15:46.0000000,10,2\n2023-11-16 18:15:47.0000000,1");
+  AzureLlmTrace l(llm, "f", false);
+  EXPECT_EQ(ErrorOf([&] { Records(l); }), llm + ":3: expected 3 fields, got 2");
+  const std::string ali = testing::WriteTempFile(
+      "ali.csv", "gmt_create,checkpoint_model_version_id,extra\n2024-11-14 00:00:00,m1,x\n2024-11-14 00:00:02,m2\n");
+  AlibabaGenAiTrace a(ali, "checkpoint_model_version_id", false);
+  EXPECT_EQ(ErrorOf([&] { Records(a); }), ali + ":3: expected 3 fields, got 2");
+  const std::string f21 = testing::WriteTempFile("f21.csv", "app,func,end_timestamp,duration,extra\nx,f,2.0,1.0\n");
+  EXPECT_EQ(ErrorOf([&] { AzureFunctions2021Trace t(f21, false); }), f21 + ":2: expected 5 fields, got 4");
+}
+
 // ---- Azure Functions 2019 ----------------------------------------------------------------
+
+TEST(TraceFormatsAzure2019, NegativeDurationsAndMemoryAreBadRows) {
+  const std::string inv = testing::WriteTempFile("inv.csv", "HashOwner,HashApp,HashFunction,Trigger,1\no,a,f,http,1\n");
+  const std::string dur = testing::WriteTempFile("dur.csv", "HashFunction,Average\nf,-5\n");
+  const std::string mem = testing::WriteTempFile("mem.csv", "HashApp,AverageAllocatedMb\na,-1\n");
+  EXPECT_EQ(ErrorOf([&] { AzureFunctions2019Trace t(inv, dur, "", MinuteSpacing::kEven, RngStream(1, "x"), false); }),
+            dur + ":2: Average must be >= 0 (got -5)");
+  EXPECT_EQ(ErrorOf([&] { AzureFunctions2019Trace t(inv, "", mem, MinuteSpacing::kEven, RngStream(1, "x"), false); }),
+            mem + ":2: AverageAllocatedMb must be >= 0 (got -1)");
+}
 
 long long CountAll(RawTrace& t) {
   std::unordered_map<std::string, long long> counts;

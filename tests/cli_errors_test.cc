@@ -210,9 +210,14 @@ TEST(CliErrors, BadOptionValuesNameTheOption) {
       {"sweep_task_neg", "sweep {spec} -o {dir}/sweep --task=-1", "--task"},
       {"sweep_task_past_end", "sweep {spec} -o {dir}/sweep --task 5", "--task 5"},
       {"sweep_slurm_time", "sweep {spec} -o {dir}/sweep --slurm --time soon", "--time soon"},
+      {"unknown_command", "simulate {scenario}", "'simulate' is not a command (run, compare"},
+      {"compare_policies_empty", "compare {scenario} --policies ''", "--policies: an empty value"},
+      {"run_policy_empty", "run {scenario} -p ''", "--policy: an empty value"},
+      {"trace_format", "trace info {trace} -f parquet", "--format: 'parquet' is not one of csv, "},
+      {"trace_format_empty", "trace info {trace} -f ''", "--format: '' is not one of"},
+      {"rerun_folder", "rerun {dir} --no-output", "is a folder, not a result file"},
       {"plot_dpi_0", "plot {dir}/r.h5 -o {dir}/f.png --dpi 0", "--dpi"},
       {"plot_size", "plot {dir}/r.h5 -o {dir}/f.png --size 0x5", "--size: '0x5'"},
-      {"plot_kind", "plot {dir}/r.h5 -o {dir}/f.png --kind pie", "--kind"},
   };
   for (const Case& c : cases) ExpectRejected(c.name, c.args, c.needle);
 }
@@ -235,6 +240,7 @@ TEST(CliErrors, BadOutputPathsAreRefusedBeforeAnyWork) {
       {"sweep_o_file", "sweep {spec} -o {dir}/afile", "--output"},
       {"sweep_o_under_file", "sweep {spec} -o {dir}/afile/sweep", "--output"},
       {"fit_o_folder", "fit {profile} -o {dir}", "--output"},
+      {"fit_o_exists", "fit {profile} -o {dir}/afile", "afile: exists (use --force"},
       {"fit_o_under_file", "fit {profile} -o {dir}/afile/p.csv", "--output"},
       {"plot_o_folder", "plot {dir}/r.h5 -o {dir}", "--output"},
       {"plot_o_under_file", "plot {dir}/r.h5 -o {dir}/afile/f.png", "--output"},
@@ -268,6 +274,28 @@ TEST(CliErrors, BadOutputPathsAreRefusedBeforeAnyWork) {
     EXPECT_NE(o.err.find(c.needle), std::string::npos) << "wanted: " << c.needle << "\ngot: " << o.err;
     EXPECT_EQ(NewPaths(before, Tree(w.dir)), "");
     EXPECT_LT(seconds, 20.0);
+  }
+}
+
+// A scenario's name never takes the default result file out of results/.
+TEST(CliErrors, DefaultOutputNamesStayInResults) {
+  for (const std::string& name : {std::string("../escaped"), std::string("a/b"), std::string("/tmp/abs")}) {
+    SCOPED_TRACE(name);
+    Workspace w("default_name");
+    fs::create_directories(w.dir + "/cwd");
+    nlohmann::ordered_json j = testing::FixedServersScenario(1, 10, 5, 10, "none");
+    j["name"] = name;
+    std::ofstream(w.scenario) << j.dump();
+    const std::set<std::string> before = Tree(w.dir);
+    const Outcome o = Gpuslice("run " + w.scenario + " --quiet", w.dir + "/cwd");
+    // Such a name may be refused (exit 2) or kept inside results/ (exit 0), never followed.
+    EXPECT_TRUE(o.exit_code == 0 || o.exit_code == 2) << o.err;
+    for (const std::string& p : Tree(w.dir)) {
+      if (!before.count(p)) {
+        EXPECT_EQ(p.rfind(w.dir + "/cwd/results", 0), 0u) << p;
+      }
+    }
+    EXPECT_FALSE(fs::exists("/tmp/abs-fixed-seed11.h5"));
   }
 }
 

@@ -91,7 +91,7 @@ int ExecuteFit(const PerfCommand& cmd) {
   return GuardedCommand([&] {
     if (!(cmd.holdout > 0 && cmd.holdout < 1)) throw InputError("--holdout: must be in (0, 1)");
     if (cmd.seed < 0) throw InputError("--seed: must be >= 0");
-    if (!cmd.output.empty()) CheckOutputPath(cmd.output, false, "--output", /*force_option=*/false);
+    if (!cmd.output.empty()) CheckOutputPath(cmd.output, cmd.force, "-o");
     const Measurements m = ReadMeasurements(cmd.profiles);
     const FitReport report = EvaluateFit(m, cmd.holdout, static_cast<uint64_t>(cmd.seed));
     ThrowIfInterrupted();

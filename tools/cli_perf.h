@@ -20,6 +20,7 @@ struct PerfCommand {
   std::string output;          // fit: the profile to write
   double holdout = 0.2;        // fit: random hold-out fraction
   long long seed = 1;          // fit: hold-out draw
+  bool force = false;          // fit: overwrite an existing profile
 };
 
 int ExecutePerfPredict(const PerfCommand& cmd);

@@ -40,10 +40,25 @@ std::vector<std::string> Overrides(const RunCommand& cmd) {
   return sets;
 }
 
+// A scenario's or run's name as part of a file name: letters, digits, '.', '_', '-' and '+'
+// kept, anything else (a '/', a NUL, a space) and a leading '.' made '_', so that the file
+// stays in results/ whatever the name.
+std::string SafeName(const std::string& name) {
+  std::string safe;
+  for (char c : name) {
+    const bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                      c == '_' || c == '-' || c == '+';
+    safe += keep ? c : '_';
+  }
+  if (safe.empty()) return "unnamed";
+  if (safe.front() == '.') safe.front() = '_';
+  return safe;
+}
+
 // results/<scenario>-<run or "compare">-seed<seed>[-<hash of the overrides and compare's
 // --policies>].h5: invocations that differ in seed, overrides or runs never share a name.
 std::string DefaultOutput(const RunCommand& cmd, const Scenario& scenario, const std::string& what) {
-  std::string name = "results/" + scenario.name + "-" + what + "-seed" + std::to_string(scenario.seed);
+  std::string name = "results/" + SafeName(scenario.name) + "-" + SafeName(what) + "-seed" + std::to_string(scenario.seed);
   std::vector<std::string> sets = ScenarioOverrides(cmd);
   if (cmd.compare && !cmd.policies.empty()) sets.push_back("--policies " + cmd.policies);
   if (!sets.empty()) {
@@ -269,7 +284,9 @@ int ExecuteRerun(const RerunCommand& cmd, const std::atomic<bool>& interrupted) 
     {
       std::lock_guard<std::recursive_mutex> lock(h5::LibraryMutex());
       std::error_code ec;
-      if (!fs::is_regular_file(cmd.result_path, ec)) throw InputError(cmd.result_path + ": no such file");
+      if (fs::is_directory(cmd.result_path, ec)) throw InputError(cmd.result_path + ": is a folder, not a result file");
+      if (!fs::exists(cmd.result_path, ec)) throw InputError(cmd.result_path + ": no such file");
+      if (!fs::is_regular_file(cmd.result_path, ec)) throw InputError(cmd.result_path + ": not a regular file");
       h5::Handle file;
       try {
         file = h5::OpenFileReadOnly(cmd.result_path);
@@ -309,7 +326,7 @@ int ExecuteRerun(const RerunCommand& cmd, const std::atomic<bool>& interrupted) 
     }
     const Scenario& first = scenarios.front();
     std::string output = cmd.output;
-    if (output.empty()) output = "results/" + first.name + "-rerun-seed" + std::to_string(first.seed) + ".h5";
+    if (output.empty()) output = "results/" + SafeName(first.name) + "-rerun-seed" + std::to_string(first.seed) + ".h5";
     if (!cmd.no_output) CheckOutputPath(output, cmd.force, "-o");
     std::unique_ptr<ResultFile> file;
     if (!cmd.no_output) file = std::make_unique<ResultFile>(output, first.name, cmd.command_line);

@@ -15,6 +15,7 @@
 #include "tools/cli_sweep.h"
 #include "tools/cli_trace.h"
 #include "tools/cli_util.h"
+#include "traces/workload.h"
 
 namespace {
 
@@ -39,7 +40,8 @@ int main(int argc, char** argv) {
   gpuslice::RunCommand run_cmd;
   CLI::App* run = app.add_subcommand("run", "Run one policy on a scenario");
   gpuslice::AddRunOptions(run, &run_cmd);
-  run->add_option("-p,--policy", run_cmd.policies, "Policy run of the scenario, or a registered policy name");
+  run->add_option("-p,--policy", run_cmd.policies, "Policy run of the scenario, or a registered policy name")
+      ->check(gpuslice::NonEmpty());
   run->footer(
       "Examples:\n"
       "  gpuslice run scenarios/quickstart.json\n"
@@ -50,7 +52,8 @@ int main(int argc, char** argv) {
   compare_cmd.compare = true;
   CLI::App* compare = app.add_subcommand("compare", "Run several policies on a scenario, side by side");
   gpuslice::AddRunOptions(compare, &compare_cmd);
-  compare->add_option("--policies", compare_cmd.policies, "Comma-separated policy runs (default: all in the scenario)");
+  compare->add_option("--policies", compare_cmd.policies, "Comma-separated policy runs (default: all in the scenario)")
+      ->check(gpuslice::NonEmpty());
   compare->add_option("-j,--jobs", compare_cmd.jobs, "Runs in parallel (default: every core)")->check(gpuslice::IntegerIn(1, 4096));
   compare->footer(
       "Examples:\n"
@@ -84,11 +87,15 @@ int main(int argc, char** argv) {
   gpuslice::TraceCommand trace_cmd;
   CLI::App* trace = app.add_subcommand("trace", "Inspect and convert request traces");
   trace->require_subcommand(1);
+  std::vector<std::string> trace_formats = gpuslice::TraceFormats();
+  trace_formats.push_back("stages");
   auto add_trace_options = [&](CLI::App* sub) {
     sub->add_option("file", trace_cmd.file, "Trace file")->required();
     sub->add_option("-f,--format", trace_cmd.format,
                     "csv, azure-functions-2019, azure-functions-2021, azure-llm, alibaba-genai, mooncake, "
-                    "or stages")->required();
+                    "or stages")
+        ->required()
+        ->check(gpuslice::OneOf(trace_formats));
     sub->add_option("--function", trace_cmd.function, "Function name for single-service traces (azure-llm, mooncake)");
     sub->add_option("--set", trace_cmd.sets, "A key of the workload source: key=value (e.g. spread=uniform)");
     sub->add_flag("--skip-bad-rows", trace_cmd.skip_bad_rows, "Skip and count malformed rows instead of stopping");
@@ -154,6 +161,7 @@ int main(int argc, char** argv) {
   fit->add_option("--holdout", fit_cmd.holdout, "Random fraction of points held out (default 0.2)")
       ->check(gpuslice::NumberIn(0, true, 1, true));
   fit->add_option("--seed", fit_cmd.seed, "Seed of the hold-out draw (default 1)")->check(gpuslice::SeedCheck());
+  fit->add_flag("--force", fit_cmd.force, "Overwrite an existing profile");
   fit->add_flag("--json", fit_cmd.json, "Print JSON");
   fit->footer("Example:\n  gpuslice fit gpu/profiles/v100/resnet50.csv -o /tmp/resnet50-profile.csv");
 
@@ -167,7 +175,8 @@ int main(int argc, char** argv) {
   CLI::App* capacity = app.add_subcommand("capacity", "The largest load scale at which a policy meets its SLO attainment");
   capacity->add_option("scenario", capacity_cmd.scenario_path, "Scenario JSON file")->required();
   capacity->add_option("-p,--policy", capacity_cmd.policy, "Policy run of the scenario, or a registered policy name")
-      ->required();
+      ->required()
+      ->check(gpuslice::NonEmpty());
   capacity->add_option("--attainment", capacity_cmd.options.attainment, "Target SLO attainment (default 0.99)")
       ->check(gpuslice::NumberIn(0, true, 1, false));
   capacity->add_option("--tolerance", capacity_cmd.options.tolerance, "Relative width of the final bracket (default 0.01)")
@@ -193,6 +202,19 @@ int main(int argc, char** argv) {
   gpuslice::PlotCommand plot_cmd;
   CLI::App* plot = gpuslice::AddPlotCommand(app, &plot_cmd);
 
+  // A first word that is no command: say which (CLI11 would say only that one is required).
+  if (argc > 1 && argv[1][0] != '-') {
+    try {
+      app.get_subcommand(argv[1]);
+    } catch (const CLI::OptionNotFound&) {
+      std::string commands;
+      for (const CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+        commands += (commands.empty() ? "" : ", ") + sub->get_name();
+      }
+      std::cerr << "gpuslice: error: '" << argv[1] << "' is not a command (" << commands << ")\n";
+      return 2;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

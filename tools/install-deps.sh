@@ -2,7 +2,8 @@
 # Installs the Debian 12 packages gpuslice needs, if any is missing. Idempotent, and silent
 # when everything is already there. Uses sudo when not run as root.
 #   --test   also the packages only the test suite needs (a local Slurm for the sweep tests:
-#            slurm-wlm and munge; tools/test.sh passes it, tools/quickstart.sh does not)
+#            slurm-wlm and munge; clang and libFuzzer for tests/fuzz/run.sh; tools/test.sh
+#            passes it, tools/quickstart.sh does not)
 set -euo pipefail
 
 with_test=0
@@ -19,7 +20,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-h5py python3-numpy python3-matplotlib python3-pandas
 )
-test_packages=(slurm-wlm munge)
+test_packages=(slurm-wlm munge clang libclang-rt-14-dev)  # clang + libFuzzer: tests/fuzz/run.sh
 if [ "$with_test" -eq 1 ]; then packages+=("${test_packages[@]}"); fi
 
 missing=()

@@ -615,6 +615,17 @@ _generators()
 
 # ---- JSON structure ---------------------------------------------------------------
 
+def rename_model(s, new):
+    """resnet50 renamed everywhere the scenario names it."""
+    s["models"][new] = s["models"].pop("resnet50")
+    for w in s["workload"]:
+        if w.get("function") == "resnet50":
+            w["function"] = new
+    for pod in s["policies"].get("slices", {}).get("pods", []):
+        if pod.get("model") == "resnet50":
+            pod["model"] = new
+
+
 def _structure():
     area = "JSON reading (sim/util/json*.cc, scenario loading)"
     deep = "[" * 100000 + "]" * 100000
@@ -733,25 +744,46 @@ def _structure():
         extra = sorted(set(os.listdir(parent)) - {"w"} - {n for n in os.listdir(parent) if n.startswith("tmp")})
         return "wrote outside the working folder: %s" % extra if extra else None
 
+    def nothing_outside_and_rerun(ctx, res):
+        problem = nothing_outside(ctx, res)
+        if problem or res.rc != 0:
+            return problem
+        found = [os.path.join(d, f) for d, _, fs in os.walk(ctx.path("results")) for f in fs if f.endswith(".h5")]
+        if len(found) != 1:
+            return "expected one result file under results/, found %s" % found
+        json.load(open(ctx.path("sum.json"), encoding="utf-8"))  # valid UTF-8 JSON
+        back = subprocess.run([ctx.binary, "rerun", found[0], "--no-output"], cwd=ctx.tmp, capture_output=True,
+                              timeout=60)
+        if back.returncode != 0:
+            return "its result does not read back: rerun exit %d: %s" % (
+                back.returncode, back.stderr.decode("utf-8", "replace")[:200])
+        return None
+
     for label, edit in [
         ("name-dotdot", lambda s, c: s.__setitem__("name", "../escaped")),
         ("name-slash", lambda s, c: s.__setitem__("name", "a/b")),
         ("name-absolute", lambda s, c: s.__setitem__("name", "/tmp/gpuslice-escaped-by-name")),
         ("name-nul", lambda s, c: s.__setitem__("name", "quick\u0000start")),
-        ("model-name-slash", lambda s, c: s["models"].__setitem__("res/net", s["models"].pop("resnet50")) or
-         s["workload"][0].__setitem__("function", "res/net")),
-        ("model-name-dot", lambda s, c: s["models"].__setitem__(".", s["models"].pop("resnet50")) or
-         s["workload"][0].__setitem__("function", ".")),
+        ("model-name-slash", lambda s, c: rename_model(s, "res/net")),
+        ("model-name-dot", lambda s, c: rename_model(s, ".")),
+        ("model-name-dotdot", lambda s, c: rename_model(s, "..")),
         ("run-name-slash", lambda s, c: s["policies"].__setitem__("k/s", s["policies"].pop("kserve"))),
         ("run-name-dotdot", lambda s, c: s["policies"].__setitem__("..", s["policies"].pop("kserve"))),
+        ("run-name-dot", lambda s, c: s["policies"].__setitem__(".", s["policies"].pop("kserve"))),
+        ("run-name-empty", lambda s, c: s["policies"].__setitem__("", s["policies"].pop("kserve"))),
     ]:
-        add("json/%s/run" % label, "structure", ["run", "s.json", "--per-request", "--summary-json", "sum.json"],
+        policy = {"run-name-slash": ["--policy", "k/s"], "run-name-dotdot": ["--policy", ".."],
+                  "run-name-dot": ["--policy", "."], "run-name-empty": ["--policy", ""]}.get(label, [])
+        add("json/%s/run" % label, "structure", ["run", "s.json", "--per-request", "--summary-json", "sum.json"] + policy,
             [scenario_file(base=short_scenario, edit=edit)], expect=(0, 2), names=["s.json"],
-            allow_new=[r"results/.*\.h5", r"sum\.json"], check=nothing_outside, area=area,
+            allow_new=[r"results/.*\.h5", r"sum\.json"], check=nothing_outside_and_rerun, area=area,
+            alt_names=[["--policy"]] if label == "run-name-empty" else [],
             doc_ok="the name is kept inside results/ and the HDF5 file")
-        add("json/%s/compare" % label, "structure", ["compare", "s.json", "--no-output", "--summary-json", "sum.json"],
+        add("json/%s/compare" % label, "structure", ["compare", "s.json", "-o", "results/r.h5", "--per-request",
+                                                     "--summary-json", "sum.json"],
             [scenario_file(base=short_scenario, edit=edit)], expect=(0, 2), names=["s.json"],
-            allow_new=[r"sum\.json"], check=nothing_outside, area=area, doc_ok="accepted")
+            allow_new=[r"results/r\.h5", r"sum\.json"], check=nothing_outside_and_rerun, area=area,
+            doc_ok="accepted; the result reads back")
 
     # sweep specs
     sweep_area = "tools/cli_sweep.cc / sim sweep spec"

@@ -32,6 +32,10 @@ CLASS_TITLES = {
 }
 
 
+class Skip(Exception):
+    """Raised by a case's setup when this machine cannot build its input (a tool is missing)."""
+
+
 class Context:
     def __init__(self, tmp, src, binary):
         self.tmp = tmp
@@ -767,6 +771,7 @@ def _structure():
         ("model-name-slash", lambda s, c: rename_model(s, "res/net")),
         ("model-name-dot", lambda s, c: rename_model(s, ".")),
         ("model-name-dotdot", lambda s, c: rename_model(s, "..")),
+        ("model-name-blank", lambda s, c: rename_model(s, "")),
         ("run-name-slash", lambda s, c: s["policies"].__setitem__("k/s", s["policies"].pop("kserve"))),
         ("run-name-dotdot", lambda s, c: s["policies"].__setitem__("..", s["policies"].pop("kserve"))),
         ("run-name-dot", lambda s, c: s["policies"].__setitem__(".", s["policies"].pop("kserve"))),
@@ -1166,6 +1171,8 @@ def _traces():
                 trace_file(fmt)(ctx)
                 data = open(ctx.path(f), "rb").read()
                 if enc is None:
+                    if shutil.which("zstd") is None:
+                        raise Skip("zstd is not installed")
                     data = subprocess.run(["zstd", "-q", "-c"], input=data, capture_output=True, check=True).stdout
                 else:
                     data = enc(data)

@@ -64,6 +64,8 @@ class Result:
         self.wall = 0.0
         self.problems = []
         self.command = ""
+        self.skipped = None
+        self.work = self.source = ""
 
     @property
     def ok(self):
@@ -92,6 +94,9 @@ def run_case(case, binary, source, timeout):
         ctx = case_defs.Context(work, source, binary)
         try:
             case.setup(ctx)
+        except case_defs.Skip as e:
+            res.skipped = str(e)
+            return res
         except Exception as e:  # a broken case, not a gpuslice failure
             res.problems.append("case setup failed: %r" % (e,))
             return res
@@ -296,6 +301,9 @@ def main():
 
     def report(r):
         results.append(r)
+        if r.skipped:
+            print("skip %s: %s" % (r.case.id, r.skipped), flush=True)
+            return
         if not r.ok or args.verbose:
             print("%s %s [%s] %s\n    %s\n    exit %s (%.1fs); stderr: %s" % (
                 "FAIL" if not r.ok else "ok  ", r.case.id, r.case.cls, "; ".join(r.problems), r.command,
@@ -308,6 +316,8 @@ def main():
         report(run_case(c, binary, source, args.timeout))
     order = {c.id: i for i, c in enumerate(selected)}
     results.sort(key=lambda r: order[r.case.id])
+    skipped = sum(1 for r in results if r.skipped)
+    results = [r for r in results if not r.skipped]
     passed = sum(r.ok for r in results)
     failed = len(results) - passed
     if args.report:
@@ -318,7 +328,8 @@ def main():
                         "stderr": r.stderr_text()[:2000], "problems": r.problems} for r in results], f, indent=1)
     if args.write_doc:
         write_doc(args.write_doc, results)
-    print("%d passed, %d failed (%.0f s)" % (passed, failed, time.monotonic() - started))
+    print("%d passed, %d failed (%s%.0f s)" % (passed, failed, "%d skipped, " % skipped if skipped else "",
+                                              time.monotonic() - started))
     return 0 if failed == 0 else 1
 
 

@@ -1554,6 +1554,31 @@ def _cli():
     for label, args, files, names in table:
         add("cli/%s" % label, "cli", args, files, names=names, area=area)
 
+    def real_result(ctx):
+        scenario_file(base=short_scenario)(ctx)
+        subprocess.run([ctx.binary, "run", "s.json", "--policy", "kserve", "-o", "r.h5"], cwd=ctx.tmp,
+                       capture_output=True, timeout=60, check=True)
+    for label, args, names in [
+        ("plot-kind-bogus", ["plot", "r.h5", "-o", "p.png", "--kind", "pie"], ["--kind"]),
+        ("plot-metric-bogus", ["plot", "r.h5", "-o", "p.png", "--metric", "happiness"], ["happiness"]),
+        ("plot-runs-unknown", ["plot", "r.h5", "-o", "p.png", "--runs", "nosuch"], ["nosuch"]),
+        ("rerun-run-unknown-real", ["rerun", "r.h5", "--run", "nosuch", "--no-output"], ["nosuch"]),
+        ("run-backend-bogus", ["run", "s.json", "--backend", "tpu"], ["--backend"]),
+    ]:
+        add("cli/%s" % label, "cli", args, [real_result], names=names, area=area)
+
+    def profile_dir(ctx, bad):
+        os.makedirs(ctx.path("profs"))
+        shutil.copy(ctx.fixture("gpu/profiles/v100/resnet50.csv"), ctx.path("profs/resnet50.csv"))
+        if bad:
+            ctx.write("profs/broken.csv", "model,gpu,batch\nx,y\n")
+    add("cli/perf-predict-folder-with-broken-profile", "cli",
+        ["perf", "predict", "--profiles", "profs", "--model", "resnet50", "--batch", "1", "--sm-percent", "50",
+         "--quota-percent", "100"], [lambda ctx: profile_dir(ctx, True)], names=["broken.csv"], area="tools/cli_perf.cc")
+    add("cli/perf-predict-empty-folder", "cli",
+        ["perf", "predict", "--profiles", "profs", "--model", "resnet50", "--batch", "1", "--sm-percent", "50",
+         "--quota-percent", "100"], [folder("profs")], names=["profs"], area="tools/cli_perf.cc")
+
 
 _cli()
 

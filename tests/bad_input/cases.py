@@ -232,6 +232,23 @@ def check_requests_like(plain_name, fmt_args):
     return check
 
 
+def _strict(text):
+    def bad(c):
+        raise ValueError("non-standard JSON constant %s" % c)
+    return json.loads(text, parse_constant=bad)
+
+
+def check_strict_summary(ctx, res):
+    """After exit 0: the summary JSON is strict JSON (no NaN or Infinity), valid UTF-8."""
+    if res.rc != 0:
+        return None
+    try:
+        _strict(open(ctx.path("sum.json"), encoding="utf-8").read())
+    except Exception as e:
+        return "the summary JSON is not strict JSON: %s" % e
+    return None
+
+
 def check_valid_json_stdout(ctx, res):
     if res.rc != 0:
         return None
@@ -755,7 +772,10 @@ def _structure():
         found = [os.path.join(d, f) for d, _, fs in os.walk(ctx.path("results")) for f in fs if f.endswith(".h5")]
         if len(found) != 1:
             return "expected one result file under results/, found %s" % found
-        json.load(open(ctx.path("sum.json"), encoding="utf-8"))  # valid UTF-8 JSON
+        try:
+            _strict(open(ctx.path("sum.json"), encoding="utf-8").read())  # valid UTF-8, strict JSON
+        except Exception as e:
+            return "the summary JSON is not strict JSON: %s" % e
         back = subprocess.run([ctx.binary, "rerun", found[0], "--no-output"], cwd=ctx.tmp, capture_output=True,
                               timeout=60)
         if back.returncode != 0:
@@ -1113,6 +1133,11 @@ def _traces():
                 ["run", "s.json"] + (["--summary-json", "s.summary.json", "--no-output"] if expect != 2 else []),
                 [trace_file(fmt, mutate), trace_scenario(fmt)], expect=expect, names=nm, area=area_of[fmt],
                 allow_new=allow)
+        if label in ("header-only", "empty-file") and expect != 2:
+            add("trace/%s/%s/run" % (fmt, label), "traces", ["run", "s.json", "--summary-json", "sum.json", "-o", "r.h5"],
+                [trace_file(fmt, mutate), trace_scenario(fmt)], expect=expect, names=nm, area=area_of[fmt],
+                allow_new=[r"sum\.json", r"r\.h5"], check=check_strict_summary,
+                doc_ok="an empty trace: a run of no requests")
         if label in ("cut-mid-row", "nonnumeric-time", "time-goes-back", "missing-column", "short-row", "empty-file"):
             add("trace/%s/%s/convert" % (fmt, label), "traces", ["trace", "convert", f, "-o", "out.csv"] + info_args,
                 [trace_file(fmt, mutate)], expect=expect, names=nm, area=area_of[fmt] + " / tools/cli_trace.cc",
@@ -1333,8 +1358,8 @@ def _traces():
 
 
 def _summary_arrived(ctx, n):
-    with open(ctx.path("sum.json")) as f:
-        d = json.load(f)
+    with open(ctx.path("sum.json"), encoding="utf-8") as f:
+        d = _strict(f.read())
     text = json.dumps(d)
     # the summary's overall arrived count (docs/summary.md)
     arrived = None

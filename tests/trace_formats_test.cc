@@ -634,6 +634,13 @@ TEST(TraceFormatsCli, ConvertChecksItsOutputBeforeReading) {
   r = Gpuslice("trace convert " + trace + " -f csv -o " + dir + "/good.csv");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(ReadBytes(dir + "/good.csv"), "time_s,function\n0.000000000,a\n1.000000000,b\n");
+  // Neither the trace itself nor an existing file is overwritten (without --force).
+  r = Gpuslice("trace convert " + trace + " -f csv -o " + trace);
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_HAS(r.output, "'" + trace + "': ");
+  r = Gpuslice("trace convert " + trace + " -f csv -o " + dir + "/good.csv");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_HAS(r.output, dir + "/good.csv': exists");
   std::vector<std::string> left;
   for (const auto& e : std::filesystem::directory_iterator(dir)) left.push_back(e.path().filename().string());
   std::sort(left.begin(), left.end());

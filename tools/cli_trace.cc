@@ -115,8 +115,9 @@ int ExecuteTraceInfo(const TraceCommand& cmd) {
 namespace {
 
 // -o's path, checked before the trace is read: not a folder, not something other than a
-// regular file, and under a folder (the folders missing in between are made when writing).
-void CheckOutput(const std::string& output) {
+// regular file, not the trace itself, not an existing file without --force, and under a
+// folder (the folders missing in between are made when writing).
+void CheckOutput(const std::string& output, const std::string& input, bool force) {
   namespace fs = std::filesystem;
   if (output.empty()) throw InputError("trace convert needs -o FILE.csv");
   const std::string option = "-o/--output '" + output + "': ";
@@ -124,6 +125,10 @@ void CheckOutput(const std::string& output) {
   const fs::file_status st = fs::status(output, ec);
   if (fs::is_directory(st)) throw InputError(option + "is a folder, not a file");
   if (fs::exists(st) && !fs::is_regular_file(st)) throw InputError(option + "exists and is not a regular file");
+  if (fs::exists(st) && fs::equivalent(output, input, ec)) throw InputError(option + "is the trace being read");
+  if (fs::exists(st) && !force) {
+    throw InputError(option + "exists (use --force to overwrite it, or -o to write elsewhere)");
+  }
   if (output.back() == '/') throw InputError(option + "names a folder, not a file");
   // The closest existing ancestor must be a folder ("out.csv/x.csv" lies under a file).
   for (fs::path a = fs::path(output).parent_path(); !a.empty(); a = a.parent_path()) {
@@ -184,7 +189,7 @@ class TempOutput {
 
 int ExecuteTraceConvert(const TraceCommand& cmd) {
   return GuardedCommand([&] {
-    CheckOutput(cmd.output);
+    CheckOutput(cmd.output, cmd.file, cmd.force);
     LoadedTrace t = Load(cmd);
     for (const std::string& name : t.names) {
       // CsvTrace reads fields with no quoting: a name with a comma or a line break would not

@@ -19,6 +19,7 @@ struct TraceCommand {
   bool json = false;
   size_t top = 10;
   std::string output;            // convert: the CSV to write
+  bool force = false;            // convert: overwrite an existing output
 };
 
 // Exit codes as for run: 0 success, 2 bad input, 3 internal error, 130 interrupted.

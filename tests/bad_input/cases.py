@@ -1310,6 +1310,23 @@ def _traces():
                 continue
             add("trace/source.%s=%s%s" % (key, label, "/run" if cmd[0] == "run" else ""), "traces", cmd,
                 [trace_file(fmt), trace_scenario(fmt, extra=extra)], names=nm, area="trace source keys (traces/)")
+    # each key in range, but the transformed times past int64 nanoseconds: refused (naming the source or
+    # the row), never wrapped around
+    def late_trace(ctx):
+        ctx.write("t.csv", "time_s,function\n0,resnet50\n100,mobilenet_v3_large\n9000000000,resnet50\n")
+
+    def long_trace(ctx):
+        ctx.write("t.csv", "time_s,function\n" + "".join("%d,resnet50\n" % (i * 100) for i in range(101)))
+    for label, files, extra in [
+        ("row-9e9-plus-start_s-1e9", [late_trace], {"start_s": 1e9}),
+        ("time_scale-1e-6-over-1e4s", [long_trace], {"time_scale": 1e-6}),
+        ("copies-1000-shift-1e9", [long_trace], {"rate_scale": 1000, "copy_shift_s": 1e9}),
+    ]:
+        for cmd in (["validate", "s.json"], ["run", "s.json", "--policy", "kserve", "--no-output",
+                                             "--summary-json", "sum.json"]):
+            add("trace/overflow=%s%s" % (label, "/run" if cmd[0] == "run" else ""), "traces", cmd,
+                files + [trace_scenario("csv", extra=extra, duration_s=0)], names=["s.json", "/workload/0"],
+                limit=True, area="traces/transform (time arithmetic)", alt_names=[["t.csv:"]])
     # the same keys through trace info --set
     for setarg, names in [("window_s=[10,5]", ["window_s"]), ("time_scale=0", ["time_scale"]),
                           ("rate_scale=1e300", ["rate_scale"]), ("start_s=1e10", ["start_s"])]:

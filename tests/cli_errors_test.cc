@@ -247,6 +247,8 @@ TEST(CliErrors, BadOutputPathsAreRefusedBeforeAnyWork) {
       {"calibrate_o_under_file", "calibrate --models resnet50 -o {dir}/afile/calib", "--output"},
       {"calibrate_o_file", "calibrate --models resnet50 -o {dir}/afile", "--output"},
       {"validate_gpu_json_under_file", "validate-gpu {scenario} --json {dir}/afile/v.json", "--json"},
+      {"convert_o_exists", "trace convert {trace} -f csv -o {dir}/afile", "exists (use --force"},
+      {"convert_o_is_input", "trace convert {trace} -f csv -o {trace} --force", "trace.csv"},
       {"convert_o_folder", "trace convert {trace} -f csv -o {dir}", "--output"},
   };
   for (const Case& c : cases) {

@@ -113,6 +113,7 @@ int main(int argc, char** argv) {
   CLI::App* convert = trace->add_subcommand("convert", "Write a trace as the plain CSV (time_s,function[,tokens])");
   add_trace_options(convert);
   convert->add_option("-o,--output", trace_cmd.output, "CSV file to write")->required()->check(gpuslice::OutputPath());
+  convert->add_flag("--force", trace_cmd.force, "Overwrite an existing CSV file");
   convert->footer("Example:\n  gpuslice trace convert Azure2021_200.csv -f azure-functions-2021 -o azure2021.csv");
 
   gpuslice::PerfCommand perf_cmd;

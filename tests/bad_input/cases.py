@@ -63,7 +63,7 @@ class Context:
 LIMIT_LABELS = ["1e300", "1e10", "1e19", "1e7", "1e8", "4294967298", "bigint", "2^31", "2^64", "2^32+2", "1e6x64",
                 "1x2^32+2", "1000groups", "huge"]
 LIMIT_WORDS = ["at most", "limit", "out of range", "beyond", "exceed", "too many", "too large",
-               "too big", "larger than", "more than", "maximum", " in [", " in ("]
+               "too big", "larger than", "more than", "maximum", " in [", " in (", "past "]
 
 
 class Case:
@@ -591,6 +591,8 @@ def _generators():
         ("population-1e6rps-1e9s", "population", [("total_rps", 1e6), ("end_s", 1e9)]),
         ("stages-1e7rps-1e9s", "stages", [("rates_rps", [1e7]), ("stage_s", 1e9)]),
         ("mmpp-1e6rps-1e9s", "mmpp", [("rates_rps", [1e6, 1e6]), ("end_s", 1e9)]),
+        # few requests, but 20 stages of 1e9 s end past int64 nanoseconds (2e10 s)
+        ("stages-20x1e9s", "stages", [("rates_rps", [0.1] * 20), ("stage_s", 1e9)]),
     ]:
         for cmd in (["validate", "s.json"], ["run", "s.json", "--policy", "kserve"]):
             add("gen/total=%s%s" % (label, "/run" if cmd[0] == "run" else ""), "generators", cmd,

@@ -640,7 +640,10 @@ TEST(TraceFormatsCli, ConvertChecksItsOutputBeforeReading) {
   EXPECT_HAS(r.output, "'" + trace + "': ");
   r = Gpuslice("trace convert " + trace + " -f csv -o " + dir + "/good.csv");
   EXPECT_EQ(r.exit_code, 2) << r.output;
-  EXPECT_HAS(r.output, dir + "/good.csv': exists");
+  EXPECT_HAS(r.output, dir + "/good.csv: exists (use --force");
+  r = Gpuslice("trace convert " + back + " -f csv -o " + dir + "/good.csv --force");
+  EXPECT_EQ(r.exit_code, 2) << r.output;  // the trace is bad: the old file stays
+  EXPECT_EQ(ReadBytes(dir + "/good.csv"), "time_s,function\n0.000000000,a\n1.000000000,b\n");
   std::vector<std::string> left;
   for (const auto& e : std::filesystem::directory_iterator(dir)) left.push_back(e.path().filename().string());
   std::sort(left.begin(), left.end());

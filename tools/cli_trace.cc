@@ -125,9 +125,10 @@ void CheckOutput(const std::string& output, const std::string& input, bool force
   const fs::file_status st = fs::status(output, ec);
   if (fs::is_directory(st)) throw InputError(option + "is a folder, not a file");
   if (fs::exists(st) && !fs::is_regular_file(st)) throw InputError(option + "exists and is not a regular file");
-  if (fs::exists(st) && fs::equivalent(output, input, ec)) throw InputError(option + "is the trace being read");
+  if (fs::exists(st) && fs::equivalent(output, input, ec)) throw InputError(option + "is the trace being converted");
   if (fs::exists(st) && !force) {
-    throw InputError(option + "exists (use --force to overwrite it, or -o to write elsewhere)");
+    // As the other subcommands say it (tools/cli_util.h's CheckOutputPath).
+    throw InputError(output + ": exists (use --force to overwrite it, or -o to write elsewhere)");
   }
   if (output.back() == '/') throw InputError(option + "names a folder, not a file");
   // The closest existing ancestor must be a folder ("out.csv/x.csv" lies under a file).

@@ -94,7 +94,7 @@ inline CLI::Validator OneOf(std::vector<std::string> names) {
 // Any text but the empty one.
 inline CLI::Validator NonEmpty() {
   return CLI::Validator(
-      [](std::string& text) -> std::string { return text.empty() ? "an empty value" : std::string(); }, "TEXT");
+      [](std::string& text) -> std::string { return text.empty() ? "an empty value" : std::string(); }, "");
 }
 // A seed: an integer in [0, 2^63 - 1].
 inline CLI::Validator SeedCheck() { return IntegerIn(0, kMaxSeed); }

@@ -69,7 +69,7 @@ LIMIT_WORDS = ["at most", "limit", "out of range", "beyond", "exceed", "too many
 class Case:
     def __init__(self, id, cls, args, files=(), expect=2, names=(), check=None, signal=None, allow_new=(),
                  timeout=None, area="", alone=False, doc_ok="valid input", signal_grace=5.0, alt_names=(),
-                 forbid=(), limit=None):
+                 forbid=(), limit=None, stdout=None):
         self.id = id
         self.cls = cls
         self.args = list(args)
@@ -87,6 +87,8 @@ class Case:
         self.alt_names = [list(a) for a in alt_names]
         # text the error line must not hold (a message that contradicts the input)
         self.forbid = list(forbid)
+        # a file to write stdout to instead of a pipe (/dev/full: every write fails with ENOSPC)
+        self.stdout = stdout
         # the message must state the limit the value passes (one of LIMIT_WORDS); by default
         # for the values that are too large (labels in LIMIT_LABELS)
         self.limit = limit if limit is not None else any(
@@ -1674,6 +1676,20 @@ def _outputs():
     ]
     for label, args, files, names in table:
         add("out/%s" % label, "outputs", args, files, names=names, area=area)
+    # a full disk: every write fails (ENOSPC); the command must say so and not exit 0
+    if os.path.exists("/dev/full"):
+        for label, args, files, stdout in [
+            ("validate-stdout-full", ["validate", "s.json"], sc, "/dev/full"),
+            ("trace-info-stdout-full", ["trace", "info", "t.csv", "-f", "csv", "--json"], t, "/dev/full"),
+            ("compare-stdout-full", ["compare", "s.json", "--no-output", "--format", "csv"], sc, "/dev/full"),
+            ("perf-check-stdout-full", ["perf", "check", "{src}/gpu/profiles/v100/resnet50.csv", "--json"], [],
+             "/dev/full"),
+            ("trace-convert-o-full", ["trace", "convert", "t.csv", "-f", "csv", "-o", "/dev/full", "--force"], t, None),
+            ("run-summary-json-full", ["run", "s.json", "--no-output", "--summary-json", "/dev/full", "--force"], sc,
+             None),
+        ]:
+            add("out/%s" % label, "outputs", args, files, expect=(1, 2), stdout=stdout, area=area + " (write errors)",
+                doc_ok="")
     # a missing parent folder may be made, or refused; a plan writes nothing
     add("out/run-o-missing-dir", "outputs", ["run", "s.json", "-o", "nodir/sub/r.h5"], sc, expect=(0, 2),
         names=["nodir/sub/r.h5"], allow_new=[r"nodir", r"nodir/sub", r"nodir/sub/r\.h5"], area=area,

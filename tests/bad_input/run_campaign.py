@@ -103,7 +103,7 @@ def run_case(case, binary, source, timeout):
         before = _snapshot(work)
         argv = [binary] + [a.replace("{tmp}", work).replace("{src}", source) for a in case.args]
         res.command = "gpuslice " + " ".join(a.replace("{tmp}/", "").replace("{src}/", "") for a in case.args)
-        out_f = tempfile.TemporaryFile(dir=tmp)
+        out_f = open(case.stdout, "wb") if case.stdout else tempfile.TemporaryFile(dir=tmp)
         err_f = tempfile.TemporaryFile(dir=tmp)
         env = dict(os.environ)
         env.pop("GPUSLICE_PROGRESS", None)
@@ -145,9 +145,10 @@ def run_case(case, binary, source, timeout):
             os.killpg(proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
-        out_f.seek(0)
         err_f.seek(0)
-        res.stdout = out_f.read(64 << 20)
+        if not case.stdout:
+            out_f.seek(0)
+            res.stdout = out_f.read(64 << 20)
         res.stderr = err_f.read(1 << 20)
         out_f.close()
         err_f.close()
@@ -187,6 +188,8 @@ def check(res, ctx, before, work):
                     res.problems.append("message says %r, which the input contradicts" % f)
             if case.limit and not any(w in line for w in case_defs.LIMIT_WORDS):
                 res.problems.append("message does not state the limit")
+    if res.rc not in (0, 2, 130, None) and res.rc > 0 and not any("error" in l for l in err.splitlines()):
+        res.problems.append("exit %s without an error line on stderr" % res.rc)
     if res.rc == 130 and "interrupted" not in err:
         res.problems.append("exit 130 without saying 'interrupted'")
     after = _snapshot(work)

@@ -17,6 +17,8 @@ import os
 import shutil
 import signal
 import subprocess
+import threading
+import time
 
 CLASS_ORDER = ["numbers", "generators", "structure", "set", "traces", "profiles", "cli", "outputs", "signals"]
 CLASS_TITLES = {
@@ -813,6 +815,68 @@ def _structure():
             [scenario_file(base=short_scenario, edit=edit)], expect=(0, 2), names=["s.json"],
             allow_new=[r"results/r\.h5", r"sum\.json"], check=nothing_outside_and_rerun, area=area,
             doc_ok="accepted; the result reads back")
+
+    # files that are not regular files: a pipe (as `<(cat file)` gives), a symlink loop, endless devices
+    def fifo(name, content):
+        """A FIFO fed by a writer thread once a reader opens it (like bash's process substitution)."""
+        def make(ctx):
+            os.mkfifo(ctx.path(name))
+            data = content(ctx)
+
+            def writer():
+                deadline = time.monotonic() + 25
+                while time.monotonic() < deadline:
+                    try:
+                        fd = os.open(ctx.path(name), os.O_WRONLY | os.O_NONBLOCK)
+                    except OSError:  # ENXIO: no reader yet; ENOENT: the case is over
+                        time.sleep(0.02)
+                        continue
+                    try:
+                        os.set_blocking(fd, True)
+                        os.write(fd, data)
+                    except OSError:
+                        pass
+                    finally:
+                        os.close(fd)
+                    return
+            threading.Thread(target=writer, daemon=True).start()
+        return make
+
+    def scenario_bytes(ctx):
+        return dumps(short_scenario(ctx.src)).encode()
+
+    def csv_bytes(ctx):
+        return "\n".join(trace_lines("csv", ctx)).encode() + b"\n"
+
+    def spec_bytes(ctx):
+        scenario_file(base=short_scenario, name="s2.json")(ctx)
+        return b'{"scenario": "s2.json", "policies": ["kserve"]}'
+
+    def loop(name):
+        def make(ctx):
+            os.symlink(name, ctx.path(name))
+        return make
+    special = [
+        ("scenario-fifo", ["validate", "s.json"], [fifo("s.json", scenario_bytes)], ["s.json"]),
+        ("scenario-symlink-loop", ["validate", "s.json"], [loop("s.json")], ["s.json"]),
+        ("scenario-dev-zero", ["validate", "/dev/zero"], [], ["/dev/zero"]),
+        ("scenario-dev-urandom", ["run", "/dev/urandom"], [], ["/dev/urandom"]),
+        ("trace-fifo", ["trace", "info", "t.csv", "-f", "csv"], [fifo("t.csv", csv_bytes)], ["t.csv"]),
+        ("trace-fifo-in-scenario", ["run", "s.json", "--no-output"],
+         [fifo("t.csv", csv_bytes), lambda ctx: trace_scenario("csv")(ctx)], ["t.csv"]),
+        ("trace-symlink-loop", ["trace", "info", "t.csv", "-f", "csv"], [loop("t.csv")], ["t.csv"]),
+        ("trace-dev-zero", ["trace", "info", "/dev/zero", "-f", "csv"], [], ["/dev/zero"]),
+        ("trace-dev-urandom-2021", ["trace", "info", "/dev/urandom", "-f", "azure-functions-2021"], [],
+         ["/dev/urandom"]),
+        ("profile-dev-zero", ["perf", "check", "/dev/zero"], [], ["/dev/zero"]),
+        ("spec-fifo", ["sweep", "spec.json", "-o", "out", "-j", "1"], [fifo("spec.json", spec_bytes)], ["spec.json"]),
+        ("result-fifo", ["rerun", "r.h5", "--no-output"], [fifo("r.h5", lambda ctx: b"x" * 100)], ["r.h5"]),
+    ]
+    for label, args, files, names in special:
+        fed = "fifo" in label  # valid content through a pipe: read it, or refuse it clearly
+        add("file/%s" % label, "structure", args, files, names=names, area="sim/util/files (opening inputs)",
+            timeout=20, expect=(0, 2) if fed and label != "result-fifo" else 2,
+            allow_new=[r"out/.*"] if label == "spec-fifo" else [], doc_ok="read through the pipe")
 
     # sweep specs
     sweep_area = "tools/cli_sweep.cc / sim sweep spec"

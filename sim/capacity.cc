@@ -4,7 +4,10 @@
 #include <cmath>
 #include <limits>
 
+#include "sim/util/csv.h"
+#include "sim/util/error.h"
 #include "sim/util/stats.h"
+#include "traces/workload.h"
 
 namespace gpuslice {
 
@@ -14,9 +17,16 @@ CapacityResult FindCapacity(const Scenario& base, const PolicyRunSpec& run, cons
   std::vector<uint64_t> seeds = o.seeds;
   if (seeds.empty()) seeds.push_back(base.seed);
   int levels = 0;
+  double lo_met = 0;  // the largest scale met so far, for the message when the limits stop the search
   auto attainment_at = [&](double scale) {
     Scenario s = base;
     ScaleWorkload(&s, scale);
+    try {
+      CheckWorkloadBounds(s.workload, "");
+    } catch (const InputError& e) {
+      throw InputError("capacity: load scale " + ExactNumber(scale) + " passes a workload limit (" + e.what() +
+                       "); the target was met at every scale up to " + ExactNumber(lo_met) + ", so the capacity is above it");
+    }
     RunOptions options;
     options.interrupted = interrupted;
     options.keep_actions = false;
@@ -34,6 +44,7 @@ CapacityResult FindCapacity(const Scenario& base, const PolicyRunSpec& run, cons
     trial.attainment_ci95 = m.half_width;
     result.trials.push_back(trial);
     ++levels;
+    if (trial.attainment >= o.attainment) lo_met = std::max(lo_met, scale);
     return trial.attainment >= o.attainment;
   };
   // Bracket: from scale 1, double up while the target holds, halve down while it does not.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <functional>
+#include <cmath>
 #include <limits>
 
 #include "gpu/calibrate/zoo.h"
@@ -21,7 +22,7 @@ NoiseKind ParseNoise(const JsonObject& noise, double* cv) {
     k = NoiseKind::kNone;
   } else if (kind == "lognormal") {
     k = NoiseKind::kLogNormal;
-    *cv = noise.NonNegative("cv", 0.05);
+    *cv = noise.NumberIn("cv", 0.05, 0.0, 10.0);
   } else if (kind == "exponential") {
     k = NoiseKind::kExponential;
   } else {
@@ -88,7 +89,7 @@ ModelSpec ParseModel(const JsonObject& m, const std::string& name, const std::st
   }
   m.Bool("latency_is_estimate", false);  // written by the resolved echo; informational only
   spec.slo_ms = m.Positive("slo_ms");
-  spec.memory_mb = static_cast<long>(m.Positive("memory_mb"));
+  spec.memory_mb = static_cast<long>(std::ceil(m.Positive("memory_mb")));
   spec.load_time_s = m.NonNegative("load_time_s", 0.0);
   if (m.Has("overhead_ms") && m.Has("network_ms")) {
     throw m.Error("overhead_ms", "give network_ms (overhead_ms is its old name), not both");
@@ -104,6 +105,15 @@ ModelSpec ParseModel(const JsonObject& m, const std::string& name, const std::st
   spec.max_batch = static_cast<int>(m.IntegerIn("max_batch", 1, 1, 4096));
   spec.batch_timeout_ms = m.NonNegative("batch_timeout_ms", 0.0);
   spec.queue_timeout_s = m.Positive("queue_timeout_s", 300.0);
+  // A request's stages and a batch's service time: at most 1e7 ms (2.8 hours) each, so that
+  // sums with noise and the clock stay far inside simulated time.
+  for (const char* key : {"latency_ms", "network_ms", "overhead_ms", "preprocess_ms", "postprocess_ms",
+                          "batch_timeout_ms"}) {
+    if (m.Has(key) && m.Number(key) > kMaxStageMs) {
+      throw m.Error(key, "must be at most 1e7 ms (2.8 hours for one stage of one request) (got " +
+                             m.Value(key).dump() + ")");
+    }
+  }
   if (m.Has("l2_util") != m.Has("dram_util")) {
     throw m.Error(m.Has("l2_util") ? "l2_util" : "dram_util",
                   "give both l2_util and dram_util (the measured interference load), or neither (estimated)");
@@ -201,6 +211,7 @@ Scenario ParseScenario(const nlohmann::ordered_json& root_json, const std::strin
   JsonObject cluster = root.Object("cluster");
   const nlohmann::ordered_json& nodes = cluster.Value("nodes");
   if (!nodes.is_array() || nodes.empty()) throw cluster.Error("nodes", "expected a non-empty array");
+  long long total_gpus = 0;
   for (size_t i = 0; i < nodes.size(); ++i) {
     JsonObject n(file, nodes[i], cluster.PathOf("nodes") + "/" + std::to_string(i));
     NodeGroup g;
@@ -209,12 +220,17 @@ Scenario ParseScenario(const nlohmann::ordered_json& root_json, const std::strin
     std::string type = n.String("gpu");
     g.gpu = FindGpuSpec(type);
     if (g.gpu == nullptr) throw n.Error("gpu", "unknown GPU type '" + type + "' (known: " + GpuCatalogNames() + ")");
-    g.price_per_hour = n.NonNegative("price_per_hour", g.gpu->price_per_hour);
+    g.price_per_hour = n.NumberIn("price_per_hour", g.gpu->price_per_hour, 0.0, 1e6, "USD per GPU-hour");
     n.RejectUnknownKeys();
     s.node_groups.push_back(g);
+    total_gpus += static_cast<long long>(g.count) * g.gpus_per_node;
+    if (total_gpus > kMaxClusterGpus) {
+      throw n.Error("count", "the cluster would have " + std::to_string(total_gpus) + " GPUs; at most " +
+                                 std::to_string(kMaxClusterGpus) + " are supported (each GPU's state is kept in memory)");
+    }
   }
   s.container_start_s = cluster.NonNegative("container_start_s", 2.0);
-  s.token_window_ms = cluster.Positive("token_window_ms", 40.0);
+  s.token_window_ms = cluster.NumberIn("token_window_ms", 40.0, 0.1, 1e7, "ms; FaST-GShare's window is 40");
   if (cluster.Has("interference")) {
     JsonObject in = cluster.Object("interference");
     s.interference = in.Bool("enabled", true);
@@ -222,7 +238,9 @@ Scenario ParseScenario(const nlohmann::ordered_json& root_json, const std::strin
       const auto& c = in.Value("coefficients");
       if (!c.is_array() || c.size() != 5) throw in.Error("coefficients", "expected 5 numbers [c0, c1, c2, c3, c4]");
       for (size_t i = 0; i < 5; ++i) {
-        if (!c[i].is_number()) throw JsonError(file, in.PathOf("coefficients") + "/" + std::to_string(i), "expected a number");
+        if (!c[i].is_number() || !(std::fabs(c[i].get<double>()) <= 1e6)) {
+          throw JsonError(file, in.PathOf("coefficients") + "/" + std::to_string(i), "expected a number in [-1e6, 1e6]");
+        }
         s.interference_coefficients[i] = c[i].get<double>();
       }
     }
@@ -332,7 +350,11 @@ Scenario ParseScenario(const nlohmann::ordered_json& root_json, const std::strin
   }
 
   s.load_scale = root.Positive("load_scale", 1.0);
+  if (s.load_scale > kMaxLoadScale) {
+    throw root.Error("load_scale", "must be at most " + std::to_string(static_cast<long>(kMaxLoadScale)));
+  }
   if (s.load_scale != 1.0) ScaleWorkload(&s, s.load_scale);
+  CheckWorkloadBounds(s.workload, file + ": /load_scale " + nlohmann::ordered_json(s.load_scale).dump());
   s.duration_s = root.NonNegative("duration_s", 0.0);
   s.drain_s = root.NonNegative("drain_s", 600.0);
 
@@ -375,7 +397,7 @@ Scenario ParseScenario(const nlohmann::ordered_json& root_json, const std::strin
   }
   if (root.Has("output")) {
     JsonObject out = root.Object("output");
-    s.interval_s = out.Positive("interval_s", 1.0);
+    s.interval_s = out.Interval("interval_s", 1.0);
     s.per_request = out.Bool("per_request", false);
     s.per_model_timeseries = out.Bool("per_model_timeseries", true);
     out.RejectUnknownKeys();

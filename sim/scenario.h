@@ -88,6 +88,12 @@ struct PolicyRunSpec {
   nlohmann::ordered_json config;    // the policy's own keys, validated by the policy
 };
 
+// Limits of a scenario, refused with these numbers in the message. The cluster's GPUs are
+// kept in memory with their slices and indexes (the 2,000-GPU scale scenario is 50x below).
+inline constexpr long long kMaxClusterGpus = 100'000;
+inline constexpr double kMaxLoadScale = 1e6;
+inline constexpr double kMaxStageMs = 1e7;
+
 struct Scenario {
   std::string file;
   std::string dir;

@@ -22,14 +22,9 @@
 #include "sim/external_gpu.h"
 #include "sim/metrics.h"
 #include "sim/scenario.h"
+#include "sim/util/interrupt.h"
 
 namespace gpuslice {
-
-// Raised when a run is interrupted (Ctrl-C).
-class Interrupted : public std::runtime_error {
- public:
-  Interrupted() : std::runtime_error("interrupted") {}
-};
 
 struct ModelSummary {
   std::string name;

@@ -271,7 +271,7 @@ TEST(WorkloadSpec, RejectsBadSources) {
   } cases[] = {
       {{{"type", "poisson"}, {"function", "a"}, {"rate_rps", 0}, {"end_s", 5}}, "/workload/0/rate_rps: must be > 0"},
       {{{"type", "poisson"}, {"function", "a"}, {"rate_rps", -3}, {"end_s", 5}}, "/workload/0/rate_rps: must be > 0"},
-      {{{"type", "gamma"}, {"function", "a"}, {"rate_rps", 3}, {"cv", 0}, {"end_s", 5}}, "/workload/0/cv: must be > 0"},
+      {{{"type", "gamma"}, {"function", "a"}, {"rate_rps", 3}, {"cv", 0}, {"end_s", 5}}, "/workload/0/cv: must be in [0.01, 100.0]"},
       {{{"type", "mmpp"}, {"function", "a"}, {"rates_rps", {1}}, {"mean_sojourn_s", {1, 1}}, {"end_s", 5}},
        "/workload/0/rates_rps: expected an array of 2 numbers"},
       {{{"type", "diurnal"}, {"function", "a"}, {"mean_rps", 3}, {"amplitude", 2}, {"end_s", 5}},

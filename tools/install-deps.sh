@@ -16,7 +16,7 @@ done
 
 packages=(
   g++ cmake ninja-build ccache pkg-config
-  libcli11-dev nlohmann-json3-dev libhdf5-dev libboost-dev
+  libcli11-dev nlohmann-json3-dev libhdf5-dev libboost-dev libboost-iostreams-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-h5py python3-numpy python3-matplotlib python3-pandas
 )

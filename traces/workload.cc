@@ -6,6 +6,7 @@
 #include <numeric>
 #include <unordered_map>
 
+#include "sim/util/csv.h"
 #include "sim/util/json_reader.h"
 #include "traces/azure_functions_2019.h"
 #include "traces/azure_functions_2021.h"
@@ -70,10 +71,18 @@ std::vector<double> NumberArray(const JsonObject& src, const char* key, size_t e
   }
   std::vector<double> out;
   for (size_t k = 0; k < a.size(); ++k) {
-    if (!a[k].is_number() || a[k].get<double>() < 0) {
-      throw JsonError(src.file(), src.PathOf(key) + "/" + std::to_string(k), "expected a number >= 0");
+    const std::string where = src.PathOf(key) + "/" + std::to_string(k);
+    if (!a[k].is_number() || a[k].get<double>() < 0) throw JsonError(src.file(), where, "expected a number >= 0");
+    const double v = a[k].get<double>();
+    const std::string_view name(key);
+    if (name.ends_with("_s") && v > kMaxInputSeconds) {
+      throw JsonError(src.file(), where, "must be at most 1e9 s (about 31.7 years; simulated time is int64 nanoseconds)");
     }
-    out.push_back(a[k].get<double>());
+    if (name.ends_with("_rps") && v > kMaxSourceRps) {
+      throw JsonError(src.file(), where, "must be at most " + std::to_string(static_cast<long long>(kMaxSourceRps)) +
+                                             " requests/s (one source's limit)");
+    }
+    out.push_back(v);
   }
   return out;
 }
@@ -92,13 +101,16 @@ void ParseGenerator(const JsonObject& src, const std::string& base_dir, Workload
     end();
   } else if (w->type == "gamma") {
     w->rate_rps = src.Positive("rate_rps");
-    w->cv = src.Positive("cv");
+    if (!src.Has("cv")) src.Positive("cv");  // required: raises "missing required key"
+    w->cv = src.NumberIn("cv", 1.0, 0.01, 100.0, "the gamma shape 1/cv^2 stays within [1e-4, 1e4]");
     end();
   } else if (w->type == "mmpp") {
     std::vector<double> rates = NumberArray(src, "rates_rps", 2);
     std::vector<double> sojourns = NumberArray(src, "mean_sojourn_s", 2);
     if (rates[0] + rates[1] <= 0) throw src.Error("rates_rps", "at least one rate must be > 0");
-    if (sojourns[0] <= 0 || sojourns[1] <= 0) throw src.Error("mean_sojourn_s", "must be > 0");
+    if (sojourns[0] < kMinSojournSeconds || sojourns[1] < kMinSojournSeconds) {
+      throw src.Error("mean_sojourn_s", "must be at least 0.001 s (each sojourn is a state switch to simulate)");
+    }
     w->rates_rps = rates;
     w->sojourn_s[0] = sojourns[0];
     w->sojourn_s[1] = sojourns[1];
@@ -107,11 +119,12 @@ void ParseGenerator(const JsonObject& src, const std::string& base_dir, Workload
     w->rate_rps = src.Positive("mean_rps");
     w->amplitude = src.NonNegative("amplitude", 0.5);
     if (w->amplitude > 1) throw src.Error("amplitude", "must be in [0, 1]");
-    w->period_s = src.Positive("period_s", 86400.0);
+    w->period_s = src.NumberIn("period_s", 86400.0, 1.0, kMaxInputSeconds, "seconds");
     w->peak_s = src.NonNegative("peak_s", 14 * 3600.0);
     end();
   } else if (w->type == "stages") {
-    w->stage_s = src.Positive("stage_s", 0.0);
+    w->stage_s = src.NonNegative("stage_s", 0.0);
+    if (w->stage_s > 0 && w->stage_s < kMinIntervalSeconds) throw src.Error("stage_s", "must be at least 0.001 s");
     w->spacing = src.String("spacing", "even");
     if (w->spacing != "even" && w->spacing != "uniform" && w->spacing != "poisson") {
       throw src.Error("spacing", "must be \"even\", \"uniform\" or \"poisson\"");
@@ -126,8 +139,12 @@ void ParseGenerator(const JsonObject& src, const std::string& base_dir, Workload
     }
     if (w->stage_s <= 0) throw src.Error("stage_s", "missing required key (the stage length in seconds)");
     w->end_s = w->start_s + w->stage_s * static_cast<double>(w->rates_rps.size());
+    if (w->end_s > kMaxInputSeconds) {
+      throw src.Error("stage_s", "the stages end at " + std::to_string(w->end_s) +
+                                     " s, past 1e9 s (about 31.7 years; simulated time is int64 nanoseconds)");
+    }
   } else {  // population
-    w->population = static_cast<int>(src.IntegerIn("functions", 100, 1, 10'000'000));
+    w->population = static_cast<int>(src.IntegerIn("functions", 100, 1, kMaxPopulation));
     w->name_prefix = src.String("name_prefix", "fn");
     w->rate_rps = src.Positive("total_rps");
     w->zipf_s = src.NonNegative("zipf_s", 1.0);
@@ -140,8 +157,8 @@ void ParseGenerator(const JsonObject& src, const std::string& base_dir, Workload
     if (w->mix[0] + w->mix[1] + w->mix[2] <= 0) throw src.Error("shapes", "needs a weight > 0");
     w->amplitude = src.NonNegative("diurnal_amplitude", 0.5);
     if (w->amplitude > 1) throw src.Error("diurnal_amplitude", "must be in [0, 1]");
-    w->period_s = src.Positive("period_s", 86400.0);
-    w->burst_ratio = src.Positive("burst_ratio", 10.0);
+    w->period_s = src.NumberIn("period_s", 86400.0, 1.0, kMaxInputSeconds, "seconds");
+    w->burst_ratio = src.NumberIn("burst_ratio", 10.0, 1e-3, 1e4);
     end();
   }
 }
@@ -192,8 +209,12 @@ void ParseTrace(const JsonObject& src, const std::string& base_dir, WorkloadSour
     w->transform.window_end_s = window[1];
   }
   w->rate_scale = src.Positive("rate_scale", 1.0);
+  if (w->rate_scale > kMaxTraceCopies) {
+    throw src.Error("rate_scale", "must be at most " + std::to_string(kMaxTraceCopies) +
+                                      " (a scale above 1 replays that many shifted copies of the trace)");
+  }
   w->copy_shift_s = src.NonNegative("copy_shift_s", 1.0);
-  w->transform.time_scale = src.Positive("time_scale", 1.0);
+  w->transform.time_scale = src.NumberIn("time_scale", 1.0, 1e-6, 1e6, "> 1 replays faster");
   w->transform.offset = SecondsToSim(w->start_s);
   const int top = static_cast<int>(src.IntegerIn("top_functions", 0, 0, 100'000'000));
   std::vector<std::string> only;
@@ -374,7 +395,34 @@ std::vector<WorkloadSource> ParseWorkload(const std::string& file, const Json& a
     src.RejectUnknownKeys();
     sources.push_back(std::move(w));
   }
+  CheckWorkloadBounds(sources, "");
   return sources;
+}
+
+void CheckWorkloadBounds(const std::vector<WorkloadSource>& sources, const std::string& context) {
+  const std::string after = context.empty() ? "" : " (after " + context + ")";
+  double expected = 0;
+  for (const WorkloadSource& w : sources) {
+    if (w.is_trace) {
+      if (w.rate_scale > kMaxTraceCopies) {
+        throw InputError(w.where + "/rate_scale: " + ExactNumber(w.rate_scale) + " is above " +
+                         std::to_string(kMaxTraceCopies) + " copies of the trace" + after);
+      }
+    } else {
+      double peak = w.rate_rps;  // poisson, gamma, diurnal (mean), population (total)
+      for (double r : w.rates_rps) peak = std::max(peak, r);  // mmpp, stages
+      if (peak > kMaxSourceRps) {
+        throw InputError(w.where + ": a rate of " + ExactNumber(peak) + " requests/s; one source may have at most " +
+                         ExactNumber(kMaxSourceRps) + after);
+      }
+    }
+    for (double c : w.function_counts) expected += c;
+  }
+  if (expected > kMaxExpectedRequests) {
+    throw InputError(sources.front().where.substr(0, sources.front().where.find(": ")) + ": /workload: about " +
+                     ExactNumber(std::round(expected)) + " requests expected; at most " +
+                     ExactNumber(kMaxExpectedRequests) + " are supported in one run" + after);
+  }
 }
 
 Workload::Workload(const std::vector<WorkloadSource>& sources, uint64_t seed, const NameIndex& functions) {

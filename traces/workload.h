@@ -26,6 +26,15 @@
 
 namespace gpuslice {
 
+// Limits of a workload, checked when it is parsed and again after load scaling, so that no
+// source runs away (a Poisson rate of 1e300 used to grow memory until bad_alloc). The engine
+// simulates about 1-3 M requests per second of wall time: 1e10 requests are hours of work.
+inline constexpr double kMaxSourceRps = 1e7;             // one generator's mean rate
+inline constexpr double kMaxExpectedRequests = 1e10;     // all sources together
+inline constexpr double kMinSojournSeconds = 1e-3;       // an MMPP state's mean sojourn
+inline constexpr long long kMaxPopulation = 1'000'000;   // functions of one population source
+inline constexpr int kMaxTraceCopies = 1000;             // a trace's rate_scale
+
 struct WorkloadSource {
   std::string type;
   nlohmann::ordered_json resolved;  // the entry with every default filled in
@@ -65,6 +74,11 @@ struct WorkloadSource {
 // discover their functions. Throws InputError.
 std::vector<WorkloadSource> ParseWorkload(const std::string& file, const nlohmann::ordered_json& array,
                                           const std::string& pointer, const std::string& base_dir);
+
+// Throws InputError if a generator's mean rate exceeds kMaxSourceRps, a trace's rate_scale
+// kMaxTraceCopies, or the expected requests of all sources kMaxExpectedRequests. `context`
+// is said in the message when the load was scaled ("file: /load_scale 1e6").
+void CheckWorkloadBounds(const std::vector<WorkloadSource>& sources, const std::string& context);
 
 // The arrival stream of a parsed workload, and what its traces skipped.
 class Workload {

@@ -39,9 +39,10 @@ class Engine {
 
   // REQUIRES: at >= Now(); handler outlives the event.
   void Schedule(SimTime at, EventHandler* handler, uint64_t tag = 0);
-  // REQUIRES: delay >= 0.
+  // REQUIRES: delay >= 0. A delay past the end of time schedules at kForever (never run
+  // before a run's limit) instead of overflowing.
   void ScheduleAfter(SimTime delay, EventHandler* handler, uint64_t tag = 0) {
-    Schedule(now_ + delay, handler, tag);
+    Schedule(delay >= kForever - now_ ? kForever : now_ + delay, handler, tag);
   }
 
   // Runs events in order until none is left, Stop() is called from a handler, or the next

@@ -18,8 +18,22 @@ inline constexpr SimTime kNsPerMs = 1'000'000;
 inline constexpr SimTime kNsPerSecond = 1'000'000'000;
 inline constexpr SimTime kForever = std::numeric_limits<SimTime>::max();
 
-inline SimTime SecondsToSim(double seconds) { return std::llround(seconds * 1e9); }
-inline SimTime MillisToSim(double ms) { return std::llround(ms * 1e6); }
+// The longest time or duration any input may give, in seconds: 1e9 s (about 31.7 years).
+// Simulated time holds about 292 years, so sums of a few such times still fit; readers of
+// scenarios and traces refuse larger values with this limit in the message.
+inline constexpr double kMaxInputSeconds = 1e9;
+
+// Nanoseconds rounded to the nearest; values past the representable range saturate at
+// ±kForever (and NaN gives 0) instead of overflowing. Readers range-check their inputs, so
+// saturation is a last defence, never a result.
+inline SimTime NanosToSim(double ns) {
+  if (!(ns == ns)) return 0;
+  if (ns >= 9.2e18) return kForever;
+  if (ns <= -9.2e18) return -kForever;
+  return std::llround(ns);
+}
+inline SimTime SecondsToSim(double seconds) { return NanosToSim(seconds * 1e9); }
+inline SimTime MillisToSim(double ms) { return NanosToSim(ms * 1e6); }
 inline double SimToSeconds(SimTime t) { return static_cast<double>(t) * 1e-9; }
 inline double SimToMillis(SimTime t) { return static_cast<double>(t) * 1e-6; }
 

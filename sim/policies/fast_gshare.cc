@@ -19,8 +19,8 @@ FastGSharePolicy::FastGSharePolicy(const JsonObject& c, const Scenario& scenario
   k.quota = c.Positive("quota", 0.5);
   if (k.quota > 1) throw c.Error("quota", "must be in (0, 1]");
   k.batch = static_cast<int>(c.IntegerIn("batch", 1, 1, 4096));
-  k.interval_s = c.Positive("interval_s", 10.0);
-  k.rate_window_s = c.Positive("rate_window_s", 10.0);
+  k.interval_s = c.Interval("interval_s", 10.0);
+  k.rate_window_s = c.Interval("rate_window_s", 10.0);
   k.up_threshold = c.NonNegative("up_threshold", 0.2);
   k.down_threshold = c.NonNegative("down_threshold", 0.2);
   k.backlog_drain_s = c.NonNegative("backlog_drain_s", k.interval_s);

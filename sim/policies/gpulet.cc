@@ -33,10 +33,10 @@ GpuletPolicy::GpuletPolicy(const JsonObject& c, const Scenario& scenario)
   k.latency_slack = c.Positive("latency_slack", 1.1);
   k.marginal_gain = c.NonNegative("marginal_gain", 0.05);
   k.leftover_slack_rps = c.NonNegative("leftover_slack_rps", 15.0);
-  k.sample_interval_s = c.Positive("sample_interval_s", 0.5);
-  k.rate_average_s = c.Positive("rate_average_s", 2.0);
-  k.epoch_s = c.Positive("epoch_s", 20.0);
-  k.window_s = c.Positive("window_s", 30.0);
+  k.sample_interval_s = c.Interval("sample_interval_s", 0.5);
+  k.rate_average_s = c.Interval("rate_average_s", 2.0);
+  k.epoch_s = c.Interval("epoch_s", 20.0);
+  k.window_s = c.Interval("window_s", 30.0);
   k.headroom_low = c.Positive("headroom_low", 1.5);
   k.headroom_high = c.Positive("headroom_high", 1.2);
   k.headroom_threshold_rps = c.NonNegative("headroom_threshold_rps", 125.0);

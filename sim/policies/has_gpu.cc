@@ -58,8 +58,8 @@ HasGpuPolicy::HasGpuPolicy(const JsonObject& c, const Scenario& scenario)
       router_(static_cast<int>(c.IntegerIn("container_concurrency", 0, 0, 1'000'000)), 0),
       last_down_(scenario.models.size(), -1) {
   HasGpuConfig& k = config_;
-  k.interval_s = c.Positive("interval_s", 2.0);
-  k.rate_window_s = c.Positive("rate_window_s", 10.0);
+  k.interval_s = c.Interval("interval_s", 2.0);
+  k.rate_window_s = c.Interval("rate_window_s", 10.0);
   k.kalman_q = c.Positive("kalman_q", 1.0);
   k.kalman_r = c.Positive("kalman_r", 10.0);
   k.min_margin_rps = c.NonNegative("min_margin_rps", 5.0);

@@ -14,8 +14,8 @@ WholeGpuPolicy::WholeGpuPolicy(const JsonObject& c, const Scenario& scenario)
   k.target = c.NonNegative("target", 0.0);
   k.target_utilization = c.Positive("target_utilization", 0.7);
   if (k.target_utilization > 1.0) throw c.Error("target_utilization", "must be in (0, 1]");
-  k.tick_s = c.Positive("tick_s", 2.0);
-  k.stable_window_s = c.Positive("stable_window_s", 60.0);
+  k.tick_s = c.Interval("tick_s", 2.0);
+  k.stable_window_s = c.Interval("stable_window_s", 60.0);
   k.panic_window_percent = c.Positive("panic_window_percent", 10.0);
   if (k.panic_window_percent > 100) throw c.Error("panic_window_percent", "must be in (0, 100]");
   k.panic_threshold_percent = c.Positive("panic_threshold_percent", 200.0);

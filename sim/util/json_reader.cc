@@ -1,8 +1,13 @@
 #include "sim/util/json_reader.h"
 
+#include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
+
+#include "sim/engine/time.h"
+#include "sim/util/json_check.h"
 
 namespace gpuslice {
 namespace {
@@ -19,12 +24,8 @@ InputError JsonError(const std::string& file, const std::string& pointer, const 
   return InputError(file + ": " + (pointer.empty() ? "/" : pointer) + ": " + what);
 }
 
-nlohmann::ordered_json ParseJsonFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path + ": cannot open file");
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  const std::string text = buffer.str();
+nlohmann::ordered_json ParseJsonText(const std::string& text, const std::string& label) {
+  CheckJsonText(text, label);
   try {
     return nlohmann::ordered_json::parse(text);
   } catch (const nlohmann::ordered_json::parse_error& e) {
@@ -42,9 +43,25 @@ nlohmann::ordered_json ParseJsonFile(const std::string& path) {
     std::string what = e.what();
     size_t colon = what.find("syntax error");
     if (colon != std::string::npos) what = what.substr(colon);
-    throw InputError(path + ":" + std::to_string(line) + ":" + std::to_string(column) +
+    throw InputError(label + ":" + std::to_string(line) + ":" + std::to_string(column) +
                      ": malformed JSON: " + what);
+  } catch (const nlohmann::ordered_json::exception& e) {
+    // Out of range and the like, which CheckJsonText did not foresee.
+    throw InputError(label + ": malformed JSON: " + e.what());
   }
+}
+
+nlohmann::ordered_json ParseJsonFile(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw InputError(path + ": is a folder, not a JSON file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path + ": cannot open file");
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  if (in.bad()) throw InputError(path + ": read error");
+  const std::string text = buffer.str();
+  if (text.find_first_not_of(" \t\r\n") == std::string::npos) throw InputError(path + ": empty file, expected JSON");
+  return ParseJsonText(text, path);
 }
 
 std::string JoinPointer(const std::string& base, std::string_view key) {
@@ -109,7 +126,52 @@ double JsonObject::Number(std::string_view key) const {
   if (!v.is_number()) throw Error(key, "expected a number, got " + Describe(v));
   double d = v.get<double>();
   if (!std::isfinite(d)) throw Error(key, "must be finite");
+  CheckUnitRange(key, d);
   return d;
+}
+
+void JsonObject::CheckUnitRange(std::string_view key, double d) const {
+  auto ends_with = [key](std::string_view suffix) {
+    return key.size() > suffix.size() && key.substr(key.size() - suffix.size()) == suffix;
+  };
+  const double magnitude = std::fabs(d);
+  if (key == "zipf_s") return;  // an exponent, not seconds
+  if (ends_with("_s") || ends_with("_ms")) {
+    const double per_second = ends_with("_ms") ? 1e3 : 1.0;
+    const std::string unit = ends_with("_ms") ? " ms" : " s";
+    if (magnitude > kMaxInputSeconds * per_second) {
+      throw Error(key, "must be at most " + Describe(nlohmann::ordered_json(kMaxInputSeconds * per_second)) + unit +
+                           " (about 31.7 years; simulated time is int64 nanoseconds) (got " + Describe(Value(key)) +
+                           ")");
+    }
+    if (magnitude > 0 && magnitude < 1e-9 * per_second) {
+      throw Error(key, "must be 0 or at least 1 ns (simulated time's resolution) (got " + Describe(Value(key)) + ")");
+    }
+  } else if (ends_with("_rps") && magnitude > kMaxInputRps) {
+    throw Error(key, "must be at most " + Describe(nlohmann::ordered_json(kMaxInputRps)) +
+                         " requests/s (got " + Describe(Value(key)) + ")");
+  } else if (ends_with("_mb") && magnitude > kMaxInputMb) {
+    throw Error(key, "must be at most " + Describe(nlohmann::ordered_json(kMaxInputMb)) + " MB (1 PB) (got " +
+                         Describe(Value(key)) + ")");
+  }
+}
+
+double JsonObject::NumberIn(std::string_view key, double fallback, double min, double max,
+                            std::string_view why) const {
+  used_.insert(std::string(key));
+  RecordIfAbsent(key, fallback);
+  if (!Has(key)) return fallback;
+  const double d = Number(key);
+  if (!(d >= min && d <= max)) {
+    throw Error(key, "must be in [" + Describe(nlohmann::ordered_json(min)) + ", " +
+                         Describe(nlohmann::ordered_json(max)) + "]" + (why.empty() ? "" : " (" + std::string(why) + ")") +
+                         " (got " + Describe(Value(key)) + ")");
+  }
+  return d;
+}
+
+double JsonObject::Interval(std::string_view key, double fallback) const {
+  return NumberIn(key, fallback, kMinIntervalSeconds, kMaxInputSeconds, "seconds; at least 1 ms");
 }
 
 double JsonObject::Number(std::string_view key, double fallback) const {
@@ -203,12 +265,10 @@ void ApplyOverride(nlohmann::ordered_json& root, const std::string& assignment) 
   }
   const std::string path = assignment.substr(0, eq);
   const std::string text = assignment.substr(eq + 1);
-  nlohmann::ordered_json value;
-  try {
-    value = nlohmann::ordered_json::parse(text);
-  } catch (const nlohmann::ordered_json::parse_error&) {
-    value = text;
-  }
+  // JSON if it parses (after the checks of a scenario's text), else the text as a string.
+  CheckJsonText(text, "--set " + path);
+  nlohmann::ordered_json value = nlohmann::ordered_json::parse(text, nullptr, false);
+  if (value.is_discarded()) value = text;
   SetJsonPath(root, path, value, "--set " + assignment);
 }
 
@@ -216,6 +276,9 @@ void SetJsonPath(nlohmann::ordered_json& root, const std::string& path, const nl
                  const std::string& label) {
   nlohmann::ordered_json* node = &root;
   size_t start = 0;
+  if (std::count(path.begin(), path.end(), '.') >= kMaxJsonDepth) {
+    throw InputError(label + ": a path of more than " + std::to_string(kMaxJsonDepth) + " parts");
+  }
   for (;;) {
     size_t dot = path.find('.', start);
     std::string part = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);

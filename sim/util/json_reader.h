@@ -20,11 +20,22 @@
 
 namespace gpuslice {
 
-// Parses a JSON file; syntax errors name the file, line and column.
+// Parses a JSON file; syntax errors name the file, line and column, and so do duplicate
+// keys, nesting deeper than kMaxJsonDepth and numbers out of a double's range
+// (CheckJsonText). A folder or an empty file is an InputError too.
 nlohmann::ordered_json ParseJsonFile(const std::string& path);
+// The same for JSON text; `label` stands for the file in messages.
+nlohmann::ordered_json ParseJsonText(const std::string& text, const std::string& label);
 
 // "/a/b" + "c" -> "/a/b/c", escaping as JSON Pointer does.
 std::string JoinPointer(const std::string& base, std::string_view key);
+
+// Every number a reader returns is finite and, by its key's unit suffix, within what the
+// simulator represents: "_s" and "_ms" keys at most kMaxInputSeconds (and 0 or at least
+// 1 ns), "_rps" at most kMaxInputRps, "_mb" at most kMaxInputMb.
+inline constexpr double kMaxInputRps = 1e9;
+inline constexpr double kMaxInputMb = 1e9;
+inline constexpr double kMinIntervalSeconds = 1e-3;
 
 class JsonObject {
  public:
@@ -45,6 +56,11 @@ class JsonObject {
   double NonNegative(std::string_view key, double fallback) const;  // >= 0
   long long Integer(std::string_view key) const;
   long long Integer(std::string_view key, long long fallback) const;
+  // A number in [min, max]; `why`, when given, is said after the range in the message.
+  double NumberIn(std::string_view key, double fallback, double min, double max, std::string_view why = "") const;
+  // A control, sampling or output period in seconds, in [kMinIntervalSeconds, kMaxInputSeconds]:
+  // a shorter one would flood the event queue (1e-12 s tried to allocate hundreds of TB).
+  double Interval(std::string_view key, double fallback) const;
   // Integer in [min, max].
   long long IntegerIn(std::string_view key, long long fallback, long long min, long long max) const;
   bool Bool(std::string_view key, bool fallback) const;
@@ -72,6 +88,7 @@ class JsonObject {
   JsonObject(std::string file, const nlohmann::ordered_json& value, std::string pointer,
              std::shared_ptr<DefaultList> defaults);
   const nlohmann::ordered_json& Require(std::string_view key) const;
+  void CheckUnitRange(std::string_view key, double value) const;
   template <typename T>
   void RecordIfAbsent(std::string_view key, const T& fallback) const {
     if (!Has(key)) RecordDefault(key, fallback);

@@ -415,6 +415,25 @@ TEST(CliErrors, RunStopsOnSigintAndSigterm) {
   }
 }
 
+TEST(CliErrors, CompareCapacitySweepAndRerunStopOnSigint) {
+  Workspace w("sigint_others");
+  const std::string scenario = w.dir + "/long.json";
+  std::ofstream(scenario) << testing::FixedServersScenario(4, 1, 3000, 1e5, "none").dump();
+  std::ofstream(w.dir + "/long-spec.json") << nlohmann::ordered_json{{"scenario", scenario}, {"seeds", 2}}.dump();
+  const std::set<std::string> before = Tree(w.dir);
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"compare", scenario, "-o", w.dir + "/c.h5", "--summary-json", w.dir + "/c.json"},
+        {"capacity", scenario, "-p", "fixed", "--json"},
+        {"sweep", w.dir + "/long-spec.json", "-o", w.dir + "/sweep", "-j", "1"}}) {
+    SCOPED_TRACE(args[0]);
+    const Interrupted r = Interrupt(args, w.dir, SIGINT, 0.5);
+    EXPECT_EQ(r.exit_code, 130) << r.err;
+    EXPECT_LT(r.seconds, 5.0);
+    EXPECT_NE(r.err.find("interrupted"), std::string::npos) << r.err;
+    EXPECT_EQ(NewPaths(before, Tree(w.dir)), "");
+  }
+}
+
 TEST(CliErrors, ValidateAndTraceStopOnSigint) {
   // A big trace: validate reads it all (the functions it names).
   Workspace w("sigint_validate");

@@ -77,8 +77,12 @@ int RunLocally(const SweepCommand& cmd, const SweepSpec& spec, const std::vector
     }
   }
   if (interrupt) {
-    std::cerr << "gpuslice: interrupted; " << done.load() << " runs finished this time are stored in "
-              << cmd.output_dir << "/runs; run the same command again to go on\n";
+    if (done.load() == 0) {
+      std::cerr << "gpuslice: interrupted; no run finished this time\n";
+    } else {
+      std::cerr << "gpuslice: interrupted; " << done.load() << " runs finished this time are stored in "
+                << cmd.output_dir << "/runs; run the same command again to go on\n";
+    }
     throw SweepInterrupted();
   }
   return done.load();
@@ -217,20 +221,31 @@ int ExecuteSweep(const SweepCommand& cmd, const std::atomic<bool>& interrupted) 
       throw InputError("--output '" + cmd.output_dir + "': no such sweep folder (--merge reads the runs stored there)");
     }
     ThrowIfInterrupted();
-    fs::create_directories(cmd.output_dir + "/runs", ec);
-    if (ec) throw InputError("--output '" + cmd.output_dir + "': cannot create the sweep folder: " + ec.message());
-    WriteFileAtomically(cmd.output_dir + "/spec.json",
-                        spec.json.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n");
-
-    if (cmd.slurm) return SubmitOrWriteSlurm(cmd, spec, distinct.size());
-    std::vector<const SweepRun*> todo;
-    const std::map<std::string, Json> already = LoadStored(cmd.output_dir, chunk, &todo);
-    const size_t skipped = already.size();
+    // A sweep folder this invocation makes goes again if it ends (error or interruption) with
+    // no run stored in it; one that holds runs is kept for the next invocation to go on.
+    const bool fresh = !fs::exists(cmd.output_dir, ec);
+    auto discard_if_empty = [&] {
+      std::error_code e;
+      if (!fresh || !fs::is_empty(cmd.output_dir + "/runs", e) || e) return;
+      for (const char* name : {"/spec.json", "/runs", "/slurm", ""}) fs::remove(cmd.output_dir + name, e);  // folders if empty
+    };
+    size_t skipped = 0;
     int ran = 0;
     try {
+      fs::create_directories(cmd.output_dir + "/runs", ec);
+      if (ec) throw InputError("--output '" + cmd.output_dir + "': cannot create the sweep folder: " + ec.message());
+      WriteFileAtomically(cmd.output_dir + "/spec.json",
+                          spec.json.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n");
+      if (cmd.slurm) return SubmitOrWriteSlurm(cmd, spec, distinct.size());
+      std::vector<const SweepRun*> todo;
+      skipped = LoadStored(cmd.output_dir, chunk, &todo).size();
       if (!cmd.merge) ran = RunLocally(cmd, spec, todo, interrupted, cmd.jobs);
     } catch (const SweepInterrupted&) {
+      discard_if_empty();
       return 130;
+    } catch (...) {
+      discard_if_empty();
+      throw;
     }
 
     if (cmd.task >= 0) {

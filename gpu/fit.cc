@@ -67,8 +67,12 @@ Measurements ReadMeasurements(const std::string& path) {
       if (spec == nullptr) throw LineError(path, csv.line_number(), "sm_count needs a catalogued GPU, not '" + gpu + "'");
       sm = 100.0 * sm / spec->sm_count;
     }
-    if (batch < 1 || !(sm > 0 && sm <= 100) || !(quota > 0 && quota <= 100) || !(latency > 0)) {
-      throw LineError(path, csv.line_number(), "batch >= 1, SM share and quota in (0, 100], latency > 0");
+    if (batch < 1 || batch > kMaxProfileBatch || !(sm > 0 && sm <= 100) || !(quota > 0 && quota <= 100) ||
+        !(latency > 0 && latency <= 1e9)) {
+      throw LineError(path, csv.line_number(),
+                      "batch in [1, " + std::to_string(kMaxProfileBatch) +
+                          "], SM share and quota in (0, 100], latency_ms in (0, 1e9] (got batch " +
+                          std::to_string(batch) + ")");
     }
     samples[{static_cast<int>(batch), sm, quota}].push_back(latency);
     ++m.rows;

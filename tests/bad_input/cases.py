@@ -682,6 +682,15 @@ def _structure():
             add("json/%s%s" % (label, "/run" if cmd[0] == "run" else ""), "structure", cmd,
                 [text_file("s.json", data)], names=names, area=area)
 
+    # large objects must be read in time linear in their size (an unknown key with 200,000 members; a
+    # functions map of 100,000 trace functions, as a large trace needs)
+    add("json/object-200000-keys-unknown", "structure", ["validate", "s.json"],
+        [scenario_file(base=short_scenario, muts=[("zzz", {"f%d" % i: 1 for i in range(200000)})])],
+        names=["s.json", "/zzz"], area=area + " (time per key)", timeout=20)
+    add("json/functions-map-100000", "structure", ["validate", "s.json"],
+        [scenario_file(base=short_scenario, muts=[("functions", {"f%d" % i: "resnet50" for i in range(100000)})])],
+        expect=0, area=area + " (time per key)", timeout=20, doc_ok="a large functions map is read")
+
     def truncated(ctx):
         text = dumps(base_scenario(ctx.src))
         cut = text.index('"slo_ms"') + 5  # inside the key, line known below

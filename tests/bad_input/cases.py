@@ -65,7 +65,7 @@ class Context:
 LIMIT_LABELS = ["1e300", "1e10", "1e19", "1e7", "1e8", "4294967298", "bigint", "2^31", "2^64", "2^32+2", "1e6x64",
                 "1x2^32+2", "1000groups", "huge"]
 LIMIT_WORDS = ["at most", "limit", "out of range", "beyond", "exceed", "too many", "too large",
-               "too big", "larger than", "more than", "maximum", " in [", " in (", "past "]
+               "too big", "larger than", "more than", "maximum", " in [", " in (", "past ", "above "]
 
 
 class Case:
@@ -1685,6 +1685,17 @@ def _cli():
         ("run-backend-bogus", ["run", "s.json", "--backend", "tpu"], ["--backend"]),
     ]:
         add("cli/%s" % label, "cli", args, [real_result], names=names, area=area)
+
+    # --load-scale within its range, but the scaled sources past theirs: refused naming the source
+    add("cli/load-scale-2000-trace-copies", "cli", ["run", "s.json", "--load-scale", "2000"],
+        [trace_file("csv"), lambda ctx: trace_scenario("csv")(ctx)], names=["s.json", "/workload/0"], limit=True,
+        area="traces/workload.cc (limits after load_scale)")
+    add("cli/load-scale-1e6-generator-rate", "cli",
+        ["run", "s.json", "--load-scale", "1e6", "--set", "workload.0.rate_rps=100"], sc,
+        names=["s.json", "/workload/0"], limit=True, area="traces/workload.cc (limits after load_scale)")
+    add("cli/capacity-load-scale-1e6-generator-rate", "cli",
+        ["capacity", "s.json", "--policy", "kserve", "--load-scale", "1e6", "--set", "workload.0.rate_rps=100"], sc,
+        names=["s.json", "/workload/0"], limit=True, area="sim/capacity.cc (limits after load_scale)")
 
     def profile_dir(ctx, bad):
         os.makedirs(ctx.path("profs"))

@@ -494,6 +494,16 @@ def _numbers():
             add("num/%s.%s=%s" % (path.replace("/", "."), stride, label), "numbers", ["validate", "s.json"],
                 [scenario_file(muts=[(path, {"name": "profile", stride: v})])],
                 names=["s.json", "/%s/%s" % (path, stride)], area="predictor config (gpu/)")
+    # compare, capacity and sweep check every run before running any (nothing written)
+    for path, value in [("policies/has-gpu/interval_s", 0), ("policies/gpulet/epoch_s", -1),
+                        ("policies/slices/pods/0/quota", 2), ("policies/fast-gshare/batch", 0),
+                        ("policies/kserve/tick_s", 1e10)]:
+        add("num/compare:%s=%s" % (path.replace("/", "."), value), "numbers",
+            ["compare", "s.json", "-j", "2", "-o", "r.h5", "--summary-json", "sum.json"],
+            [scenario_file(muts=[(path, value)])], names=["s.json", "/" + path], area="policy config / cli_run.cc")
+    add("num/capacity:policies.kserve.tick_s=0", "numbers", ["capacity", "s.json", "--policy", "kserve"],
+        [scenario_file(muts=[("policies/kserve/tick_s", 0)])], names=["s.json", "/policies/kserve/tick_s"],
+        area="whole-gpu config / capacity")
     # min above max
     add("num/kserve.min_replicas>max_replicas", "numbers", ["validate", "s.json"],
         [scenario_file(muts=[("policies/kserve/min_replicas", 3), ("policies/kserve/max_replicas", 2)])],

@@ -376,6 +376,15 @@ void WriteLatencyHistogram(hid_t run, const Metrics& m, const Scenario& s) {
 
 }  // namespace
 
+bool IsResultRunName(const std::string& run_name) {
+  return !run_name.empty() && run_name != "." && run_name != ".." && run_name.find('/') == std::string::npos &&
+         run_name.find('\0') == std::string::npos;
+}
+
+void CheckResultRunName(const std::string& run_name) {
+  if (!IsResultRunName(run_name)) throw InputError("policy run '" + run_name + "': " + kResultRunNameRule);
+}
+
 ResultRun::~ResultRun() {
   std::lock_guard<std::recursive_mutex> lock(h5::LibraryMutex());
   sink_.reset();
@@ -427,6 +436,7 @@ ResultFile::~ResultFile() {
 }
 
 std::unique_ptr<ResultRun> ResultFile::BeginRun(const std::string& run_name, const Scenario& scenario) {
+  CheckResultRunName(run_name);
   std::lock_guard<std::recursive_mutex> lock(h5::LibraryMutex());
   std::unique_ptr<ResultRun> run(new ResultRun());
   run->name_ = run_name;

@@ -24,6 +24,13 @@ inline constexpr int kResultSchemaVersion = 2;
 // The git commit the binary was built from ("<sha>[-dirty]", or "unknown" outside a checkout).
 const char* GitCommit();
 
+// Whether `run_name` can name a run's HDF5 group (runs/<name>): not empty, ".", "..", nor
+// holding a '/' or a NUL. CheckResultRunName throws InputError when it cannot.
+bool IsResultRunName(const std::string& run_name);
+inline constexpr const char* kResultRunNameRule =
+    "cannot name a group of the HDF5 result (no '/', not empty, '.' or '..'); rename it, or use --no-output";
+void CheckResultRunName(const std::string& run_name);
+
 // One run's group while it is written; from ResultFile::BeginRun to EndRun or DiscardRun.
 class ResultRun {
  public:

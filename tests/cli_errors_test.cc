@@ -216,6 +216,7 @@ TEST(CliErrors, BadOptionValuesNameTheOption) {
       {"trace_format", "trace info {trace} -f parquet", "--format: 'parquet' is not one of csv, "},
       {"trace_format_empty", "trace info {trace} -f ''", "--format: '' is not one of"},
       {"rerun_folder", "rerun {dir} --no-output", "is a folder, not a result file"},
+      {"plot_kind", "plot {dir}/r.h5 -o {dir}/f.png --kind pie", "--kind: unknown kind 'pie'"},
       {"plot_dpi_0", "plot {dir}/r.h5 -o {dir}/f.png --dpi 0", "--dpi"},
       {"plot_size", "plot {dir}/r.h5 -o {dir}/f.png --size 0x5", "--size: '0x5'"},
   };
@@ -299,6 +300,28 @@ TEST(CliErrors, DefaultOutputNamesStayInResults) {
     }
     EXPECT_FALSE(fs::exists("/tmp/abs-fixed-seed11.h5"));
   }
+}
+
+// A run's name that cannot name an HDF5 group is refused before the run, naming it; a stdout
+// that cannot be written is an error, not a lost answer.
+TEST(CliErrors, RunNamesAndFullStdout) {
+  Workspace w("run_names");
+  nlohmann::ordered_json j = testing::FixedServersScenario(1, 10, 5, 10, "none");
+  j["policies"] = {{"k/s", j["policies"]["fixed"]}};
+  std::ofstream(w.scenario) << j.dump();
+  const std::set<std::string> before = Tree(w.dir);
+  Outcome o = Gpuslice("run " + w.scenario + " -o " + w.dir + "/r.h5 --quiet", w.dir);
+  EXPECT_EQ(o.exit_code, 2) << o.err;
+  EXPECT_NE(o.err.find(w.scenario + ": /policies/k/s: "), std::string::npos) << o.err;
+  EXPECT_EQ(NewPaths(before, Tree(w.dir)), "");
+  o = Gpuslice("run " + w.scenario + " --no-output --quiet", w.dir);
+  EXPECT_EQ(o.exit_code, 0) << o.err;
+
+  const std::string err = w.dir + "/../run_names.err";
+  const int status = std::system(("cd '" + w.dir + "' && " + GPUSLICE_BINARY + " validate " + w.scenario +
+                                  " >/dev/full 2>" + err).c_str());
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 2) << status;
+  EXPECT_NE(ReadAll(err).find("gpuslice: error: cannot write to stdout"), std::string::npos) << ReadAll(err);
 }
 
 // 3. Atomic writes: a failed write or rename leaves no temporary and no folder it made; the

@@ -77,7 +77,15 @@ CLI::App* AddPlotCommand(CLI::App& app, PlotCommand* cmd) {
   CLI::App* plot = app.add_subcommand("plot", "Draw a result: policies compared, latency CDFs, time series, a sweep");
   plot->add_option("result", cmd->result, "A run/compare HDF5 file, a sweep folder or its sweep.h5")->required();
   plot->add_option("-o,--output", cmd->output, "Figure file: .png, .pdf or .svg")->required()->check(OutputPath());
-  plot->add_option("--kind", cmd->kind, "compare, cdf, timeseries or sweep (default: compare; sweep for a sweep)");
+  plot->add_option("--kind", cmd->kind, "compare, cdf, timeseries or sweep (default: compare; sweep for a sweep)")
+      ->check(CLI::Validator(
+          [](std::string& kind) -> std::string {
+            for (const char* k : {"compare", "cdf", "timeseries", "sweep"}) {
+              if (kind == k) return std::string();
+            }
+            return "unknown kind '" + kind + "' (compare, cdf, timeseries, sweep)";
+          },
+          "KIND"));
   plot->add_option("--metric", cmd->metric,
                    "compare/sweep: a summary metric (default violation_rate; compare also cost); "
                    "timeseries: a column to draw alone");

@@ -187,6 +187,13 @@ int ExecuteRun(const RunCommand& cmd, const std::atomic<bool>& interrupted) {
         throw InputError("--summary-json '" + cmd.summary_json + "': the same file as the HDF5 result (-o)");
       }
     }
+    if (!cmd.no_output) {
+      for (const PolicyRunSpec& r : runs) {
+        if (!IsResultRunName(r.run_name)) {
+          throw InputError(scenario.file + ": /policies/" + r.run_name + ": the run's name " + kResultRunNameRule);
+        }
+      }
+    }
     ThrowIfInterrupted();
     std::unique_ptr<ResultFile> file;
     if (!cmd.no_output) file = std::make_unique<ResultFile>(output, scenario.name, cmd.command_line);

@@ -200,6 +200,15 @@ int GuardedCommand(Body body) {
   } catch (const GpuError& e) {
     std::cerr << "gpuslice: GPU error: " << e.what() << "\n";
     return 1;
+  } catch (const std::filesystem::filesystem_error& e) {
+    // A path the user gave that the system refuses (a loop of links, no permission, ...).
+    if (InterruptRequested()) {
+      std::cerr << "gpuslice: interrupted; no result file written\n";
+      return 130;
+    }
+    std::cerr << "gpuslice: error: " << (e.path1().empty() ? std::string("a path") : e.path1().string()) << ": "
+              << e.code().message() << "\n";
+    return 2;
   } catch (const std::exception& e) {
     if (InterruptRequested()) {
       std::cerr << "gpuslice: interrupted; no result file written\n";

@@ -1,6 +1,9 @@
 // The gpuslice command line.
 #include <atomic>
+#include <cerrno>
 #include <csignal>
+#include <cstdio>
+#include <cstring>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
@@ -235,7 +238,7 @@ int main(int argc, char** argv) {
 
   // Every command maps its own errors to exit codes (GuardedCommand, tools/cli_util.h); this
   // is the last resort, so that nothing escapes as a crash.
-  return gpuslice::GuardedCommand([&]() -> int {
+  const int code = gpuslice::GuardedCommand([&]() -> int {
     if (validate->parsed()) return gpuslice::ExecuteValidate(validate_path, validate_sets);
     if (vgpu->parsed()) {
       vgpu_cmd.backend.argv0 = argv[0];
@@ -259,4 +262,16 @@ int main(int argc, char** argv) {
     cmd.backend.argv0 = argv[0];
     return gpuslice::ExecuteRun(cmd, g_interrupted);
   });
+  // What went to stdout must have arrived (a full disk, a closed pipe): else the answer is lost.
+  std::cout.flush();
+  errno = 0;
+  if (std::fflush(stdout) != 0 || std::ferror(stdout) || std::cout.fail()) {
+    const int err = errno;
+    if (code == 0) {
+      std::cerr << "gpuslice: error: cannot write to stdout" << (err ? std::string(": ") + std::strerror(err) : "")
+                << "\n";
+      return 2;
+    }
+  }
+  return code;
 }

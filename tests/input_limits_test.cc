@@ -67,6 +67,22 @@ TEST(JsonCheck, SyntaxErrorsStillComeFromTheParser) {
   EXPECT_NE(TextError("{\"a\": \"unterminated").find("malformed JSON"), std::string::npos);
 }
 
+TEST(JsonCheck, FastParseKeepsOrderAndValues) {
+  const std::string text = R"({"z": 1, "a": [true, null, -2, 3.5, "s", {"k": {}}], "m": {"y": 18446744073709551615}})";
+  // The same document as nlohmann's own parser reads it, member order included.
+  EXPECT_EQ(ParseOrderedJsonFast(text), Json::parse(text));
+  EXPECT_EQ(ParseOrderedJsonFast(text).begin().key(), "z");
+  EXPECT_THROW(ParseOrderedJsonFast("{\"a\": [1,}"), nlohmann::json::parse_error);
+  // 200,000 members: each key once, in order (nlohmann's parser searched the object per key).
+  std::string big = "{";
+  for (int i = 0; i < 200000; ++i) big += (i ? ",\"k" : "\"k") + std::to_string(i) + "\":" + std::to_string(i);
+  big += "}";
+  const Json parsed = ParseJsonText(big, "big.json");
+  ASSERT_EQ(parsed.size(), 200000u);
+  EXPECT_EQ(std::prev(parsed.end()).key(), "k199999");
+  EXPECT_EQ(parsed["k123456"], 123456);
+}
+
 TEST(JsonCheck, SetValuesAndPaths) {
   Json root = Base();
   EXPECT_THROW(ApplyOverride(root, "models.m.slo_ms=1e999"), InputError);

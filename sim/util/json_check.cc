@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <stdexcept>
 #include <unordered_map>
 #include <vector>
 
@@ -126,6 +127,86 @@ void CheckJsonText(std::string_view text, const std::string& label) {
       }
     }
   }
+}
+
+namespace {
+
+// A SAX handler that builds an ordered_json appending members without nlohmann's
+// duplicate search (CheckJsonText has refused duplicates). The stack holds the open
+// containers; a container's parent never grows while it is open, so the pointers hold.
+class OrderedBuilder {
+ public:
+  using Json = nlohmann::ordered_json;
+  using Members = std::vector<std::pair<const std::string, Json>>;
+
+  explicit OrderedBuilder(Json* root) : root_(root) {}
+
+  bool null() { return Put(Json(nullptr)); }
+  bool boolean(bool v) { return Put(Json(v)); }
+  bool number_integer(Json::number_integer_t v) { return Put(Json(v)); }
+  bool number_unsigned(Json::number_unsigned_t v) { return Put(Json(v)); }
+  bool number_float(Json::number_float_t v, const Json::string_t&) { return Put(Json(v)); }
+  bool string(Json::string_t& v) { return Put(Json(std::move(v))); }
+  bool binary(Json::binary_t& v) { return Put(Json::binary(std::move(v))); }
+  bool start_object(std::size_t) {
+    stack_.push_back(Place(Json::object()));
+    return true;
+  }
+  bool key(Json::string_t& k) {
+    Members& members = *stack_.back()->get_ptr<Json::object_t*>();
+    members.emplace_back(std::move(k), nullptr);
+    member_ = &members.back().second;
+    return true;
+  }
+  bool end_object() {
+    stack_.pop_back();
+    return true;
+  }
+  bool start_array(std::size_t) {
+    stack_.push_back(Place(Json::array()));
+    return true;
+  }
+  bool end_array() {
+    stack_.pop_back();
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) {
+    if (e.id / 100 == 1) throw *static_cast<const nlohmann::detail::parse_error*>(&e);
+    throw std::runtime_error(e.what());
+  }
+
+ private:
+  // Where the next value goes: the root, the member just keyed, or the end of an array.
+  Json* Place(Json&& v) {
+    if (stack_.empty()) {
+      *root_ = std::move(v);
+      return root_;
+    }
+    Json& parent = *stack_.back();
+    if (parent.is_array()) {
+      parent.get_ptr<Json::array_t*>()->push_back(std::move(v));
+      return &parent.get_ptr<Json::array_t*>()->back();
+    }
+    *member_ = std::move(v);
+    return member_;
+  }
+  bool Put(Json&& v) {
+    Place(std::move(v));
+    return true;
+  }
+
+  Json* root_;
+  std::vector<Json*> stack_;
+  Json* member_ = nullptr;
+};
+
+}  // namespace
+
+nlohmann::ordered_json ParseOrderedJsonFast(const std::string& text) {
+  nlohmann::ordered_json root;
+  OrderedBuilder builder(&root);
+  nlohmann::ordered_json::sax_parse(text, &builder);
+  return root;
 }
 
 }  // namespace gpuslice

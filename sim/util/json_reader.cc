@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <unordered_map>
 
 #include "sim/engine/time.h"
 #include "sim/util/json_check.h"
@@ -27,7 +28,7 @@ InputError JsonError(const std::string& file, const std::string& pointer, const 
 nlohmann::ordered_json ParseJsonText(const std::string& text, const std::string& label) {
   CheckJsonText(text, label);
   try {
-    return nlohmann::ordered_json::parse(text);
+    return ParseOrderedJsonFast(text);
   } catch (const nlohmann::ordered_json::parse_error& e) {
     size_t byte = e.byte > 0 ? e.byte - 1 : 0;
     if (byte > text.size()) byte = text.size();
@@ -47,6 +48,8 @@ nlohmann::ordered_json ParseJsonText(const std::string& text, const std::string&
                      ": malformed JSON: " + what);
   } catch (const nlohmann::ordered_json::exception& e) {
     // Out of range and the like, which CheckJsonText did not foresee.
+    throw InputError(label + ": malformed JSON: " + e.what());
+  } catch (const std::runtime_error& e) {
     throw InputError(label + ": malformed JSON: " + e.what());
   }
 }
@@ -102,8 +105,26 @@ nlohmann::ordered_json JsonObject::WithDefaults() const {
   return resolved;
 }
 
+const nlohmann::ordered_json* JsonObject::Find(std::string_view key) const {
+  // An ordered object is searched linearly; a large one (a scale scenario's thousands of
+  // models or functions) gets a hash index on its first look-up.
+  constexpr size_t kIndexFrom = 16;
+  if (value_->size() < kIndexFrom) {
+    auto it = value_->find(key);
+    return it == value_->end() ? nullptr : &*it;
+  }
+  if (index_ == nullptr) {
+    index_ = std::make_shared<std::unordered_map<std::string_view, const nlohmann::ordered_json*>>();
+    index_->reserve(value_->size());
+    for (auto it = value_->begin(); it != value_->end(); ++it) index_->emplace(it.key(), &*it);
+  }
+  auto it = index_->find(key);
+  return it == index_->end() ? nullptr : it->second;
+}
+
 bool JsonObject::Has(std::string_view key) const {
-  return value_->find(key) != value_->end() && !value_->find(key)->is_null();
+  const nlohmann::ordered_json* v = Find(key);
+  return v != nullptr && !v->is_null();
 }
 
 InputError JsonObject::Error(std::string_view key, const std::string& what) const {
@@ -114,9 +135,9 @@ InputError JsonObject::Error(const std::string& what) const { return JsonError(f
 
 const nlohmann::ordered_json& JsonObject::Require(std::string_view key) const {
   used_.insert(std::string(key));
-  auto it = value_->find(key);
-  if (it == value_->end() || it->is_null()) throw Error(key, "missing required key");
-  return *it;
+  const nlohmann::ordered_json* v = Find(key);
+  if (v == nullptr || v->is_null()) throw Error(key, "missing required key");
+  return *v;
 }
 
 const nlohmann::ordered_json& JsonObject::Value(std::string_view key) const { return Require(key); }

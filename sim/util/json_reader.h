@@ -11,6 +11,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -89,6 +90,7 @@ class JsonObject {
              std::shared_ptr<DefaultList> defaults);
   const nlohmann::ordered_json& Require(std::string_view key) const;
   void CheckUnitRange(std::string_view key, double value) const;
+  const nlohmann::ordered_json* Find(std::string_view key) const;  // nullptr if absent
   template <typename T>
   void RecordIfAbsent(std::string_view key, const T& fallback) const {
     if (!Has(key)) RecordDefault(key, fallback);
@@ -98,6 +100,7 @@ class JsonObject {
   const nlohmann::ordered_json* value_;
   std::string pointer_;
   mutable std::set<std::string, std::less<>> used_;
+  mutable std::shared_ptr<std::unordered_map<std::string_view, const nlohmann::ordered_json*>> index_;
   std::shared_ptr<DefaultList> defaults_;
 };
 

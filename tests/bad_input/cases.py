@@ -770,7 +770,7 @@ def _structure():
         names=["s.json", "/policies"], area=area)
     add("json/model-name-empty", "structure", ["validate", "s.json"],
         [scenario_file(edit=lambda s, c: s["models"].__setitem__("", s["models"]["resnet50"]))],
-        names=["s.json", "/models/"], area=area)
+        names=["s.json", "/models", "empty"], area=area)
     add("json/unknown-policy", "structure", ["validate", "s.json"],
         [scenario_file(muts=[("policies/kserve/policy", "whole-gpus")])],
         names=["s.json", "/policies/kserve/policy"], area=area)

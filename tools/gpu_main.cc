@@ -3,6 +3,7 @@
 // GPU backend on the same scenario). Static C++ runtime; see tools/gpu-box.sh.
 #include <atomic>
 #include <csignal>
+#include <ctime>
 
 #include <CLI/CLI.hpp>
 
@@ -13,10 +14,27 @@
 
 namespace {
 std::atomic<bool>& g_interrupted = gpuslice::InterruptFlag();
-// The first signal asks the command to stop (exit 130); a second one ends the process at once.
+std::atomic<long long> g_first_signal_ns{0};
+
+long long MonotonicNs() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);  // async-signal-safe
+  return static_cast<long long>(ts.tv_sec) * 1000000000LL + ts.tv_nsec;
+}
+
+// The first signal asks the command to stop (exit 130, nothing left behind); another one more
+// than half a second later, for a command that does not stop, ends the process at once. (One
+// Ctrl-C or `timeout -s INT` may deliver the signal twice: to the process and to its group.)
 void OnSignal(int signal) {
-  g_interrupted.store(true);
-  std::signal(signal, SIG_DFL);
+  const long long now = MonotonicNs();
+  if (!g_interrupted.exchange(true)) {
+    g_first_signal_ns.store(now);
+    return;
+  }
+  if (now - g_first_signal_ns.load() > 500000000LL) {
+    std::signal(signal, SIG_DFL);
+    std::raise(signal);
+  }
 }
 }  // namespace
 

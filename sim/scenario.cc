@@ -75,6 +75,9 @@ ModelSpec ParseModel(const JsonObject& m, const std::string& name, const std::st
     if (!std::filesystem::exists(spec.profile_path)) {
       throw m.Error("profile", "no such file: " + spec.profile_path);
     }
+    if (!std::filesystem::is_regular_file(spec.profile_path)) {
+      throw m.Error("profile", spec.profile_path + " is not a regular file (a folder, a FIFO or a device)");
+    }
     auto profile = std::make_shared<LatencyProfile>(LatencyProfile::Load(spec.profile_path));
     for (const NodeGroup& g : nodes) {
       if (profile->gpu() != g.gpu->name) {
@@ -203,8 +206,7 @@ Scenario ParseScenario(const nlohmann::ordered_json& root_json, const std::strin
   s.file = file;
   s.dir = dir;
   s.name = root.String("name", std::filesystem::path(file).stem().string());
-  long long seed = root.Integer("seed", 1);
-  if (seed < 0) throw root.Error("seed", "must be >= 0");
+  const long long seed = root.IntegerIn("seed", 1, 0, std::numeric_limits<long long>::max());
   s.seed = static_cast<uint64_t>(seed);
 
   // Cluster.
@@ -252,6 +254,7 @@ Scenario ParseScenario(const nlohmann::ordered_json& root_json, const std::strin
   JsonObject models = root.Object("models");
   if (models.json().empty()) throw models.Error("needs at least one model");
   for (auto it = models.json().begin(); it != models.json().end(); ++it) {
+    if (it.key().empty()) throw models.Error("a model's name must not be empty");
     JsonObject m = models.Object(it.key());
     ModelSpec spec = ParseModel(m, it.key(), dir, s.node_groups);
     bool fits = false;

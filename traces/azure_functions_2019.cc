@@ -138,6 +138,7 @@ void AzureFunctions2019Trace::JoinMemory(const std::string& path) {
 
 void AzureFunctions2019Trace::CountFunctions(std::unordered_map<std::string, long long>* counts,
                                              std::vector<std::string>* order) {
+  last_time_ = static_cast<SimTime>(minutes_) * 60 * kNsPerSecond;  // the end of the last minute
   for (size_t i = 0; i < meta_.size(); ++i) {
     long long total = 0;
     for (const MinuteCount& mc : rows_[i]) total += mc.count;

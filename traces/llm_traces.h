@@ -94,6 +94,7 @@ class SpreadTrace final : public RawTrace {
   void CountFunctions(std::unordered_map<std::string, long long>* counts, std::vector<std::string>* order) override {
     inner_->CountFunctions(counts, order);
   }
+  SimTime last_time() const override { return inner_->last_time() + resolution_; }
   std::string Where() const override { return inner_->Where(); }
   long long skipped_rows() const override { return inner_->skipped_rows(); }
 

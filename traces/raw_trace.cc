@@ -36,6 +36,7 @@ void RawTrace::CountFunctions(std::unordered_map<std::string, long long>* counts
       continue;
     }
     previous = r.time;
+    last_time_ = r.time;
     if (last_count != nullptr && r.function == last) {
       ++*last_count;
       continue;

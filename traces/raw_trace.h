@@ -49,6 +49,8 @@ class RawTrace {
                               std::vector<std::string>* order);
 
   virtual long long skipped_rows() const { return skipped_; }
+  // After CountFunctions: the latest record time it saw (for the bounds of a replay).
+  virtual SimTime last_time() const { return last_time_; }
   // The file and line of the record last returned, for errors found by the caller.
   virtual std::string Where() const = 0;
 
@@ -58,6 +60,11 @@ class RawTrace {
 
  private:
   bool skip_bad_rows_;
+
+ protected:
+  SimTime last_time_ = 0;
+
+ private:
   long long skipped_ = 0;
 };
 

@@ -28,6 +28,16 @@ std::string CopySuffix(int k) {
   return suffix;
 }
 
+// A trace or stages file must be a regular file: a FIFO blocks the reader, a device never ends.
+void RequireRegularFile(const JsonObject& src, const char* key, const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) throw src.Error(key, "no such file: " + path);
+  if (std::filesystem::is_directory(path, ec)) throw src.Error(key, path + " is a folder, not a file");
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    throw src.Error(key, path + " is not a regular file (a FIFO or a device)");
+  }
+}
+
 const std::vector<std::string> kGenerators = {"poisson", "gamma", "mmpp", "diurnal", "stages", "population"};
 
 std::string PopulationName(const WorkloadSource& w, int i) {
@@ -124,6 +134,7 @@ void ParseGenerator(const JsonObject& src, const std::string& base_dir, Workload
     end();
   } else if (w->type == "stages") {
     w->stage_s = src.NonNegative("stage_s", 0.0);
+    if (src.Has("stage_s") && w->stage_s == 0) throw src.Error("stage_s", "must be > 0 (got 0)");
     if (w->stage_s > 0 && w->stage_s < kMinIntervalSeconds) throw src.Error("stage_s", "must be at least 0.001 s");
     w->spacing = src.String("spacing", "even");
     if (w->spacing != "even" && w->spacing != "uniform" && w->spacing != "poisson") {
@@ -133,6 +144,7 @@ void ParseGenerator(const JsonObject& src, const std::string& base_dir, Workload
     if (src.Has("file") == src.Has("rates_rps")) throw src.Error("give exactly one of \"file\" and \"rates_rps\"");
     if (src.Has("file")) {
       w->path = ResolvePath(base_dir, src.String("file"));
+      RequireRegularFile(src, "file", w->path);
       ReadStagesFile(src, w->path, w);
     } else {
       w->rates_rps = NumberArray(src, "rates_rps", 0);
@@ -167,7 +179,9 @@ void ParseGenerator(const JsonObject& src, const std::string& base_dir, Workload
 void Discover(WorkloadSource* w) {
   std::unordered_map<std::string, long long> counts;
   std::vector<std::string> order;
-  OpenRawTrace(*w, 0, 0)->CountFunctions(&counts, &order);
+  std::unique_ptr<RawTrace> raw = OpenRawTrace(*w, 0, 0);
+  raw->CountFunctions(&counts, &order);
+  w->trace_last_s = SimToSeconds(raw->last_time());
   for (const std::string& name : order) {
     w->functions.push_back(name);
     w->function_counts.push_back(static_cast<double>(counts[name]));
@@ -177,14 +191,14 @@ void Discover(WorkloadSource* w) {
 void ParseTrace(const JsonObject& src, const std::string& base_dir, WorkloadSource* w) {
   w->is_trace = true;
   w->path = ResolvePath(base_dir, src.String("file"));
-  if (!std::filesystem::exists(w->path)) throw src.Error("file", "no such file: " + w->path);
+  RequireRegularFile(src, "file", w->path);
   w->skip_bad_rows = src.Bool("skip_bad_rows", false);
   w->skip_unknown_functions = src.Bool("skip_unknown_functions", false);
   if (w->type == "azure-functions-2019") {
     for (const char* key : {"durations", "memory"}) {
       if (!src.Has(key)) continue;
       std::string p = ResolvePath(base_dir, src.String(key));
-      if (!std::filesystem::exists(p)) throw src.Error(key, "no such file: " + p);
+      RequireRegularFile(src, key, p);
       (std::string(key) == "durations" ? w->durations_path : w->memory_path) = p;
     }
     w->spacing = src.String("spacing", "uniform");
@@ -407,6 +421,18 @@ void CheckWorkloadBounds(const std::vector<WorkloadSource>& sources, const std::
       if (w.rate_scale > kMaxTraceCopies) {
         throw InputError(w.where + "/rate_scale: " + ExactNumber(w.rate_scale) + " is above " +
                          std::to_string(kMaxTraceCopies) + " copies of the trace" + after);
+      }
+      // Where the trace's last record lands in the run: window, time scale, start and the
+      // shift of the last copy.
+      double last = w.trace_last_s;
+      if (w.transform.window_end_s > 0) last = std::min(last, w.transform.window_end_s);
+      last = std::max(0.0, last - w.transform.window_start_s) / w.transform.time_scale + w.start_s +
+             w.copy_shift_s * std::max(0.0, std::ceil(w.rate_scale - 1e-12) - 1);
+      if (last > kMaxInputSeconds) {
+        throw InputError(w.where + ": the trace's last record (" + ExactNumber(w.trace_last_s) +
+                         " s) would arrive at " + ExactNumber(last) +
+                         " s of the run (window_s, time_scale, start_s, copies), past 1e9 s (about 31.7 years; "
+                         "simulated time is int64 nanoseconds)" + after);
       }
     } else {
       double peak = w.rate_rps;  // poisson, gamma, diurnal (mean), population (total)

@@ -64,6 +64,7 @@ struct WorkloadSource {
   double spread_s = 1;
   TraceTransform transform;
   double rate_scale = 1, copy_shift_s = 1;
+  double trace_last_s = 0;  // the latest record time in the trace (after CountFunctions)
   // The functions this source emits (after its filters), in order of first appearance,
   // with their request counts (counted in a trace; expected for a generator).
   std::vector<std::string> functions;

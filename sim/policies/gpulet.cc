@@ -45,6 +45,7 @@ GpuletPolicy::GpuletPolicy(const JsonObject& c, const Scenario& scenario)
   k.reschedule_decrease = c.NonNegative("reschedule_decrease", 0.10);
   k.context_memory_mb = c.NonNegative("context_memory_mb", 1200.0);
   k.memory_fraction = c.Positive("memory_fraction", 0.9);
+  if (k.memory_fraction > 1) throw c.Error("memory_fraction", "must be in (0, 1]");
   k.incremental = c.Bool("incremental", true);
   k.predictor = ReadPredictorSpec(c, "profile");
   // Absent: each model's mean generator rate (InitialRates); there is no default to echo.

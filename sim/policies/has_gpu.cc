@@ -71,6 +71,7 @@ HasGpuPolicy::HasGpuPolicy(const JsonObject& c, const Scenario& scenario)
   k.quota_step = c.Positive("quota_step", 0.1);
   if (k.quota_step > 1) throw c.Error("quota_step", "must be in (0, 1]");
   k.occupancy_limit = c.Positive("occupancy_limit", 0.95);
+  if (k.occupancy_limit > 1) throw c.Error("occupancy_limit", "must be in (0, 1]");
   k.batch = static_cast<int>(c.IntegerIn("batch", 4, 1, 4096));
   k.throughput_overhead_ms = c.NonNegative("throughput_overhead_ms", 70.0);
   k.new_gpu_config = c.String("new_gpu_config", "public");

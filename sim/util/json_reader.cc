@@ -57,6 +57,13 @@ nlohmann::ordered_json ParseJsonText(const std::string& text, const std::string&
 nlohmann::ordered_json ParseJsonFile(const std::string& path) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) throw InputError(path + ": is a folder, not a JSON file");
+  if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec)) {
+    throw InputError(path + ": is not a regular file (a FIFO or a device), expected a JSON file");
+  }
+  constexpr std::uintmax_t kMaxJsonBytes = 1ull << 30;
+  if (std::filesystem::exists(path, ec) && std::filesystem::file_size(path, ec) > kMaxJsonBytes) {
+    throw InputError(path + ": larger than 1 GiB, the most a JSON file may be");
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path + ": cannot open file");
   std::stringstream buffer;
@@ -166,7 +173,7 @@ void JsonObject::CheckUnitRange(std::string_view key, double d) const {
                            ")");
     }
     if (magnitude > 0 && magnitude < 1e-9 * per_second) {
-      throw Error(key, "must be 0 or at least 1 ns (simulated time's resolution) (got " + Describe(Value(key)) + ")");
+      throw Error(key, "must be at least 1 ns (simulated time's resolution) (got " + Describe(Value(key)) + ")");
     }
   } else if (ends_with("_rps") && magnitude > kMaxInputRps) {
     throw Error(key, "must be at most " + Describe(nlohmann::ordered_json(kMaxInputRps)) +
@@ -182,12 +189,15 @@ double JsonObject::NumberIn(std::string_view key, double fallback, double min, d
   used_.insert(std::string(key));
   RecordIfAbsent(key, fallback);
   if (!Has(key)) return fallback;
-  const double d = Number(key);
+  const nlohmann::ordered_json& v = Require(key);
+  if (!v.is_number()) throw Error(key, "expected a number, got " + Describe(v));
+  const double d = v.get<double>();
   if (!(d >= min && d <= max)) {
     throw Error(key, "must be in [" + Describe(nlohmann::ordered_json(min)) + ", " +
                          Describe(nlohmann::ordered_json(max)) + "]" + (why.empty() ? "" : " (" + std::string(why) + ")") +
                          " (got " + Describe(Value(key)) + ")");
   }
+  CheckUnitRange(key, d);
   return d;
 }
 
@@ -224,6 +234,9 @@ double JsonObject::NonNegative(std::string_view key, double fallback) const {
 
 long long JsonObject::Integer(std::string_view key) const {
   const nlohmann::ordered_json& v = Require(key);
+  if (v.is_number_unsigned() && v.get<unsigned long long>() > 9223372036854775807ull) {
+    throw Error(key, "must be an integer at most 9223372036854775807 (got " + Describe(v) + ")");
+  }
   if (v.is_number_integer()) return v.get<long long>();
   if (v.is_number_float()) {
     double d = v.get<double>();
@@ -240,6 +253,20 @@ long long JsonObject::Integer(std::string_view key, long long fallback) const {
 
 long long JsonObject::IntegerIn(std::string_view key, long long fallback, long long min,
                                 long long max) const {
+  used_.insert(std::string(key));
+  RecordIfAbsent(key, fallback);
+  if (Has(key)) {
+    const nlohmann::ordered_json& j = Require(key);
+    // A number too large for an integer (99999999999999999999 parses as a double): say the range.
+    if (j.is_number_float() && std::isfinite(j.get<double>()) && j.get<double>() == std::floor(j.get<double>()) &&
+        std::fabs(j.get<double>()) >= 9e15) {
+      throw Error(key, "must be an integer in [" + std::to_string(min) + ", " + std::to_string(max) + "] (got " +
+                           Describe(j) + ")");
+    }
+    if (j.is_number_unsigned() && j.get<unsigned long long>() > static_cast<unsigned long long>(max)) {
+      throw Error(key, "must be in [" + std::to_string(min) + ", " + std::to_string(max) + "] (got " + Describe(j) + ")");
+    }
+  }
   long long v = Integer(key, fallback);
   if (v < min || v > max) {
     throw Error(key, "must be in [" + std::to_string(min) + ", " + std::to_string(max) + "] (got " +

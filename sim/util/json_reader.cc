@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "sim/engine/time.h"
+#include "sim/util/csv.h"
 #include "sim/util/json_check.h"
 
 namespace gpuslice {
@@ -314,6 +315,7 @@ void ApplyOverride(nlohmann::ordered_json& root, const std::string& assignment) 
   const std::string path = assignment.substr(0, eq);
   const std::string text = assignment.substr(eq + 1);
   // JSON if it parses (after the checks of a scenario's text), else the text as a string.
+  if (!IsValidUtf8(assignment)) throw InputError("--set " + path + ": the value is not valid UTF-8");
   CheckJsonText(text, "--set " + path);
   nlohmann::ordered_json value = nlohmann::ordered_json::parse(text, nullptr, false);
   if (value.is_discarded()) value = text;

@@ -273,7 +273,7 @@ void PrintComparison(std::ostream& out, const std::vector<RunResult>& runs, Tabl
       PrintMarkdown(out, runs);
       return;
     case TableFormat::kJson:
-      out << SummaryJson(scenario_name, runs).dump(2) << '\n';
+      out << SummaryJson(scenario_name, runs).dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << '\n';
       return;
   }
 }

@@ -67,9 +67,9 @@ run_one() {
   build/fuzz/tests/fuzz/fuzz_"$t" -max_total_time="$seconds" -max_len="$(max_len "$t")" -rss_limit_mb=2048 \
     -timeout=10 -print_final_stats=1 -artifact_prefix="$found/" "${extra[@]}" "$work" "tests/fuzz/corpus/$t" \
     >"$log" 2>&1 || rc=$?
-  execs=$(grep -oE 'stat::number_of_executed_units: [0-9]+' "$log" | awk '{s += $2} END {print s + 0}')
+  execs=$({ grep -oE 'stat::number_of_executed_units: [0-9]+' "$log" || true; } | awk '{s += $2} END {print s + 0}')
   if [ "$execs" = 0 ]; then  # fork mode prints no final stats: the last status line's count
-    execs=$(grep -oE '^#[0-9]+' "$log" | tail -1 | tr -d '#')
+    execs=$({ grep -oE '^#[0-9]+' "$log" || true; } | tail -1 | tr -d '#')
     execs=${execs:-0}
   fi
   after=$(find "$found" -type f ! -name 'slow-unit-*' | wc -l)

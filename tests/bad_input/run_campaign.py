@@ -42,8 +42,27 @@ DOC_BEGIN = "<!-- BEGIN GENERATED: tests/bad_input/run_campaign.py --write-doc -
 DOC_END = "<!-- END GENERATED -->"
 
 
+# Under AddressSanitizer (the asan preset) an address-space limit cannot be set: ASan reserves
+# terabytes of shadow memory at start. Its allocator takes the limit's place: a request over
+# 4 GiB fails as malloc does under RLIMIT_AS (operator new throws bad_alloc), and a process whose
+# resident set passes 4 GiB is stopped with a report (a failed case). Sanitized code runs a few
+# times slower, so every wall-clock limit is multiplied by SANITIZED_SLOWDOWN.
+SANITIZED_SLOWDOWN = 5.0
+SANITIZED_ASAN_OPTIONS = "allocator_may_return_null=1:max_allocation_size_mb=4096:hard_rss_limit_mb=4096"
+
+
+def is_sanitized(binary):
+    """True when BINARY was built with AddressSanitizer (it holds the runtime's init symbol)."""
+    with open(binary, "rb") as f:
+        return b"__asan_init" in f.read()
+
+
 def _limit():
     resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE_LIMIT, ADDRESS_SPACE_LIMIT))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def _limit_sanitized():
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
@@ -83,8 +102,9 @@ class Result:
         return lines[0] if lines else ""
 
 
-def run_case(case, binary, source, timeout):
+def run_case(case, binary, source, timeout, sanitized=False):
     res = Result(case)
+    slowdown = SANITIZED_SLOWDOWN if sanitized else 1.0
     tmp = tempfile.mkdtemp(prefix="gpuslice-bad-input-")
     work = os.path.join(tmp, "w")
     os.mkdir(work)
@@ -108,10 +128,12 @@ def run_case(case, binary, source, timeout):
         env = dict(os.environ)
         env.pop("GPUSLICE_PROGRESS", None)
         env["HOME"] = tmp  # outside the checked folder: a helper's caches (matplotlib) go there
+        if sanitized:
+            env["ASAN_OPTIONS"] = ":".join(o for o in (env.get("ASAN_OPTIONS"), SANITIZED_ASAN_OPTIONS) if o)
         start = time.monotonic()
         try:
             proc = subprocess.Popen(argv, cwd=work, stdin=subprocess.DEVNULL, stdout=out_f, stderr=err_f,
-                                    preexec_fn=_limit, start_new_session=True, env=env)
+                                    preexec_fn=_limit_sanitized if sanitized else _limit, start_new_session=True, env=env)
         except OSError as e:
             res.problems.append("case could not start the command: %s" % e)
             return res
@@ -125,17 +147,18 @@ def run_case(case, binary, source, timeout):
                 proc.send_signal(sig)
                 sent = time.monotonic()
                 try:
-                    proc.wait(case.signal_grace)
+                    proc.wait(case.signal_grace * slowdown)
                 except subprocess.TimeoutExpired:
-                    res.problems.append("still running %.0f s after %s" % (case.signal_grace, signal.Signals(sig).name))
+                    res.problems.append("still running %.0f s after %s" % (case.signal_grace * slowdown,
+                                                                         signal.Signals(sig).name))
                     os.killpg(proc.pid, signal.SIGKILL)
                     proc.wait()
                 res.signal_latency = time.monotonic() - sent
         else:
             try:
-                proc.wait(case.timeout or timeout)
+                proc.wait((case.timeout or timeout) * slowdown)
             except subprocess.TimeoutExpired:
-                res.problems.append("hang: no exit within %.0f s" % (case.timeout or timeout))
+                res.problems.append("hang: no exit within %.0f s" % ((case.timeout or timeout) * slowdown))
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
         res.wall = time.monotonic() - start
@@ -281,6 +304,10 @@ def main():
     args = ap.parse_args()
     binary = os.path.abspath(args.binary)
     source = os.path.abspath(args.source)
+    sanitized = is_sanitized(binary)
+    if sanitized:
+        print("%s is built with AddressSanitizer: no address-space limit (ASAN_OPTIONS %s), time limits x%g" %
+              (binary, SANITIZED_ASAN_OPTIONS, SANITIZED_SLOWDOWN), flush=True)
     all_cases = case_defs.all_cases(source)
     ids = [c.id for c in all_cases]
     dup = sorted({i for i in ids if ids.count(i) > 1})
@@ -313,10 +340,10 @@ def main():
                 r.rc, r.wall, short(r.stderr_text())), flush=True)
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        for r in pool.map(lambda c: run_case(c, binary, source, args.timeout), plain):
+        for r in pool.map(lambda c: run_case(c, binary, source, args.timeout, sanitized), plain):
             report(r)
     for c in alone:
-        report(run_case(c, binary, source, args.timeout))
+        report(run_case(c, binary, source, args.timeout, sanitized))
     order = {c.id: i for i, c in enumerate(selected)}
     results.sort(key=lambda r: order[r.case.id])
     skipped = sum(1 for r in results if r.skipped)

@@ -250,13 +250,12 @@ class H5SeriesSink final : public SeriesSink {
   std::vector<float> m_fraction_v_;
 };
 
-// Streams the action log, 4096 actions at a time.
+// Streams the action log, 4096 actions at a time (docs/hdf5.md, `actions`).
 class H5ActionSink final : public ActionSink {
  public:
   H5ActionSink(hid_t run, const Scenario& s)
       : scenario_(s),
         group_(h5::CreateGroup(run, "actions")),
-        string_(h5::VariableStringType()),
         model_bytes_(LongestModelName(s)),
         kind_type_(h5::FixedStringType(kKindBytes)),
         model_type_(h5::FixedStringType(model_bytes_)),
@@ -267,7 +266,8 @@ class H5ActionSink final : public ActionSink {
         gpu_(group_.id(), "gpu", H5T_NATIVE_INT32),
         sm_(group_.id(), "sm_count", H5T_NATIVE_INT32),
         quota_(group_.id(), "quota", H5T_NATIVE_DOUBLE),
-        detail_(group_.id(), "detail", string_.id()) {}
+        detail_length_(group_.id(), "detail_length", H5T_NATIVE_UINT32, "bytes"),
+        detail_text_(group_.id(), "detail_text", H5T_NATIVE_UINT8) {}
   ~H5ActionSink() override { Flush(); }
 
   void Write(const Action& a) override {
@@ -282,7 +282,8 @@ class H5ActionSink final : public ActionSink {
     std::vector<double> t(n), quota(n);
     std::vector<int32_t> instance(n), gpu(n), sm(n);
     std::vector<char> kind(n * kKindBytes, '\0'), model(n * model_bytes_, '\0');
-    std::vector<const char*> detail(n);
+    std::vector<uint32_t> detail_length(n);
+    std::vector<char> detail_text;
     for (size_t i = 0; i < n; ++i) {
       const Action& a = actions_[i];
       t[i] = SimToSeconds(a.time);
@@ -293,7 +294,9 @@ class H5ActionSink final : public ActionSink {
       gpu[i] = a.gpu;
       sm[i] = a.sm_count;
       quota[i] = a.quota;
-      detail[i] = a.detail.c_str();
+      if (a.detail.size() > UINT32_MAX) throw std::logic_error("action detail longer than 4 GiB");
+      detail_length[i] = static_cast<uint32_t>(a.detail.size());
+      detail_text.insert(detail_text.end(), a.detail.begin(), a.detail.end());
     }
     t_.Append(t.data(), n);
     kind_.Append(kind.data(), n);
@@ -302,7 +305,8 @@ class H5ActionSink final : public ActionSink {
     gpu_.Append(gpu.data(), n);
     sm_.Append(sm.data(), n);
     quota_.Append(quota.data(), n);
-    detail_.Append(detail.data(), n);
+    detail_length_.Append(detail_length.data(), n);
+    detail_text_.Append(detail_text.data(), detail_text.size());
     actions_.clear();
   }
 
@@ -316,18 +320,30 @@ class H5ActionSink final : public ActionSink {
 
   const Scenario& scenario_;
   h5::Handle group_;
-  h5::Handle string_;
   size_t model_bytes_;
   h5::Handle kind_type_, model_type_;
-  h5::AppendableColumn t_, kind_, model_, instance_, gpu_, sm_, quota_, detail_;
+  // The details as a ragged array: each action's length, and all their UTF-8 bytes back to
+  // back. Variable-length strings would live in HDF5's global heap, which no filter compresses
+  // (34 bytes of text cost about 60 on disk).
+  h5::AppendableColumn t_, kind_, model_, instance_, gpu_, sm_, quota_, detail_length_, detail_text_;
   std::vector<Action> actions_;
 };
 
 // A row-major uint64 array of `rank` 1 or 2; `dims` holds its sizes.
+// Deflated in chunks of about 64K values when not empty: the per-model matrix is mostly zeros.
 void WriteUint64(hid_t group, const std::string& name, const std::vector<uint64_t>& values, int rank,
                  const hsize_t* dims) {
   h5::Handle space(H5Screate_simple(rank, dims, nullptr));
-  h5::Handle ds(H5Dcreate2(group, name.c_str(), H5T_NATIVE_UINT64, space.id(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+  h5::Handle props(H5Pcreate(H5P_DATASET_CREATE));
+  if (!values.empty()) {
+    const hsize_t columns = rank == 2 ? dims[1] : 1;
+    hsize_t chunk[2] = {std::min<hsize_t>(dims[0], std::max<hsize_t>(1, 65536 / columns)), columns};
+    if (H5Pset_chunk(props.id(), rank, chunk) < 0 || H5Pset_shuffle(props.id()) < 0 ||
+        H5Pset_deflate(props.id(), 1) < 0) {
+      throw std::runtime_error("HDF5: cannot set compression for dataset " + name);
+    }
+  }
+  h5::Handle ds(H5Dcreate2(group, name.c_str(), H5T_NATIVE_UINT64, space.id(), H5P_DEFAULT, props.id(), H5P_DEFAULT));
   if (space.id() < 0 || ds.id() < 0 ||
       (!values.empty() && H5Dwrite(ds.id(), H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) < 0)) {
     throw std::runtime_error("HDF5: cannot write dataset " + name);

@@ -19,7 +19,7 @@
 namespace gpuslice {
 
 // The schema version stored as the root attribute `schema_version` (docs/hdf5.md).
-inline constexpr int kResultSchemaVersion = 2;
+inline constexpr int kResultSchemaVersion = 3;
 
 // The git commit the binary was built from ("<sha>[-dirty]", or "unknown" outside a checkout).
 const char* GitCommit();

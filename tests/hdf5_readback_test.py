@@ -62,7 +62,12 @@ def main():
 
                 a = g["actions"]
                 kinds = [k.decode() for k in a["kind"][()]]
-                details = [d.decode() for d in a["detail"][()]]
+                # detail: a ragged array (docs/hdf5.md), split here by hand
+                lengths = a["detail_length"][()]
+                text = a["detail_text"][()].tobytes()
+                assert len(text) == lengths.sum()
+                starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(int)
+                details = [text[s:s + n].decode() for s, n in zip(starts, lengths)]
                 cold = sum(1 for k, d in zip(kinds, details) if k == "start" and d == "cold")
                 assert cold == run["overall"]["cold_starts"]
                 assert (np.diff(a["t_s"][()]) >= 0).all()

@@ -98,6 +98,12 @@ def check_result(path):
 
         check_histogram(r, run, rows)
 
+        # The action log's ragged detail decodes to one string per action: each cold start
+        # the summary counts is a `start` action whose detail is `cold` (docs/hdf5.md).
+        a = r.actions[r.actions["run"] == run]
+        assert all(isinstance(d, str) for d in a["detail"])
+        assert ((a["kind"] == "start") & (a["detail"] == "cold")).sum() == overall["cold_starts"], run
+
         req = r.requests[r.requests["run"] == run]
         assert len(req) == overall["completed"] + overall["dropped_total"]
         assert (req["status_name"] == "completed").sum() == overall["completed"]

@@ -689,7 +689,7 @@ class Provenance(Base):
             self.assertEqual(documented, value, key)
         with h5py.File(result, "r") as f:
             self.assertRegex(f.attrs["git_commit"], r"^([0-9a-f]{7,40}(-dirty)?|unknown)$")
-            self.assertEqual(float(f.attrs["schema_version"]), 2.0)
+            self.assertEqual(float(f.attrs["schema_version"]), 3.0)
             self.assertEqual(f.attrs["command"], " ".join(argv))
             self.assertEqual(json.loads(f.attrs["run_order"]), names)
             self.assertEqual(float(f.attrs["interrupted"]), 0.0)

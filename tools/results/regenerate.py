@@ -210,20 +210,15 @@ def ablations(binary, seeds):
 
 def plans_at(binary, policy, rate_rps):
     """The gpulets `policy` plans at t = 0 on gpulet-mix at `rate_rps` per model (seed 1)."""
-    import h5py
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+    import gpuslice
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "r.h5")
         run([binary, "run", "scenarios/gpulet-mix.json", "--policy", policy, "--seed", "1", "-o", path,
              "--set", f"workload.0.rate_rps={rate_rps}", "--set", f"workload.1.rate_rps={rate_rps}"])
-        with h5py.File(path) as f:
-            runs = f["runs"]
-            actions = runs[next(iter(runs))]["actions"]
-            lines = []
-            for t, detail in zip(actions["t_s"][:], actions["detail"][:]):
-                detail = detail.decode() if isinstance(detail, bytes) else detail
-                if t == 0 and detail.startswith("plan: "):
-                    lines.append(detail[len("plan: "):])
-            return lines
+        actions = gpuslice.load(path).actions
+        return [d[len("plan: "):] for t, d in zip(actions["t_s"], actions["detail"])
+                if t == 0 and d.startswith("plan: ")]
 
 
 def gpulet(binary, seeds):

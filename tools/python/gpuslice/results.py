@@ -66,6 +66,26 @@ def _table(group):
     return pd.DataFrame({k: _column(group[k]) for k in names})
 
 
+def _ragged_text(lengths, text):
+    """Splits UTF-8 bytes stored back to back into strings of the given byte lengths."""
+    ends = np.cumsum(lengths.astype(np.uint64))
+    if len(ends) and int(ends[-1]) != len(text):
+        raise ResultError(f"ragged text: lengths sum to {int(ends[-1])} bytes, the text has {len(text)}")
+    return np.array([text[int(e) - int(n):int(e)].decode("utf-8") for e, n in zip(ends, lengths)], dtype=object)
+
+
+def _actions(group):
+    """The action log as a DataFrame. Schema 3 stores `detail` as a ragged array
+    (`detail_length`, `detail_text`, docs/hdf5.md); schema 2 as a string column."""
+    if "detail_length" not in group:
+        return _table(group)
+    names = [k for k in group if k not in ("detail_length", "detail_text")]
+    names = [k for k in _KEY_COLUMNS if k in names] + [k for k in names if k not in _KEY_COLUMNS]
+    df = pd.DataFrame({k: _column(group[k]) for k in names})
+    df["detail"] = _ragged_text(group["detail_length"][()], group["detail_text"][()].tobytes())
+    return df
+
+
 class Result:
     """One HDF5 file of `gpuslice run` or `compare`: its runs as DataFrames.
 
@@ -155,8 +175,8 @@ class Result:
 
     @cached_property
     def actions(self):
-        """One row per run and action, in time order within a run."""
-        return self._per_run(lambda g, run: _table(g["actions"]) if "actions" in g else None)
+        """One row per run and action, in time order within a run; `detail` as text."""
+        return self._per_run(lambda g, run: _actions(g["actions"]) if "actions" in g else None)
 
     @cached_property
     def requests(self):

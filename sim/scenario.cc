@@ -5,6 +5,8 @@
 #include <functional>
 #include <cmath>
 #include <limits>
+#include <map>
+#include <utility>
 
 #include "gpu/calibrate/zoo.h"
 #include "sim/engine/rng.h"
@@ -41,8 +43,17 @@ const char* NoiseName(NoiseKind k) {
   return "none";
 }
 
+// What a scenario's models read from files, read once per scenario: a population of
+// thousands of functions names a few profiles (issue 15: 2,000 models spent 3 s re-reading
+// two profiles and their zoo files). Each entry is immutable once made.
+struct SharedModelFiles {
+  std::map<std::string, LatencyCurve> curve_by_profile;  // resolved profile path -> its curve
+  // "<profile path>#<batches>" -> the estimated interference load per batch and its source.
+  std::map<std::string, std::pair<std::vector<double>, std::string>> load_by_profile;
+};
+
 ModelSpec ParseModel(const JsonObject& m, const std::string& name, const std::string& dir,
-                     const std::vector<NodeGroup>& nodes) {
+                     const std::vector<NodeGroup>& nodes, SharedModelFiles& files) {
   ModelSpec spec;
   spec.name = name;
   if (int(m.Has("profile")) + int(m.Has("latency_ms")) + int(m.Has("roofline")) != 1) {
@@ -78,14 +89,19 @@ ModelSpec ParseModel(const JsonObject& m, const std::string& name, const std::st
     if (!std::filesystem::is_regular_file(spec.profile_path)) {
       throw m.Error("profile", spec.profile_path + " is not a regular file (a folder, a FIFO or a device)");
     }
-    auto profile = std::make_shared<LatencyProfile>(LatencyProfile::Load(spec.profile_path));
+    auto cached = files.curve_by_profile.find(spec.profile_path);
+    if (cached == files.curve_by_profile.end()) {
+      auto profile = std::make_shared<LatencyProfile>(LatencyProfile::Load(spec.profile_path));
+      cached = files.curve_by_profile.emplace(spec.profile_path, LatencyCurve::FromProfile(profile)).first;
+    }
+    const LatencyProfile& profile = *cached->second.profile();
     for (const NodeGroup& g : nodes) {
-      if (profile->gpu() != g.gpu->name) {
-        throw m.Error("profile", "measured on " + profile->gpu() + " but the cluster has " + g.gpu->name +
+      if (profile.gpu() != g.gpu->name) {
+        throw m.Error("profile", "measured on " + profile.gpu() + " but the cluster has " + g.gpu->name +
                                      "; use a profile of that GPU, or a \"roofline\" estimate");
       }
     }
-    spec.curve = LatencyCurve::FromProfile(profile);
+    spec.curve = cached->second;
   } else {
     spec.constant_latency_ms = m.Positive("latency_ms");
     spec.curve = LatencyCurve::Constant(spec.constant_latency_ms);
@@ -139,8 +155,19 @@ ModelSpec ParseModel(const JsonObject& m, const std::string& name, const std::st
 // batch (the zoo's layer list, or the roofline's weights and activations) over its solo
 // latency on the whole GPU × peak bandwidth. No L2 counters are published, so L2 takes the
 // DRAM figure (every DRAM byte passes L2: a lower bound). Batches 1..max(max_batch, 32).
-void EstimateInterferenceLoad(ModelSpec& spec, const GpuSpec& gpu) {
+void EstimateInterferenceLoad(ModelSpec& spec, const GpuSpec& gpu, SharedModelFiles& files) {
   if (!spec.interference_source.empty()) return;
+  const int batches = std::max(spec.max_batch, 32);
+  // Shared by the models of one profile (the GPU is the first node group's for all).
+  const std::string key = spec.profile_path.empty() ? "" : spec.profile_path + "#" + std::to_string(batches);
+  if (!key.empty()) {
+    const auto cached = files.load_by_profile.find(key);
+    if (cached != files.load_by_profile.end()) {
+      spec.dram_util_by_batch = spec.l2_util_by_batch = cached->second.first;
+      spec.interference_source = cached->second.second;
+      return;
+    }
+  }
   std::function<double(int)> bytes;
   std::string source;
   if (spec.roofline) {
@@ -157,16 +184,16 @@ void EstimateInterferenceLoad(ModelSpec& spec, const GpuSpec& gpu) {
   }
   if (!bytes) {
     spec.interference_source = "none";
-    return;
+  } else {
+    spec.interference_source = source;
+    for (int b = 1; b <= batches; ++b) {
+      const double seconds = spec.curve.SoloMs(b, 100.0) * 1e-3;
+      const double util = std::min(1.0, bytes(b) / (seconds * gpu.mem_bandwidth_gbps * 1e9));
+      spec.dram_util_by_batch.push_back(util);
+      spec.l2_util_by_batch.push_back(util);
+    }
   }
-  spec.interference_source = source;
-  const int batches = std::max(spec.max_batch, 32);
-  for (int b = 1; b <= batches; ++b) {
-    const double seconds = spec.curve.SoloMs(b, 100.0) * 1e-3;
-    const double util = std::min(1.0, bytes(b) / (seconds * gpu.mem_bandwidth_gbps * 1e9));
-    spec.dram_util_by_batch.push_back(util);
-    spec.l2_util_by_batch.push_back(util);
-  }
+  if (!key.empty()) files.load_by_profile.emplace(key, std::make_pair(spec.dram_util_by_batch, spec.interference_source));
 }
 
 }  // namespace
@@ -253,17 +280,18 @@ Scenario ParseScenario(const nlohmann::ordered_json& root_json, const std::strin
   // Models.
   JsonObject models = root.Object("models");
   if (models.json().empty()) throw models.Error("needs at least one model");
+  SharedModelFiles model_files;
   for (auto it = models.json().begin(); it != models.json().end(); ++it) {
     if (it.key().empty()) throw models.Error("a model's name must not be empty");
     JsonObject m = models.Object(it.key());
-    ModelSpec spec = ParseModel(m, it.key(), dir, s.node_groups);
+    ModelSpec spec = ParseModel(m, it.key(), dir, s.node_groups, model_files);
     bool fits = false;
     for (const NodeGroup& g : s.node_groups) fits = fits || spec.memory_mb <= g.gpu->memory_mb;
     if (!fits) {
       throw m.Error("memory_mb", "model needs " + std::to_string(spec.memory_mb) +
                                      " MB, more than any GPU of the cluster has");
     }
-    EstimateInterferenceLoad(spec, *s.node_groups.front().gpu);
+    EstimateInterferenceLoad(spec, *s.node_groups.front().gpu, model_files);
     s.models.push_back(std::move(spec));
   }
 

@@ -330,7 +330,7 @@ int HasGpuPolicy::BatchOfLargestPod(int model) const {
 }
 
 double HasGpuPolicy::StartPod(int model, int gpu, int partition, int sm_count, double quota, int batch,
-                              double believed_rps, bool warm, const std::string& why_detail) {
+                              double believed_rps, bool warm, const std::function<std::string()>& why_detail) {
   const Gpu& g = ctx_->cluster.gpu(gpu);
   // A row chosen by FindOptimalRowIdx may have less free quota than the quota chosen (the
   // public code does not check): the cluster refuses it, and the refusal is logged.
@@ -343,7 +343,7 @@ double HasGpuPolicy::StartPod(int model, int gpu, int partition, int sm_count, d
   }
   if (partition < 0) unused_row_sm_[gpu] = sm_count, open_->MarkDirty(gpu);
   Log("scale", model, gpu, sm_count, quota,
-      why_detail + Fmt(": %.0f%% SM, quota %.2f, batch %.0f, counted as %.2f rps", 100.0 * sm_count / g.spec->sm_count,
+      why_detail() + Fmt(": %.0f%% SM, quota %.2f, batch %.0f, counted as %.2f rps", 100.0 * sm_count / g.spec->sm_count,
                        quota, batch, believed_rps));
   return believed_rps;
 }
@@ -383,24 +383,37 @@ double HasGpuPolicy::AddPodOnGpu(int model, int gpu, double deficit, bool warm) 
   // (rapp with batch 0: the model's default) over every row and quota, the first found on
   // ties (rows in order, quotas ascending). Option new_pod_quota "smallest_sufficient": the
   // first shape covering the deficit instead.
-  int best_row = -1;
-  double best_quota = 0, best_capacity = 0;
-  bool sufficient = false;
-  const bool smallest = config_.new_pod_quota == "smallest_sufficient";
-  for (size_t i = 0; i < rows.size() && !sufficient; ++i) {
-    const double sm_percent = 100.0 * rows[i].sm_count / g.spec->sm_count;
-    for (int n = 1; n * config_.quota_step <= rows[i].free + 1e-9; ++n) {
-      const double q = std::min(1.0, n * config_.quota_step);
-      if (!MeetsSlo(model, sm_percent, q)) continue;
-      const double t = PodThroughput(model, sm_percent, q, 0);
-      if (smallest && t >= deficit) {
-        best_row = static_cast<int>(i), best_quota = q, best_capacity = t;
-        sufficient = true;
-        break;
-      }
-      if (t > best_capacity) best_row = static_cast<int>(i), best_quota = q, best_capacity = t;
-    }
+  ShapeSearchKey key{model, deficit, {}};
+  for (const Row& row : rows) key.rows.emplace_back(row.sm_count, row.free);
+  if (!shape_searches_.empty() &&
+      (shape_searches_.front().first.model != model || shape_searches_.front().first.deficit != deficit)) {
+    shape_searches_.clear();
   }
+  auto known = std::find_if(shape_searches_.begin(), shape_searches_.end(),
+                            [&](const auto& entry) { return entry.first == key; });
+  if (known == shape_searches_.end()) {
+    ShapeSearch found;
+    bool sufficient = false;
+    const bool smallest = config_.new_pod_quota == "smallest_sufficient";
+    for (size_t i = 0; i < rows.size() && !sufficient; ++i) {
+      const double sm_percent = 100.0 * rows[i].sm_count / g.spec->sm_count;
+      for (int n = 1; n * config_.quota_step <= rows[i].free + 1e-9; ++n) {
+        const double q = std::min(1.0, n * config_.quota_step);
+        if (!MeetsSlo(model, sm_percent, q)) continue;
+        const double t = PodThroughput(model, sm_percent, q, 0);
+        if (smallest && t >= deficit) {
+          found = ShapeSearch{static_cast<int>(i), q, t};
+          sufficient = true;
+          break;
+        }
+        if (t > found.best_capacity) found = ShapeSearch{static_cast<int>(i), q, t};
+      }
+    }
+    if (shape_searches_.size() >= 64) shape_searches_.clear();
+    known = shape_searches_.insert(shape_searches_.end(), {std::move(key), found});
+  }
+  const int best_row = known->second.best_row;
+  const double best_quota = known->second.best_quota, best_capacity = known->second.best_capacity;
   if (best_row < 0) return 0;
   // "rowIdx := FindOptimalRowIdx(gpuinfo, sm)": the pod goes to the first row of that SM
   // share, which is not always the row the search chose.
@@ -409,8 +422,9 @@ double HasGpuPolicy::AddPodOnGpu(int model, int gpu, double deficit, bool warm) 
   const int row_sms = row >= 0 ? g.partitions[static_cast<size_t>(row)].sm_count : sm_count;
   // "RPS: maxCap": the pod counts as the capacity found at the default batch, whatever its
   // own batch ("Batch: podsinfo[0].Batch").
+  const double occupancy = Occupancy(gpu);  // before the pod
   return StartPod(model, gpu, row, row_sms, best_quota, BatchOfLargestPod(model), best_capacity, warm,
-                  Fmt("horizontal, occupancy %.2f, deficit %.2f rps", Occupancy(gpu), deficit));
+                  [&] { return Fmt("horizontal, occupancy %.2f, deficit %.2f rps", occupancy, deficit); });
 }
 
 double HasGpuPolicy::AddFallbackPod(int model, double deficit) {
@@ -438,12 +452,12 @@ double HasGpuPolicy::AddFallbackPod(int model, double deficit) {
     const double quota = std::min(0.1, free);
     return StartPod(model, gpu, FindOptimalRow(gpu, row.sm_count), row.sm_count, quota, batch,
                     PodThroughput(model, 100.0 * row.sm_count / g.spec->sm_count, quota, batch), false,
-                    Fmt("fallback, no new GPU, deficit %.2f rps", deficit));
+                    [&] { return Fmt("fallback, no new GPU, deficit %.2f rps", deficit); });
   }
   if (used_rows < 2 && g.free_sm() >= SmCountFor(g, 50)) {
     const int batch = BatchOfLargestPod(model);
     return StartPod(model, gpu, -1, SmCountFor(g, 50), 0.1, batch, PodThroughput(model, 50, 0.1, batch), false,
-                    Fmt("fallback, no new GPU, deficit %.2f rps", deficit));
+                    [&] { return Fmt("fallback, no new GPU, deficit %.2f rps", deficit); });
   }
   Log("refused", model, gpu, 0, 0, "has-gpu: no room on the least occupied GPU");
   return 0;

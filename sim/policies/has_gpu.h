@@ -55,6 +55,7 @@
 #define GPUSLICE_SIM_POLICIES_HAS_GPU_H_
 
 #include <deque>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -151,8 +152,10 @@ class HasGpuPolicy final : public Policy, public EventHandler {
   double AddPodOnNewGpu(int model, double deficit);
   double AddFallbackPod(int model, double deficit);
   // Starts a pod and logs it; returns `believed_rps`, what the scaler counts it as, or 0.
+  // `why_detail` is called only when the pod starts (formatting every refused try was a
+  // tenth of a 2,000-function run).
   double StartPod(int model, int gpu, int partition, int sm_count, double quota, int batch, double believed_rps,
-                  bool warm, const std::string& why_detail);
+                  bool warm, const std::function<std::string()>& why_detail);
   double Occupancy(int gpu) const;
   // False when AddPodOnGpu, for any model, would offer no row: every row in use has less
   // than a quota step free, and no unused row is offered (two rows in use, or its kept SM
@@ -178,6 +181,22 @@ class HasGpuPolicy final : public Policy, public EventHandler {
   // The GPUs in use on which AddPodOnGpu may start a pod or change state (Open), in the
   // same order: a scale-up pass walks these only, the others giving it 0 and no effect.
   std::unique_ptr<GpuOrderIndex> open_;
+  // AddPodOnGpu's shape search is a pure function of the model, the GPU's rows (SM count
+  // and free quota each) and the deficit; a scale-up pass meets the same rows on many GPUs.
+  // Remembered for one model and deficit, so bounded by the distinct rows of one pass.
+  struct ShapeSearch {
+    int best_row = -1;
+    double best_quota = 0, best_capacity = 0;
+  };
+  struct ShapeSearchKey {
+    int model;
+    double deficit;
+    std::vector<std::pair<int, double>> rows;  // (SM count, free quota), in search order
+    bool operator==(const ShapeSearchKey& o) const {
+      return model == o.model && deficit == o.deficit && rows == o.rows;
+    }
+  };
+  std::vector<std::pair<ShapeSearchKey, ShapeSearch>> shape_searches_;
 };
 
 }  // namespace gpuslice

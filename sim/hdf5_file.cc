@@ -19,10 +19,28 @@ struct SilenceErrors {
   SilenceErrors() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
 };
 
+// Columns of at least this many values are chunked and deflated (a summary of thousands of
+// models); shorter ones stay contiguous, where a chunk index would cost more than it saves.
+constexpr size_t kDeflateFromValues = 1024;
+
+// Dataset creation properties: chunks of up to 64K values, shuffled and deflated, when
+// `n` >= kDeflateFromValues; the defaults (contiguous) otherwise.
+Handle ColumnProperties(size_t n) {
+  Handle props(Check(H5Pcreate(H5P_DATASET_CREATE), "create properties"));
+  if (n >= kDeflateFromValues) {
+    const hsize_t chunk[1] = {std::min<hsize_t>(n, 65536)};
+    CheckStatus(H5Pset_chunk(props.id(), 1, chunk), "set chunk");
+    CheckStatus(H5Pset_shuffle(props.id()), "set shuffle");
+    CheckStatus(H5Pset_deflate(props.id(), 1), "set compression");
+  }
+  return props;
+}
+
 void WriteRaw(hid_t group, const std::string& name, hid_t type, const void* data, size_t n, const std::string& unit) {
   hsize_t dims[1] = {static_cast<hsize_t>(n)};
   Handle space(Check(H5Screate_simple(1, dims, nullptr), "create dataspace"));
-  Handle ds(Check(H5Dcreate2(group, name.c_str(), type, space.id(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+  Handle props = ColumnProperties(n);
+  Handle ds(Check(H5Dcreate2(group, name.c_str(), type, space.id(), H5P_DEFAULT, props.id(), H5P_DEFAULT),
                   "create dataset " + name));
   if (n > 0) CheckStatus(H5Dwrite(ds.id(), type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), "write dataset " + name);
   if (!unit.empty()) WriteStringAttribute(ds.id(), "unit", unit);
@@ -103,6 +121,33 @@ std::vector<std::string> ListGroup(hid_t group) {
 }
 
 bool HasAttribute(hid_t object, const std::string& name) { return H5Aexists(object, name.c_str()) > 0; }
+
+bool HasDataset(hid_t group, const std::string& name) {
+  if (H5Lexists(group, name.c_str(), H5P_DEFAULT) <= 0) return false;
+  Handle object(H5Oopen(group, name.c_str(), H5P_DEFAULT));
+  return object.id() >= 0 && H5Iget_type(object.id()) == H5I_DATASET;
+}
+
+void WriteTextDataset(hid_t group, const std::string& name, const std::string& text) {
+  WriteRaw(group, name, H5T_NATIVE_UINT8, text.data(), text.size(), "");
+}
+
+std::string ReadTextDataset(hid_t group, const std::string& name) {
+  Handle ds(Check(H5Dopen2(group, name.c_str(), H5P_DEFAULT), "open dataset " + name));
+  Handle space(Check(H5Dget_space(ds.id()), "get dataspace"));
+  Handle type(Check(H5Dget_type(ds.id()), "read dataset type"));
+  hsize_t n = 0;
+  if (H5Sget_simple_extent_ndims(space.id()) != 1 || H5Tget_class(type.id()) != H5T_INTEGER ||
+      H5Tget_size(type.id()) != 1) {
+    throw std::runtime_error("dataset " + name + " is not a 1-D array of bytes");
+  }
+  H5Sget_simple_extent_dims(space.id(), &n, nullptr);
+  std::string text(static_cast<size_t>(n), '\0');
+  if (n > 0) {
+    CheckStatus(H5Dread(ds.id(), H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, text.data()), "read dataset " + name);
+  }
+  return text;
+}
 
 std::string ReadStringAttribute(hid_t object, const std::string& name) {
   if (!HasAttribute(object, name)) throw std::runtime_error("no attribute " + name);

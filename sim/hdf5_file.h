@@ -50,6 +50,13 @@ Handle OpenGroupIfExists(hid_t parent, const std::string& path);
 // The names of the links in a group, in creation order when the file tracks it, else by name.
 std::vector<std::string> ListGroup(hid_t group);
 bool HasAttribute(hid_t object, const std::string& name);
+// True when `group` has a dataset (not a group or another link) called `name`.
+bool HasDataset(hid_t group, const std::string& name);
+// A UTF-8 text as a 1-D uint8 dataset, deflated when long: what an attribute would keep
+// uncompressed (a resolved scenario of thousands of models is megabytes of JSON).
+void WriteTextDataset(hid_t group, const std::string& name, const std::string& text);
+// REQUIRES: HasDataset(group, name). Throws std::runtime_error if it is not 1-D bytes.
+std::string ReadTextDataset(hid_t group, const std::string& name);
 // Reads a variable- or fixed-length string attribute. Throws std::runtime_error if absent.
 std::string ReadStringAttribute(hid_t object, const std::string& name);
 double ReadDoubleAttribute(hid_t object, const std::string& name);
@@ -59,6 +66,7 @@ Handle CreateGroup(hid_t parent, const std::string& name);
 void WriteStringAttribute(hid_t object, const std::string& name, const std::string& value);
 void WriteDoubleAttribute(hid_t object, const std::string& name, double value);
 
+// 1-D columns; from 1,024 values on, chunked, shuffled and deflated.
 void WriteColumn(hid_t group, const std::string& name, const std::vector<double>& values, const std::string& unit = "");
 void WriteColumn(hid_t group, const std::string& name, const std::vector<int64_t>& values, const std::string& unit = "");
 void WriteColumn(hid_t group, const std::string& name, const std::vector<int32_t>& values, const std::string& unit = "");

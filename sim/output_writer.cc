@@ -479,8 +479,10 @@ void ResultFile::EndRun(std::unique_ptr<ResultRun> run, const RunResult& r, cons
   run->actions_.reset();
   const hid_t g = run->group_.id();
   h5::WriteStringAttribute(g, "policy", r.policy);
-  h5::WriteStringAttribute(g, "scenario_json", r.scenario.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
-  h5::WriteStringAttribute(g, "summary_json", RunSummaryJson(r).dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
+  // Datasets, not attributes (schema 3): HDF5 does not compress attributes, and these are
+  // megabytes for thousands of models.
+  h5::WriteTextDataset(g, "scenario_json", r.scenario.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
+  h5::WriteTextDataset(g, "summary_json", RunSummaryJson(r).dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
   h5::WriteDoubleAttribute(g, "seed", static_cast<double>(r.seed));
   h5::WriteDoubleAttribute(g, "simulated_s", r.simulated_s);
   WriteSummary(g, r);

@@ -30,7 +30,7 @@ def main():
             for run in summary["runs"]:
                 g = runs[run["name"]]
                 assert g.attrs["policy"] == run["policy"]
-                scenario = json.loads(g.attrs["scenario_json"])
+                scenario = json.loads(g["scenario_json"][()].tobytes().decode())  # bytes (docs/hdf5.md)
                 assert run["name"] in scenario["policies"]
 
                 s = g["summary"]

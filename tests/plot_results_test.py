@@ -76,7 +76,7 @@ def check_result(path):
     with h5py.File(path, "r") as f:
         assert sorted(r.runs) == sorted(f["runs"].keys())
         for run in r.runs:
-            assert r.scenario(run) == json.loads(f["runs"][run].attrs["scenario_json"])
+            assert r.scenario(run) == json.loads(f["runs"][run]["scenario_json"][()].tobytes().decode())
     for run in r.runs:
         rows = s[s["run"] == run]
         models = rows[rows["model"] != "all"]

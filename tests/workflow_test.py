@@ -27,6 +27,7 @@ import time
 import unittest
 
 import h5py
+import numpy as np
 
 BINARY = None
 SOURCE = None
@@ -648,6 +649,11 @@ class Compare(Base):
         self.assertEqual(re.findall(r"(?m)^([\w-]+): reproduced", p.stdout), [r for r in runs if r in finished])
 
 
+def stored_text(group, key):
+    """A run's stored text (scenario_json, summary_json): a dataset of UTF-8 bytes (docs/hdf5.md)."""
+    return group[key][()].tobytes().decode("utf-8")
+
+
 def whole_gpu_doc_defaults():
     """The whole-gpu table of docs/policies.md: {key: default text}."""
     with open(os.path.join(SOURCE, "docs", "policies.md")) as f:
@@ -694,7 +700,7 @@ class Provenance(Base):
             self.assertEqual(json.loads(f.attrs["run_order"]), names)
             self.assertEqual(float(f.attrs["interrupted"]), 0.0)
             for n in names:
-                sj = json.loads(f["runs"][n].attrs["scenario_json"])
+                sj = json.loads(stored_text(f["runs"][n], "scenario_json"))
                 self.assertEqual(list(sj["policies"].keys()), [n])
                 cfg = sj["policies"][n]
                 for k, v in source["policies"][n].items():  # what the file gave is kept
@@ -707,8 +713,8 @@ class Provenance(Base):
                             self.assertEqual(cfg[k], v, (n, k))
                 for m in sj["models"].values():
                     self.assertTrue(os.path.isabs(m["profile"]), m["profile"])
-                self.assertEqual(json.loads(f["runs"][n].attrs["summary_json"])["name"], n)
-            kd = json.loads(f["runs"]["knative-defaults"].attrs["scenario_json"])["policies"]["knative-defaults"]
+                self.assertEqual(json.loads(stored_text(f["runs"][n], "summary_json"))["name"], n)
+            kd = json.loads(stored_text(f["runs"]["knative-defaults"], "scenario_json"))["policies"]["knative-defaults"]
             self.assertEqual(kd["container_concurrency"], 0)
             self.assertIn("target", kd)  # documented as "cc or 100"; stored as the 0 that stands for it
             self.assertEqual(kd["initial_replicas"], 1)  # max(1, min_replicas = 0)
@@ -718,16 +724,31 @@ class Provenance(Base):
         shutil.copy(result, tampered)
         with h5py.File(tampered, "r+") as f:
             g = f["runs"]["kserve"]
-            dtype = g.attrs.get_id("summary_json").dtype
-            text = g.attrs["summary_json"]
+            text = stored_text(g, "summary_json")
             arrived = json.loads(text)["overall"]["arrived"]
             new = text.replace('"arrived":%d' % arrived, '"arrived":%d' % (arrived + 1), 1)
             self.assertNotEqual(new, text)
-            g.attrs.create("summary_json", new, dtype=dtype)
+            del g["summary_json"]
+            g.create_dataset("summary_json", data=np.frombuffer(new.encode(), dtype=np.uint8))
         p = gpuslice(["rerun", tampered, "--no-output"], cwd=other)
         self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
         self.assertRegex(p.stdout, r"(?m)^kserve: .*DIFFERS")
         self.assertEqual(p.stdout.count("DIFFERS"), 1, p.stdout)
+
+        # Schema 2 kept the texts as string attributes: such a file still reruns.
+        schema2 = os.path.join(self.tmp, "schema2.h5")
+        shutil.copy(result, schema2)
+        with h5py.File(schema2, "r+") as f:
+            for n in names:
+                g = f["runs"][n]
+                for key in ("scenario_json", "summary_json"):
+                    text = stored_text(g, key)
+                    del g[key]
+                    g.attrs[key] = text
+        p = gpuslice(["rerun", schema2, "--no-output"], cwd=other)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        for n in names:
+            self.assertRegex(p.stdout, r"(?m)^%s: reproduced" % re.escape(n))
         p = gpuslice(["rerun", tampered, "--run", "slices", "--no-output"], cwd=other)
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
         p = gpuslice(["rerun", tampered, "--run", "kserve", "--no-output"], cwd=other)

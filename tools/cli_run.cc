@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iostream>
 #include <mutex>
+#include <optional>
 
 #include "gpu/calibrate/device.h"
 #include "sim/output_writer.h"
@@ -288,7 +289,7 @@ int ExecuteRerun(const RerunCommand& cmd, const std::atomic<bool>& interrupted) 
       std::string summary;
     };
     std::vector<Stored> stored;
-    {
+    try {
       std::lock_guard<std::recursive_mutex> lock(h5::LibraryMutex());
       std::error_code ec;
       if (fs::is_directory(cmd.result_path, ec)) throw InputError(cmd.result_path + ": is a folder, not a result file");
@@ -316,14 +317,32 @@ int ExecuteRerun(const RerunCommand& cmd, const std::atomic<bool>& interrupted) 
       }
       for (const std::string& name : names) {
         h5::Handle g = h5::OpenGroupIfExists(runs.id(), name);
-        if (g.id() < 0 || !h5::HasAttribute(g.id(), "scenario_json") || !h5::HasAttribute(g.id(), "summary_json")) {
+        // Schema 3 stores them as datasets of bytes, schema 2 as attributes (docs/hdf5.md).
+        auto stored_text = [&](const std::string& key) -> std::optional<std::string> {
+          if (g.id() < 0) return std::nullopt;
+          try {
+            if (h5::HasDataset(g.id(), key)) return h5::ReadTextDataset(g.id(), key);
+            if (h5::HasAttribute(g.id(), key)) return h5::ReadStringAttribute(g.id(), key);
+          } catch (const std::runtime_error& e) {
+            throw InputError(cmd.result_path + ": /runs/" + name + "/" + key + ": " + e.what());
+          }
+          return std::nullopt;
+        };
+        const std::optional<std::string> scenario_text = stored_text("scenario_json");
+        const std::optional<std::string> summary_text = stored_text("summary_json");
+        if (!scenario_text || !summary_text) {
           throw InputError(cmd.result_path + ": /runs/" + name +
                            ": stores no scenario_json and summary_json (written by a gpuslice before schema 2)");
         }
-        Stored s{name, nlohmann::ordered_json::parse(h5::ReadStringAttribute(g.id(), "scenario_json")),
-                 h5::ReadStringAttribute(g.id(), "summary_json")};
+        Stored s{name, nlohmann::ordered_json::parse(*scenario_text), *summary_text};
         stored.push_back(std::move(s));
       }
+    } catch (const InputError&) {
+      throw;
+    } catch (const std::runtime_error& e) {  // HDF5 could not read what it found (a damaged file)
+      throw InputError(cmd.result_path + ": not a readable gpuslice result (" + e.what() + ")");
+    } catch (const nlohmann::json::exception& e) {
+      throw InputError(cmd.result_path + ": a stored JSON text does not parse (" + e.what() + ")");
     }
     if (stored.empty()) throw InputError(cmd.result_path + ": holds no runs");
     std::vector<Scenario> scenarios;

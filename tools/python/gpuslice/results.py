@@ -66,6 +66,19 @@ def _table(group):
     return pd.DataFrame({k: _column(group[k]) for k in names})
 
 
+# Texts a run stores as datasets of UTF-8 bytes (schema 3); schema 2 kept them as attributes.
+_TEXT_DATASETS = ("scenario_json", "summary_json")
+
+
+def _run_attrs(group):
+    """A run group's attributes, with its stored texts, as one dict of decoded values."""
+    attrs = {k: _text(v) for k, v in group.attrs.items()}
+    for key in _TEXT_DATASETS:
+        if key in group and isinstance(group[key], h5py.Dataset):
+            attrs[key] = group[key][()].tobytes().decode("utf-8")
+    return attrs
+
+
 def _ragged_text(lengths, text):
     """Splits UTF-8 bytes stored back to back into strings of the given byte lengths."""
     ends = np.cumsum(lengths.astype(np.uint64))
@@ -103,7 +116,7 @@ class Result:
                 if "run_order" in f.attrs:  # schema 2: the scenario's order
                     order = [n for n in json.loads(_text(f.attrs["run_order"])) if n in names]
                     names = order + [n for n in names if n not in order]
-                self._run_attrs = {n: {k: _text(v) for k, v in f["runs"][n].attrs.items()} for n in names}
+                self._run_attrs = {n: _run_attrs(f["runs"][n]) for n in names}
         except OSError as e:
             raise ResultError(f"{path}: cannot read ({e})") from e
         self.runs = names
@@ -112,7 +125,7 @@ class Result:
         return f"Result({self.path!r}, runs={self.runs})"
 
     def scenario(self, run):
-        """The run's fully resolved scenario (the `scenario_json` attribute) as a dict."""
+        """The run's fully resolved scenario (its stored `scenario_json`) as a dict."""
         return json.loads(self._attrs_of(run)["scenario_json"])
 
     def run_attrs(self, run):

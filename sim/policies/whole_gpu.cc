@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
+
+#include "sim/util/fixed_format.h"
 
 namespace gpuslice {
 
@@ -130,10 +133,16 @@ void WholeGpuPolicy::ScaleModel(int model, SimTime now) {
   s.window_next = (s.window_next + 1) % stable_ticks_;
   s.window_filled = std::min(s.window_filled + 1, stable_ticks_);
 
+  // The newest `ticks` values, newest first: the ring's slots window_next-1 down to 0, then
+  // from its end (no modulo: this runs for every model on every tick).
   auto window_mean = [&](size_t ticks) {
     ticks = std::min(ticks, s.window_filled);
     double sum = 0;
-    for (size_t i = 1; i <= ticks; ++i) sum += s.window[(s.window_next + stable_ticks_ - i) % stable_ticks_];
+    size_t slot = s.window_next;
+    for (size_t i = 0; i < ticks; ++i) {
+      slot = slot == 0 ? stable_ticks_ - 1 : slot - 1;
+      sum += s.window[slot];
+    }
     return sum / static_cast<double>(ticks);
   };
   const double stable = window_mean(stable_ticks_);
@@ -159,7 +168,7 @@ void WholeGpuPolicy::ScaleModel(int model, SimTime now) {
   if (over_panic) {
     // "Begin panicking when we cross the threshold"; "still over: extend the panic window".
     if (s.panic_since < 0) ctx_->actions.Add(Action{now, "panic", model, -1, -1, 0, 0,
-                                                    "enter: panic concurrency " + std::to_string(panic) + ", " +
+                                                    "enter: panic concurrency " + FixedDecimal(panic) + ", " +
                                                         std::to_string(static_cast<int>(dppc)) + " pods for " +
                                                         std::to_string(ready) + " ready"});
     s.panic_since = now;
@@ -195,7 +204,7 @@ void WholeGpuPolicy::ScaleModel(int model, SimTime now) {
   if (desired == scale) return;
   ctx_->actions.Add(Action{now, "scale", model, -1, -1, 0, 0,
                            std::to_string(scale) + " -> " + std::to_string(desired) +
-                               " (stable " + std::to_string(stable) + ", panic " + std::to_string(panic) + ")"});
+                               " (stable " + FixedDecimal(stable) + ", panic " + FixedDecimal(panic) + ")"});
   if (desired > scale) {
     for (int i = scale; i < desired; ++i) {
       if (!StartOne(model, false, "scale up")) break;

@@ -8,7 +8,7 @@
 # -b  the gpuslice binary (default build/release/gpuslice)
 # -d  --set duration_s=D on every run (a shorter window of a long scenario)
 # -r  repetitions of each run (default 1); report the range
-# -o  write the HDF5 result (to a temporary file, its size reported) instead of --no-output
+# -o  write the HDF5 result (to a temporary file, its size reported in MB = 10^6 bytes) instead of --no-output
 # Scenarios default to scenarios/scale/azure-population-2000.json and the Azure Functions
 # 2019 day (scenarios/scale/azure-functions-2019-day.json); regenerate them with
 # tools/scenarios/make_scale.py. Prints one tab-separated line per run.
@@ -39,7 +39,7 @@ for scenario in "$@"; do
       rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2 / 1024}' "$tmp/time.txt")
       requests=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["runs"][0]["overall"]["arrived"])' "$tmp/s.json")
       result=-
-      [ "$output" = 1 ] && result=$(du -m "$tmp/r.h5" | cut -f1) && rm -f "$tmp/r.h5"
+      [ "$output" = 1 ] && result=$(stat -c %s "$tmp/r.h5" | awk '{printf "%.2f", $1 / 1e6}') && rm -f "$tmp/r.h5"
       printf '%s\t%s\t%s\t%s\t%s\t%.2f M\t%s\t%s\t%s\n' "$(basename "$scenario" .json)" "$policy" "${duration:-full}" \
         "$wall" "$requests" "$(echo "$requests / $wall / 1000000" | bc -l)" "$rss" "$result" "$load"
       rm -f "$tmp/s.json"

@@ -383,7 +383,7 @@ double HasGpuPolicy::AddPodOnGpu(int model, int gpu, double deficit, bool warm) 
   // (rapp with batch 0: the model's default) over every row and quota, the first found on
   // ties (rows in order, quotas ascending). Option new_pod_quota "smallest_sufficient": the
   // first shape covering the deficit instead.
-  ShapeSearchKey key{model, deficit, {}};
+  ShapeSearchKey key{model, deficit, g.spec, {}};
   for (const Row& row : rows) key.rows.emplace_back(row.sm_count, row.free);
   if (!shape_searches_.empty() &&
       (shape_searches_.front().first.model != model || shape_searches_.front().first.deficit != deficit)) {

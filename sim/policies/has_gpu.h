@@ -181,9 +181,9 @@ class HasGpuPolicy final : public Policy, public EventHandler {
   // The GPUs in use on which AddPodOnGpu may start a pod or change state (Open), in the
   // same order: a scale-up pass walks these only, the others giving it 0 and no effect.
   std::unique_ptr<GpuOrderIndex> open_;
-  // AddPodOnGpu's shape search is a pure function of the model, the GPU's rows (SM count
-  // and free quota each) and the deficit; a scale-up pass meets the same rows on many GPUs.
-  // Remembered for one model and deficit, so bounded by the distinct rows of one pass.
+  // AddPodOnGpu's shape search is a pure function of the model, the GPU's type and rows (SM
+  // count and free quota each) and the deficit; a scale-up pass meets the same rows on many
+  // GPUs. Remembered for one model and deficit, at most 64 shapes of rows at a time.
   struct ShapeSearch {
     int best_row = -1;
     double best_quota = 0, best_capacity = 0;
@@ -191,9 +191,10 @@ class HasGpuPolicy final : public Policy, public EventHandler {
   struct ShapeSearchKey {
     int model;
     double deficit;
+    const GpuSpec* gpu_type;                   // SM shares are of its SM count
     std::vector<std::pair<int, double>> rows;  // (SM count, free quota), in search order
     bool operator==(const ShapeSearchKey& o) const {
-      return model == o.model && deficit == o.deficit && rows == o.rows;
+      return model == o.model && deficit == o.deficit && gpu_type == o.gpu_type && rows == o.rows;
     }
   };
   std::vector<std::pair<ShapeSearchKey, ShapeSearch>> shape_searches_;

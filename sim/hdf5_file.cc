@@ -23,17 +23,11 @@ struct SilenceErrors {
 // models); shorter ones stay contiguous, where a chunk index would cost more than it saves.
 constexpr size_t kDeflateFromValues = 1024;
 
-// Dataset creation properties: chunks of up to 64K values, shuffled and deflated, when
-// `n` >= kDeflateFromValues; the defaults (contiguous) otherwise.
+// Dataset creation properties for a 1-D column of `n` values: deflated chunks when `n` >=
+// kDeflateFromValues; the defaults (contiguous) otherwise.
 Handle ColumnProperties(size_t n) {
-  Handle props(Check(H5Pcreate(H5P_DATASET_CREATE), "create properties"));
-  if (n >= kDeflateFromValues) {
-    const hsize_t chunk[1] = {std::min<hsize_t>(n, 65536)};
-    CheckStatus(H5Pset_chunk(props.id(), 1, chunk), "set chunk");
-    CheckStatus(H5Pset_shuffle(props.id()), "set shuffle");
-    CheckStatus(H5Pset_deflate(props.id(), 1), "set compression");
-  }
-  return props;
+  if (n >= kDeflateFromValues) return DeflatedChunks(1, static_cast<hsize_t>(n), 0);
+  return Handle(Check(H5Pcreate(H5P_DATASET_CREATE), "create properties"));
 }
 
 void WriteRaw(hid_t group, const std::string& name, hid_t type, const void* data, size_t n, const std::string& unit) {
@@ -54,6 +48,17 @@ Handle VariableString() {
 }
 
 }  // namespace
+
+Handle DeflatedChunks(int rank, hsize_t rows, hsize_t columns) {
+  Handle props(Check(H5Pcreate(H5P_DATASET_CREATE), "create properties"));
+  // About 64K values a chunk; shuffled bytes deflate well for slowly changing numbers.
+  const hsize_t per_chunk = rank == 1 ? 65536 : std::max<hsize_t>(1, 65536 / columns);
+  const hsize_t chunk[2] = {rows == H5S_UNLIMITED ? per_chunk : std::min(rows, per_chunk), columns};
+  CheckStatus(H5Pset_chunk(props.id(), rank, chunk), "set chunk");
+  CheckStatus(H5Pset_shuffle(props.id()), "set shuffle");
+  CheckStatus(H5Pset_deflate(props.id(), 1), "set compression");
+  return props;
+}
 
 Handle VariableStringType() { return VariableString(); }
 
@@ -244,12 +249,7 @@ AppendableColumn::AppendableColumn(hid_t group, const std::string& name, hid_t n
   hsize_t dims[2] = {0, columns};
   hsize_t max_dims[2] = {H5S_UNLIMITED, columns};
   Handle space(Check(H5Screate_simple(rank, dims, max_dims), "create dataspace"));
-  Handle props(Check(H5Pcreate(H5P_DATASET_CREATE), "create properties"));
-  // About 64K values a chunk; shuffled bytes deflate well for slowly changing numbers.
-  hsize_t chunk[2] = {columns == 0 ? 65536 : std::max<hsize_t>(1, 65536 / columns), columns};
-  CheckStatus(H5Pset_chunk(props.id(), rank, chunk), "set chunk");
-  CheckStatus(H5Pset_shuffle(props.id()), "set shuffle");
-  CheckStatus(H5Pset_deflate(props.id(), 1), "set compression");
+  Handle props = DeflatedChunks(rank, H5S_UNLIMITED, columns);
   dataset_ = Handle(Check(H5Dcreate2(group, name.c_str(), native_type, space.id(), H5P_DEFAULT, props.id(), H5P_DEFAULT),
                           "create dataset " + name));
   if (!unit.empty()) WriteStringAttribute(dataset_.id(), "unit", unit);

@@ -43,6 +43,10 @@ Handle VariableStringType();
 // Fixed-length UTF-8 strings of `bytes` bytes, NUL-padded (append `bytes` chars a value): they
 // live in the dataset's chunks, so they compress, unlike variable-length ones.
 Handle FixedStringType(size_t bytes);
+// Dataset creation properties: chunks of about 64K values, shuffled and deflated. `rank` 1
+// (`columns` ignored) or 2 ([rows × columns]); `rows` is the dataset's row count, or
+// H5S_UNLIMITED for one that grows. REQUIRES: rows >= 1; columns >= 1 when rank is 2.
+Handle DeflatedChunks(int rank, hsize_t rows, hsize_t columns);
 // Opens an existing file read-only. Throws std::runtime_error if it is not an HDF5 file.
 Handle OpenFileReadOnly(const std::string& path);
 // Opens `path` (e.g. "runs/kserve") under `parent`; an invalid handle (id < 0) if absent.

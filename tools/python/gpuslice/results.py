@@ -59,9 +59,9 @@ def _column(dataset):
 _KEY_COLUMNS = ("model", "t_s", "kind", "id")
 
 
-def _table(group):
-    """A group of equal-length 1-D datasets as a DataFrame, key columns first."""
-    names = [k for k in group if isinstance(group[k], h5py.Dataset) and group[k].ndim == 1]
+def _table(group, skip=()):
+    """A group of equal-length 1-D datasets (but those in `skip`) as a DataFrame, key columns first."""
+    names = [k for k in group if k not in skip and isinstance(group[k], h5py.Dataset) and group[k].ndim == 1]
     names = [k for k in _KEY_COLUMNS if k in names] + [k for k in names if k not in _KEY_COLUMNS]
     return pd.DataFrame({k: _column(group[k]) for k in names})
 
@@ -92,9 +92,7 @@ def _actions(group):
     (`detail_length`, `detail_text`, docs/hdf5.md); schema 2 as a string column."""
     if "detail_length" not in group:
         return _table(group)
-    names = [k for k in group if k not in ("detail_length", "detail_text")]
-    names = [k for k in _KEY_COLUMNS if k in names] + [k for k in names if k not in _KEY_COLUMNS]
-    df = pd.DataFrame({k: _column(group[k]) for k in names})
+    df = _table(group, skip=("detail_length", "detail_text"))
     df["detail"] = _ragged_text(group["detail_length"][()], group["detail_text"][()].tobytes())
     return df
 

@@ -138,10 +138,11 @@ bool GpuletPolicy::Reschedule(const std::vector<double>& targets, const std::vec
   scheduled_target_ = targets;
   layout_ = next;
   std::string detail = std::string("gpulet: ") + how + (ok ? "" : " (partial: " + why + ")") + ", targets";
+  std::vector<char> is_changed(targets.size(), 0);
+  for (int m : changed) is_changed[static_cast<size_t>(m)] = 1;
   for (size_t m = 0; m < targets.size(); ++m) {
     char t[96];
-    const bool is_changed = std::find(changed.begin(), changed.end(), static_cast<int>(m)) != changed.end();
-    std::snprintf(t, sizeof t, " %s %.1f rps%s", scenario_.models[m].name.c_str(), targets[m], is_changed ? "*" : "");
+    std::snprintf(t, sizeof t, " %s %.1f rps%s", scenario_.models[m].name.c_str(), targets[m], is_changed[m] ? "*" : "");
     detail += t;
   }
   ctx_->actions.Add(Action{ctx_->engine.Now(), "scale", -1, -1, -1, 0, 0, detail + " (* re-planned)"});
@@ -183,17 +184,19 @@ void GpuletPolicy::Apply(const GpuletLayout& layout) {
   // gpulet ("needToUnload" is false): it keeps its instances, with the new batches.
   std::vector<bool> kept(running_.size(), false);
   std::vector<GpuletPlan> starts;
+  const Buckets<uint32_t> on_gpu = RunningByGpu();
+  shares_dirty_ = true;
   for (const GpuletPlan& plan : layout) {
     bool found = false;
-    for (size_t i = 0; i < running_.size() && !found; ++i) {
+    for (const uint32_t i : on_gpu[static_cast<size_t>(plan.gpu)]) {
       Running& r = running_[i];
-      if (kept[i] || r.replaced || r.plan.gpu != plan.gpu || r.plan.partition_percent != plan.partition_percent ||
-          !SameModels(r.plan, plan)) {
+      if (kept[i] || r.replaced || r.plan.partition_percent != plan.partition_percent || !SameModels(r.plan, plan)) {
         continue;
       }
       kept[i] = true;
       found = true;
       UpdateInPlace(r, plan);
+      break;
     }
     if (!found) starts.push_back(plan);
   }
@@ -216,13 +219,15 @@ void GpuletPolicy::Settle() {
     unsettled_ = false;
     // A drained gpulet is forgotten once all its instances are gone; its SMs may start a
     // pending one.
-    std::erase_if(running_, [&](const Running& r) {
+    if (std::erase_if(running_, [&](const Running& r) {
       if (!r.draining) return false;
       for (int id : r.instances) {
         if (id >= 0 && ctx_->executor.instance(id).state != InstanceState::kGone) return false;
       }
       return true;
-    });
+    }) > 0) {
+      shares_dirty_ = true;
+    }
     StartPending();
     DrainReplaced();
     std::vector<int> drains;
@@ -260,9 +265,13 @@ void GpuletPolicy::UpdateInPlace(Running& r, const GpuletPlan& plan) {
 }
 
 void GpuletPolicy::StartPending() {
+  if (pending_.empty()) return;
   const bool warm = ctx_->engine.Now() == 0;
-  for (size_t i = 0; i < pending_.size();) {
-    const GpuletPlan& plan = pending_[i];
+  // Built at the first plan that must wait; the gpulets started meanwhile are not replaced.
+  Buckets<uint32_t> on_gpu;
+  bool indexed = false;
+  std::vector<GpuletPlan> waiting;
+  for (GpuletPlan& plan : pending_) {
     const Gpu& gpu = ctx_->cluster.gpu(plan.gpu);
     const int sm = SmCountFor(gpu, plan.partition_percent);
     long memory_mb = 0;
@@ -271,10 +280,12 @@ void GpuletPolicy::StartPending() {
       // Its SMs are still held by gpulets being replaced: they drain now, and it starts
       // when they are gone (glet would load it beside them under MPS; here partitions
       // are exclusive).
-      for (Running& r : running_) {
-        if (r.replaced && !r.draining && r.plan.gpu == plan.gpu) DrainNow(r, "its SMs go to a new gpulet");
+      if (!indexed) on_gpu = RunningByGpu(), indexed = true;
+      for (const uint32_t i : on_gpu[static_cast<size_t>(plan.gpu)]) {
+        Running& r = running_[i];
+        if (r.replaced && !r.draining) DrainNow(r, "its SMs go to a new gpulet");
       }
-      ++i;
+      waiting.push_back(std::move(plan));
       continue;
     }
     Running r{plan, std::vector<int>(plan.shares.size(), -1)};
@@ -295,8 +306,18 @@ void GpuletPolicy::StartPending() {
       r.instances[k] = id;
     }
     running_.push_back(std::move(r));
-    pending_.erase(pending_.begin() + static_cast<std::ptrdiff_t>(i));
+    shares_dirty_ = true;
   }
+  pending_ = std::move(waiting);
+}
+
+Buckets<uint32_t> GpuletPolicy::RunningByGpu() const {
+  std::vector<std::pair<uint32_t, uint32_t>> keyed;
+  keyed.reserve(running_.size());
+  for (size_t i = 0; i < running_.size(); ++i) keyed.push_back({static_cast<uint32_t>(running_[i].plan.gpu), static_cast<uint32_t>(i)});
+  Buckets<uint32_t> on_gpu;
+  on_gpu.Build(static_cast<size_t>(ctx_->cluster.gpu_count()), keyed);
+  return on_gpu;
 }
 
 void GpuletPolicy::DrainNow(Running& r, const char* why) {
@@ -315,21 +336,27 @@ void GpuletPolicy::DrainNow(Running& r, const char* why) {
 
 void GpuletPolicy::DrainReplaced() {
   // Make before break: a replaced gpulet drains once every gpulet of the new schedule that
-  // serves one of its models is loaded.
+  // serves one of its models is loaded: no pending gpulet serves the model, and no instance
+  // of it in a gpulet of the new schedule is loading.
+  bool any = false;
+  for (const Running& r : running_) any = any || (r.replaced && !r.draining);
+  if (!any) return;
+  std::vector<char> waits_for_successor(scenario_.models.size(), 0);
+  for (const GpuletPlan& p : pending_) {
+    for (const GpuletShare& s : p.shares) waits_for_successor[static_cast<size_t>(s.model)] = 1;
+  }
+  for (const Running& q : running_) {
+    if (q.replaced) continue;
+    for (int id : q.instances) {
+      if (id < 0) continue;
+      const Instance& inst = ctx_->executor.instance(id);
+      if (inst.state == InstanceState::kLoading) waits_for_successor[static_cast<size_t>(inst.model)] = 1;
+    }
+  }
   for (Running& r : running_) {
     if (!r.replaced || r.draining) continue;
     bool successors_ready = true;
-    for (const GpuletShare& s : r.plan.shares) {
-      for (const GpuletPlan& p : pending_) successors_ready = successors_ready && !p.Serves(s.model);
-      for (const Running& q : running_) {
-        if (q.replaced) continue;
-        for (int id : q.instances) {
-          if (id < 0) continue;
-          const Instance& inst = ctx_->executor.instance(id);
-          successors_ready = successors_ready && !(inst.model == s.model && inst.state == InstanceState::kLoading);
-        }
-      }
-    }
+    for (const GpuletShare& s : r.plan.shares) successors_ready = successors_ready && !waits_for_successor[static_cast<size_t>(s.model)];
     if (successors_ready) DrainNow(r, "the new schedule's gpulets of its models are ready");
   }
 }
@@ -349,22 +376,32 @@ void GpuletPolicy::OnArrival(const Request& r) {
 }
 
 int GpuletPolicy::PickWeighted(int model) {
+  if (shares_dirty_) {
+    std::vector<std::pair<uint32_t, std::pair<uint32_t, uint32_t>>> keyed;
+    for (size_t i = 0; i < running_.size(); ++i) {
+      const std::vector<GpuletShare>& shares = running_[i].plan.shares;
+      for (size_t k = 0; k < shares.size(); ++k) {
+        keyed.push_back({static_cast<uint32_t>(shares[k].model), {static_cast<uint32_t>(i), static_cast<uint32_t>(k)}});
+      }
+    }
+    shares_by_model_.Build(scenario_.models.size(), keyed);
+    shares_dirty_ = false;
+  }
   double total = 0;
   int best = -1;
-  for (const Running& g : running_) {
+  for (const auto& [i, k] : shares_by_model_[static_cast<size_t>(model)]) {
+    const Running& g = running_[i];
     if (g.draining) continue;
-    for (size_t k = 0; k < g.plan.shares.size(); ++k) {
-      const int id = g.instances[k];
-      if (g.plan.shares[k].model != model || id < 0) continue;
-      const Instance& inst = ctx_->executor.instance(id);
-      if (inst.state != InstanceState::kReady) continue;
-      if (container_concurrency_ > 0 && inst.inflight() >= container_concurrency_) continue;
-      if (credit_.size() <= static_cast<size_t>(id)) credit_.resize(static_cast<size_t>(id) + 1, 0.0);
-      const double weight = std::max(g.plan.shares[k].rate_rps, 1e-9);
-      credit_[static_cast<size_t>(id)] += weight;
-      total += weight;
-      if (best < 0 || credit_[static_cast<size_t>(id)] > credit_[static_cast<size_t>(best)]) best = id;
-    }
+    const int id = g.instances[k];
+    if (id < 0) continue;
+    const Instance& inst = ctx_->executor.instance(id);
+    if (inst.state != InstanceState::kReady) continue;
+    if (container_concurrency_ > 0 && inst.inflight() >= container_concurrency_) continue;
+    if (credit_.size() <= static_cast<size_t>(id)) credit_.resize(static_cast<size_t>(id) + 1, 0.0);
+    const double weight = std::max(g.plan.shares[k].rate_rps, 1e-9);
+    credit_[static_cast<size_t>(id)] += weight;
+    total += weight;
+    if (best < 0 || credit_[static_cast<size_t>(id)] > credit_[static_cast<size_t>(best)]) best = id;
   }
   if (best >= 0) credit_[static_cast<size_t>(best)] -= total;
   return best;

@@ -35,6 +35,7 @@
 #include "sim/policies/gpulet_planner.h"
 #include "sim/policies/policy.h"
 #include "sim/policies/routing.h"
+#include "sim/util/buckets.h"
 
 namespace gpuslice {
 
@@ -84,6 +85,8 @@ class GpuletPolicy final : public Policy, public EventHandler {
   void DrainReplaced();
   // Marks a gpulet draining and queues its instances for Settle to drain.
   void DrainNow(Running& running, const char* why);
+  // running_'s indices by GPU, in running_ order.
+  Buckets<uint32_t> RunningByGpu() const;
 
   GpuletConfig config_;
   const Scenario& scenario_;
@@ -97,6 +100,10 @@ class GpuletPolicy final : public Policy, public EventHandler {
   std::vector<double> scheduled_target_;         // mPerTaskTgtRate
   GpuletLayout layout_;                          // the schedule applied
   std::vector<Running> running_;
+  // Per model, the (running_ index, share index) pairs serving it, in running_ order; rebuilt
+  // by PickWeighted when running_ gained, lost or re-assigned a gpulet (shares_dirty_).
+  Buckets<std::pair<uint32_t, uint32_t>> shares_by_model_;
+  bool shares_dirty_ = true;
   std::vector<GpuletPlan> pending_;              // planned, waiting for their SMs
   std::vector<int> to_drain_;
   bool settling_ = false, unsettled_ = false;

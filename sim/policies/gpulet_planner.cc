@@ -59,10 +59,11 @@ std::vector<int> GpuletPlanner::Order(const std::vector<double>& rates, const st
 bool GpuletPlanner::Full(const std::vector<double>& rates, GpuletLayout* out, std::string* why) const {
   // FullRepartition (global_scheduler.cpp): the state cleared, every task scheduled.
   out->clear();
+  Draft draft = MakeDraft(*out);
   std::vector<int> all;
   for (int m = 0; m < static_cast<int>(rates.size()); ++m) all.push_back(m);
   for (int m : Order(rates, all)) {
-    if (!AddModel(m, rates[static_cast<size_t>(m)], *out, why)) return false;
+    if (!AddModel(m, rates[static_cast<size_t>(m)], draft, why)) return false;
   }
   return true;
 }
@@ -73,21 +74,24 @@ bool GpuletPlanner::Incremental(const GpuletLayout& current, const std::vector<d
   // shares leave every gpulet; a gpulet it held alone becomes free space, one it shared
   // keeps its other models and their duty cycle.
   out->clear();
+  std::vector<char> is_changed(rates.size(), 0);
+  for (int m : changed) is_changed[static_cast<size_t>(m)] = 1;
   for (const GpuletPlan& plan : current) {
     GpuletPlan kept = plan;
     kept.shares.clear();
     for (const GpuletShare& s : plan.shares) {
-      if (std::find(changed.begin(), changed.end(), s.model) == changed.end()) kept.shares.push_back(s);
+      if (!is_changed[static_cast<size_t>(s.model)]) kept.shares.push_back(s);
     }
     if (!kept.shares.empty()) out->push_back(kept);
   }
+  Draft draft = MakeDraft(*out);
   for (int m : Order(rates, changed)) {
-    if (!AddModel(m, rates[static_cast<size_t>(m)], *out, why)) return false;
+    if (!AddModel(m, rates[static_cast<size_t>(m)], draft, why)) return false;
   }
   return true;
 }
 
-bool GpuletPlanner::AddModel(int m, double rate, GpuletLayout& layout, std::string* why) const {
+bool GpuletPlanner::AddModel(int m, double rate, Draft& draft, std::string* why) const {
   const ModelSpec& spec = scenario_.models[static_cast<size_t>(m)];
   const double budget = GpuBudgetMs(m);
   const std::vector<double>& sizes = config_.partitions_percent;
@@ -121,7 +125,7 @@ bool GpuletPlanner::AddModel(int m, double rate, GpuletLayout& layout, std::stri
   // readjust: saturated gpulets while the rate left exceeds one's throughput.
   while (can_saturate && remaining > sat_tput[chosen]) {
     GpuletPlan plan{-1, sizes[chosen], {{m, sat_batch[chosen], sat_tput[chosen], sat_latency[chosen]}}, sat_latency[chosen]};
-    const double got = Place(plan, /*saturated=*/true, layout);
+    const double got = Place(plan, /*saturated=*/true, draft);
     if (got <= 0) {
       char text[160];
       std::snprintf(text, sizeof text, "%s: a saturated gpulet of %.0f%% (%.1f rps) fits on no GPU",
@@ -138,7 +142,7 @@ bool GpuletPlanner::AddModel(int m, double rate, GpuletLayout& layout, std::stri
   const double floor_rps = has_saturated ? config_.leftover_slack_rps : 1e-9;
   if (remaining <= floor_rps) return true;
   // allocateTimeShare: the residual first joins gpulets of other models with spare duty.
-  TimeShare(m, &remaining, floor_rps, layout);
+  TimeShare(m, &remaining, floor_rps, draft);
   if (remaining <= floor_rps) return true;
   // The residual gpulet: the smallest partition with a batch that meets the SLO at this
   // rate, L(b, p) + b / rate <= SLO and b / L(b, p) >= rate; its duty cycle b / rate.
@@ -147,7 +151,7 @@ bool GpuletPlanner::AddModel(int m, double rate, GpuletLayout& layout, std::stri
       const double l = LatencyMs(m, p, b);
       if (l + 1000.0 * b / remaining > budget || 1000.0 * b / l < remaining) continue;
       GpuletPlan plan{-1, p, {{m, b, remaining, l}}, 1000.0 * b / remaining};
-      if (Place(plan, /*saturated=*/false, layout) > 0) return true;
+      if (Place(plan, /*saturated=*/false, draft) > 0) return true;
       break;  // this size fits nowhere; a larger one will not either
     }
   }
@@ -157,24 +161,28 @@ bool GpuletPlanner::AddModel(int m, double rate, GpuletLayout& layout, std::stri
   const int b = can_saturate ? sat_batch[chosen] : 1;
   const double l = LatencyMs(m, p, b);
   GpuletPlan plan{-1, p, {{m, b, remaining, l}}, l};
-  if (Place(plan, /*saturated=*/true, layout) > 0) return true;
+  if (Place(plan, /*saturated=*/true, draft) > 0) return true;
   char text[160];
   std::snprintf(text, sizeof text, "%s: the residual gpulet for %.1f rps fits on no GPU", spec.name.c_str(), remaining);
   *why = text;
   return false;
 }
 
-void GpuletPlanner::TimeShare(int m, double* remaining, double floor_rps, GpuletLayout& layout) const {
+void GpuletPlanner::TimeShare(int m, double* remaining, double floor_rps, Draft& draft) const {
+  GpuletLayout& layout = draft.layout;
+  std::vector<GpuUse>& use = draft.use;
   const ModelSpec& spec = scenario_.models[static_cast<size_t>(m)];
   const double memory_cap = config_.memory_fraction * static_cast<double>(gpu_memory_mb_);
   // Candidates: "node_ptr->occupancy < 1 && node_ptr->vTaskList.size() < _numMaxModel",
   // memory permitting, in occupancy descending (cmp_nodeptr_occu_dsc). A saturated gpulet
   // (occupancy 1) is never one.
+  // The layout gains no gpulet here (merges change shares only), so each GPU's gpulets
+  // keep their indices. As in glet, the memory test is made once, on the candidates.
   std::vector<size_t> candidates;
   for (size_t i = 0; i < layout.size(); ++i) {
     const GpuletPlan& node = layout[i];
     if (node.occupancy() >= 1.0 - 1e-9 || static_cast<int>(node.shares.size()) >= config_.max_models_per_gpulet) continue;
-    if (MemoryMb(layout, node.gpu) + static_cast<double>(spec.memory_mb) > memory_cap) continue;
+    if (MemoryMb(use[static_cast<size_t>(node.gpu)]) + static_cast<double>(spec.memory_mb) > memory_cap) continue;
     candidates.push_back(i);
   }
   std::stable_sort(candidates.begin(), candidates.end(),
@@ -222,8 +230,14 @@ void GpuletPlanner::TimeShare(int m, double* remaining, double floor_rps, Gpulet
       // The co-located gpulet, if any, must still hold with the new batches beside it.
       const GpuletPlan* neighbour = nullptr;
       size_t neighbour_index = 0;
-      for (size_t j = 0; j < layout.size(); ++j) {
-        if (j != i && layout[j].gpu == node.gpu) neighbour = &layout[j], neighbour_index = j;
+      const GpuUse& on_gpu = use[static_cast<size_t>(node.gpu)];
+      if (on_gpu.count == 2) {
+        neighbour_index = on_gpu.last == i ? on_gpu.first : on_gpu.last;
+        neighbour = &layout[neighbour_index];
+      } else if (on_gpu.count > 2) {  // not made by Place (at most two per GPU); kept exact
+        for (size_t j = 0; j < layout.size(); ++j) {
+          if (j != i && layout[j].gpu == node.gpu) neighbour = &layout[j], neighbour_index = j;
+        }
       }
       if (!Interfere(trial, neighbour, false)) continue;
       GpuletPlan neighbour_after;
@@ -233,6 +247,7 @@ void GpuletPlanner::TimeShare(int m, double* remaining, double floor_rps, Gpulet
         layout[neighbour_index] = neighbour_after;
       }
       node = trial;
+      use[static_cast<size_t>(node.gpu)].model_memory_mb += spec.memory_mb;
       *remaining = std::max(0.0, *remaining - 1000.0 * b / duty);
       found = true;
       break;
@@ -241,33 +256,37 @@ void GpuletPlanner::TimeShare(int m, double* remaining, double floor_rps, Gpulet
   }
 }
 
-double GpuletPlanner::MemoryMb(const GpuletLayout& layout, int gpu) const {
-  // Σ (model + the context of every gpulet), as doesFitMemLimit counts them.
-  double mb = 0;
-  for (const GpuletPlan& p : layout) {
-    if (p.gpu != gpu) continue;
-    mb += config_.context_memory_mb;
-    for (const GpuletShare& s : p.shares) mb += static_cast<double>(scenario_.models[static_cast<size_t>(s.model)].memory_mb);
+GpuletPlanner::Draft GpuletPlanner::MakeDraft(GpuletLayout& layout) const {
+  Draft draft{layout, std::vector<GpuUse>(static_cast<size_t>(gpus_))};
+  for (size_t j = 0; j < layout.size(); ++j) {
+    const GpuletPlan& p = layout[j];
+    GpuUse& u = draft.use[static_cast<size_t>(p.gpu)];
+    if (u.count++ == 0) u.first = j;
+    u.last = j;
+    u.used_percent += p.partition_percent;
+    for (const GpuletShare& s : p.shares) u.model_memory_mb += scenario_.models[static_cast<size_t>(s.model)].memory_mb;
   }
-  return mb;
+  return draft;
 }
 
-double GpuletPlanner::Place(GpuletPlan plan, bool saturated, GpuletLayout& layout) const {
+double GpuletPlanner::MemoryMb(const GpuUse& use) const {
+  return static_cast<double>(use.model_memory_mb) + use.count * config_.context_memory_mb;
+}
+
+double GpuletPlanner::Place(GpuletPlan plan, bool saturated, Draft& draft) const {
+  GpuletLayout& layout = draft.layout;
   const double memory_cap = config_.memory_fraction * static_cast<double>(gpu_memory_mb_);
-  double plan_mb = config_.context_memory_mb;
-  for (const GpuletShare& s : plan.shares) plan_mb += static_cast<double>(scenario_.models[static_cast<size_t>(s.model)].memory_mb);
+  long plan_model_mb = 0;
+  for (const GpuletShare& s : plan.shares) plan_model_mb += scenario_.models[static_cast<size_t>(s.model)].memory_mb;
+  const double plan_mb = config_.context_memory_mb + static_cast<double>(plan_model_mb);
   for (int g = 0; g < gpus_; ++g) {
     // A free slot: an empty GPU, split into p and 100 - p, or the rest of a GPU that one
     // gpulet has split (at most two per GPU).
-    int count = 0;
-    double used = 0;
-    size_t neighbour_index = 0;
-    for (size_t j = 0; j < layout.size(); ++j) {
-      if (layout[j].gpu != g) continue;
-      ++count, used += layout[j].partition_percent, neighbour_index = j;
-    }
-    if (count >= 2 || used + plan.partition_percent > 100 + 1e-9) continue;
-    if (MemoryMb(layout, g) + plan_mb > memory_cap) continue;
+    GpuUse& u = draft.use[static_cast<size_t>(g)];
+    const int count = u.count;
+    const size_t neighbour_index = u.last;
+    if (count >= 2 || u.used_percent + plan.partition_percent > 100 + 1e-9) continue;
+    if (MemoryMb(u) + plan_mb > memory_cap) continue;
     GpuletPlan trial = plan;
     trial.gpu = g;
     const GpuletPlan* neighbour = count == 1 ? &layout[neighbour_index] : nullptr;
@@ -280,6 +299,10 @@ double GpuletPlanner::Place(GpuletPlan plan, bool saturated, GpuletLayout& layou
       layout[neighbour_index] = neighbour_after;
     }
     layout.push_back(trial);
+    if (u.count++ == 0) u.first = layout.size() - 1;
+    u.last = layout.size() - 1;
+    u.used_percent += trial.partition_percent;
+    u.model_memory_mb += plan_model_mb;
     const GpuletShare& s = trial.shares.front();
     if (!saturated) return s.rate_rps;
     return std::min(s.rate_rps, scenario_.models[static_cast<size_t>(s.model)].PodRps(1000.0 * s.batch / s.latency_ms));

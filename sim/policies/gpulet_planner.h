@@ -98,18 +98,33 @@ class GpuletPlanner {
  private:
   // glet's order: rate × SLO ascending, ties by id descending.
   std::vector<int> Order(const std::vector<double>& rates, const std::vector<int>& models) const;
-  bool AddModel(int model, double rate, GpuletLayout& layout, std::string* why) const;
+  // What the gpulets of one GPU hold.
+  struct GpuUse {
+    int count = 0;                // gpulets on the GPU
+    double used_percent = 0;      // Σ their partitions
+    long model_memory_mb = 0;     // Σ the memory of the models they serve
+    size_t first = 0, last = 0;   // layout indices of its first and last gpulet (count >= 1)
+  };
+  // A layout being planned, with each GPU's use kept beside it (so that no step scans the
+  // layout per GPU).
+  struct Draft {
+    GpuletLayout& layout;
+    std::vector<GpuUse> use;  // by GPU
+  };
+  Draft MakeDraft(GpuletLayout& layout) const;
+  // Σ (model + the context of every gpulet), as glet's doesFitMemLimit counts a GPU's memory.
+  double MemoryMb(const GpuUse& use) const;
+  bool AddModel(int model, double rate, Draft& draft, std::string* why) const;
   // Time-shares residual gpulets of other models (allocateTimeShare) while more than
   // `floor_rps` is left; lowers *remaining_rps by what it placed.
-  void TimeShare(int model, double* remaining_rps, double floor_rps, GpuletLayout& layout) const;
+  void TimeShare(int model, double* remaining_rps, double floor_rps, Draft& draft) const;
   // Puts `plan` on the first GPU with room for it (a free GPU, or the rest beside one
   // gpulet), memory and interference permitting; returns the throughput it gets there
   // (rps), 0 if it fits nowhere.
-  double Place(GpuletPlan plan, bool saturated, GpuletLayout& layout) const;
+  double Place(GpuletPlan plan, bool saturated, Draft& draft) const;
   // Rewrites `plan`'s latencies for running beside `neighbour` (nullptr: alone); false if a
   // share then misses its SLO or the gpulet its duty.
   bool Interfere(GpuletPlan& plan, const GpuletPlan* neighbour, bool saturated) const;
-  double MemoryMb(const GpuletLayout& layout, int gpu) const;
   double GpuBudgetMs(int model) const;  // the SLO less the time outside the GPU
 
   const Scenario& scenario_;

@@ -3,6 +3,7 @@
 #ifndef GPUSLICE_SIM_ACTIONS_H_
 #define GPUSLICE_SIM_ACTIONS_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -36,16 +37,41 @@ class ActionLog {
     sink_ = sink;
     keep_ = keep;
   }
+  // Refused actions are counted instead of written or kept (the scenario's output.refusals
+  // "count"): at thousands of models a starved model is refused on every control tick, and
+  // those refusals would be most of the log. `models`: how many models to count for.
+  void CountRefusals(size_t models) {
+    count_refusals_ = true;
+    refused_by_model_.assign(models, 0);
+  }
+  bool logs_refusals() const { return !count_refusals_; }
+
   void Add(Action a) {
+    if (count_refusals_ && a.kind == "refused") {
+      CountRefusal(a.model);
+      return;
+    }
     if (sink_ != nullptr) sink_->Write(a);
     if (keep_) actions_.push_back(std::move(a));
   }
+  // One refusal of `model` (-1: of no one model), counted whatever the mode; for a policy
+  // that, when refusals are counted, skips the attempt it knows would be refused.
+  void CountRefusal(int model) {
+    ++refused_;
+    if (model >= 0 && static_cast<size_t>(model) < refused_by_model_.size()) ++refused_by_model_[static_cast<size_t>(model)];
+  }
   const std::vector<Action>& actions() const { return actions_; }
+  // The refusals counted (not written) so far; by model when CountRefusals was called.
+  uint64_t refused() const { return refused_; }
+  const std::vector<uint64_t>& refused_by_model() const { return refused_by_model_; }
 
  private:
   std::vector<Action> actions_;
   ActionSink* sink_ = nullptr;
   bool keep_ = true;
+  bool count_refusals_ = false;
+  uint64_t refused_ = 0;
+  std::vector<uint64_t> refused_by_model_;
 };
 
 }  // namespace gpuslice

@@ -431,6 +431,11 @@ Scenario ParseScenario(const nlohmann::ordered_json& root_json, const std::strin
     s.interval_s = out.Interval("interval_s", 1.0);
     s.per_request = out.Bool("per_request", false);
     s.per_model_timeseries = out.Bool("per_model_timeseries", true);
+    const std::string refusals = out.String("refusals", "log");
+    if (refusals != "log" && refusals != "count") {
+      throw out.Error("refusals", "must be \"log\" or \"count\", not \"" + refusals + "\"");
+    }
+    s.log_refusals = refusals == "log";
     out.RejectUnknownKeys();
   }
 
@@ -506,6 +511,9 @@ nlohmann::ordered_json Scenario::ToJson(const PolicyRunSpec* run) const {
   if (noise == NoiseKind::kLogNormal) j["executor"]["noise"]["cv"] = noise_cv;
   j["output"] = {{"interval_s", interval_s}, {"per_request", per_request},
                  {"per_model_timeseries", per_model_timeseries}};
+  // Only when set: the resolved scenarios (and so the run keys and stored results) of
+  // runs that log every refusal stay as they were before the option.
+  if (!log_refusals) j["output"]["refusals"] = "count";
   auto add_run = [&j](const PolicyRunSpec& r) {
     nlohmann::ordered_json p{{"policy", r.policy}};
     for (auto it = r.config.begin(); it != r.config.end(); ++it) p[it.key()] = it.value();

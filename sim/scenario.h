@@ -123,6 +123,9 @@ struct Scenario {
   double interval_s = 1;
   bool per_request = false;
   bool per_model_timeseries = true;
+  // output.refusals: "log" (each refused placement is an action) or "count" (refused
+  // placements are counted per model in the summary, not written; see docs/hdf5.md).
+  bool log_refusals = true;
   std::vector<PolicyRunSpec> policies;
   // Options that have no effect on this scenario's models, as "JSON path: why"; the
   // command line prints them as warnings.

@@ -244,6 +244,7 @@ RunResult RunSimulation(const Scenario& scenario, const PolicyRunSpec& run, cons
   auto metrics = std::make_shared<Metrics>(scenario, options.request_sink, options.series_sink);
   RunResult result;
   result.actions.SetSink(options.action_sink, options.keep_actions);
+  if (!scenario.log_refusals) result.actions.CountRefusals(scenario.models.size());
   Executor executor(scenario, engine, cluster, *metrics, result.actions);
   std::unique_ptr<Policy> policy =
       PolicyRegistry::Create(run.policy, scenario.file, run.config, "/policies/" + run.run_name, scenario);

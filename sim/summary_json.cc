@@ -40,6 +40,15 @@ nlohmann::ordered_json RunSummaryJson(const RunResult& r) {
   j["overall"] = ModelSummaryJson(r.overall);
   for (const ModelSummary& m : r.models) j["models"][m.name] = ModelSummaryJson(m);
   j["workload"] = {{"skipped_rows", r.skipped_rows}, {"filtered_rows", r.filtered_rows}};
+  if (!r.actions.logs_refusals()) {
+    // output.refusals "count": the refused placements not written to the action log.
+    nlohmann::ordered_json by_model = nlohmann::ordered_json::object();
+    const std::vector<uint64_t>& counts = r.actions.refused_by_model();
+    for (size_t m = 0; m < counts.size() && m < r.models.size(); ++m) {
+      if (counts[m] > 0) by_model[r.models[m].name] = counts[m];
+    }
+    j["refusals_counted"] = {{"total", r.actions.refused()}, {"by_model", by_model}};
+  }
   j["checks"] = {{"conservation", true},
                  {"littles_law",
                   {{"time_avg_in_system", r.littles_law.time_avg_in_system},

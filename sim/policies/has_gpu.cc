@@ -336,6 +336,12 @@ double HasGpuPolicy::StartPod(int model, int gpu, int partition, int sm_count, d
   // public code does not check): the cluster refuses it, and the refusal is logged.
   SliceRequest r{gpu, partition, sm_count, std::min(1.0, quota), scenario_.models[static_cast<size_t>(model)].memory_mb,
                  model};
+  if (!ctx_->actions.logs_refusals() && r.memory_mb > g.free_memory_mb()) {
+    // Refusals counted, not logged (output.refusals "count"): the cluster refuses a slice
+    // without the memory before anything else it checks, so the try is skipped and counted.
+    ctx_->actions.CountRefusal(model);
+    return 0;
+  }
   std::string why;
   if (ctx_->executor.StartInstance(r, warm, &why, batch) < 0) {
     Log("refused", model, gpu, sm_count, quota, "has-gpu: " + why);
@@ -422,7 +428,9 @@ double HasGpuPolicy::AddPodOnGpu(int model, int gpu, double deficit, bool warm) 
   const int row_sms = row >= 0 ? g.partitions[static_cast<size_t>(row)].sm_count : sm_count;
   // "RPS: maxCap": the pod counts as the capacity found at the default batch, whatever its
   // own batch ("Batch: podsinfo[0].Batch").
-  const double occupancy = Occupancy(gpu);  // before the pod
+  // Before the pod; only its detail uses it, and a pod without the memory is refused.
+  const bool may_start = scenario_.models[static_cast<size_t>(model)].memory_mb <= g.free_memory_mb();
+  const double occupancy = may_start ? Occupancy(gpu) : 0.0;
   return StartPod(model, gpu, row, row_sms, best_quota, BatchOfLargestPod(model), best_capacity, warm,
                   [&] { return Fmt("horizontal, occupancy %.2f, deficit %.2f rps", occupancy, deficit); });
 }

@@ -202,6 +202,13 @@ void WholeGpuPolicy::ScaleModel(int model, SimTime now) {
   }
 
   if (desired == scale) return;
+  if (desired > scale && !ctx_->actions.logs_refusals() && ctx_->cluster.FirstEmptyGpu() < 0) {
+    // Refusals counted, not logged (output.refusals "count"): a scale-up whose first pod
+    // finds no free GPU is its one refusal, as the log would show it (the scale action,
+    // then "scale up: no free GPU"), and is not written.
+    ctx_->actions.CountRefusal(model);
+    return;
+  }
   ctx_->actions.Add(Action{now, "scale", model, -1, -1, 0, 0,
                            std::to_string(scale) + " -> " + std::to_string(desired) +
                                " (stable " + FixedDecimal(stable) + ", panic " + FixedDecimal(panic) + ")"});

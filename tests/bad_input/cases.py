@@ -476,6 +476,7 @@ def _numbers():
                         ("policies/fast-gshare/predictor", 7),
                         ("policies/slices/pods/0/model", "nosuch"),
                         ("executor/noise/kind", "gaussian"),
+                        ("output/refusals", "bogus"), ("output/refusals", 3),
                         ("function_mapping", {"rule": "bogus"}),
                         ("function_mapping", {"rule": "popularity", "models": ["nosuch"]}),
                         ("function_mapping", {"rule": "hash", "models": []}),

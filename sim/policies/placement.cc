@@ -23,6 +23,11 @@ int PlaceSlice(PolicyContext& ctx, int model, double sm_percent, double quota, b
         break;
       }
     }
+    // A refused try changes nothing and only the last GPU's refusal is reported, so a GPU
+    // before it that the cluster would refuse (short of memory; or, with no partition of
+    // this share to join, short of SMs for a new one) is passed over without the try.
+    const bool last = g + 1 == cluster.gpu_count();
+    if (!last && (m.memory_mb > gpu.free_memory_mb() || (r.partition < 0 && sm > gpu.free_sm()))) continue;
     int id = ctx.executor.StartInstance(r, warm, &refusal, max_batch);
     if (id < 0 && r.partition >= 0) {
       r.partition = -1;

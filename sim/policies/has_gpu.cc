@@ -421,6 +421,13 @@ double HasGpuPolicy::AddPodOnGpu(int model, int gpu, double deficit, bool warm) 
   const int best_row = known->second.best_row;
   const double best_quota = known->second.best_quota, best_capacity = known->second.best_capacity;
   if (best_row < 0) return 0;
+  const bool may_start = scenario_.models[static_cast<size_t>(model)].memory_mb <= g.free_memory_mb();
+  if (!may_start && !ctx_->actions.logs_refusals()) {
+    // Refusals counted (output.refusals "count"): the pod would be refused on memory
+    // (StartPod), whatever its row and batch.
+    ctx_->actions.CountRefusal(model);
+    return 0;
+  }
   // "rowIdx := FindOptimalRowIdx(gpuinfo, sm)": the pod goes to the first row of that SM
   // share, which is not always the row the search chose.
   const int sm_count = rows[static_cast<size_t>(best_row)].sm_count;
@@ -429,7 +436,6 @@ double HasGpuPolicy::AddPodOnGpu(int model, int gpu, double deficit, bool warm) 
   // "RPS: maxCap": the pod counts as the capacity found at the default batch, whatever its
   // own batch ("Batch: podsinfo[0].Batch").
   // Before the pod; only its detail uses it, and a pod without the memory is refused.
-  const bool may_start = scenario_.models[static_cast<size_t>(model)].memory_mb <= g.free_memory_mb();
   const double occupancy = may_start ? Occupancy(gpu) : 0.0;
   return StartPod(model, gpu, row, row_sms, best_quota, BatchOfLargestPod(model), best_capacity, warm,
                   [&] { return Fmt("horizontal, occupancy %.2f, deficit %.2f rps", occupancy, deficit); });

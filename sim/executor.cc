@@ -66,9 +66,9 @@ int Executor::StartInstance(const SliceRequest& request, bool warm, std::string*
   Log("start", placed, warm ? "warm" : "cold");
   CheckCluster();
   if (external_ != nullptr) {
-    const Slice& slice = cluster_.slice(placed.slice);
-    external_->StartInstance({placed.id, placed.model, placed.gpu, slice.partition, slice.sm_count,
-                              cluster_.gpu(placed.gpu).spec->sm_count, slice.quota, placed.max_batch});
+    const Slice& shape = cluster_.slice(placed.slice);
+    external_->StartInstance({placed.id, placed.model, placed.gpu, shape.partition, shape.sm_count,
+                              cluster_.gpu(placed.gpu).spec->sm_count, shape.quota, placed.max_batch});
   }
   engine_.Schedule(placed.ready_at, this, Tag(kReady, static_cast<uint64_t>(placed.id), 0));
   return placed.id;

@@ -170,7 +170,7 @@ bool GpuletPlanner::AddModel(int m, double rate, Draft& draft, std::string* why)
 
 void GpuletPlanner::TimeShare(int m, double* remaining, double floor_rps, Draft& draft) const {
   GpuletLayout& layout = draft.layout;
-  std::vector<GpuUse>& use = draft.use;
+  const std::vector<GpuUse>& use = draft.use;
   const ModelSpec& spec = scenario_.models[static_cast<size_t>(m)];
   const double memory_cap = config_.memory_fraction * static_cast<double>(gpu_memory_mb_);
   // Candidates: "node_ptr->occupancy < 1 && node_ptr->vTaskList.size() < _numMaxModel",
@@ -182,7 +182,7 @@ void GpuletPlanner::TimeShare(int m, double* remaining, double floor_rps, Draft&
   for (size_t i = 0; i < layout.size(); ++i) {
     const GpuletPlan& node = layout[i];
     if (node.occupancy() >= 1.0 - 1e-9 || static_cast<int>(node.shares.size()) >= config_.max_models_per_gpulet) continue;
-    if (MemoryMb(use[static_cast<size_t>(node.gpu)]) + static_cast<double>(spec.memory_mb) > memory_cap) continue;
+    if (MemoryMb(draft, node.gpu) + static_cast<double>(spec.memory_mb) > memory_cap) continue;
     candidates.push_back(i);
   }
   std::stable_sort(candidates.begin(), candidates.end(),
@@ -230,11 +230,11 @@ void GpuletPlanner::TimeShare(int m, double* remaining, double floor_rps, Draft&
       // The co-located gpulet, if any, must still hold with the new batches beside it.
       const GpuletPlan* neighbour = nullptr;
       size_t neighbour_index = 0;
-      const GpuUse& on_gpu = use[static_cast<size_t>(node.gpu)];
-      if (on_gpu.count == 2) {
-        neighbour_index = on_gpu.last == i ? on_gpu.first : on_gpu.last;
+      const GpuUse* on_gpu = node.gpu >= 0 && node.gpu < gpus_ ? &use[static_cast<size_t>(node.gpu)] : nullptr;
+      if (on_gpu != nullptr && on_gpu->count == 2) {
+        neighbour_index = on_gpu->last == i ? on_gpu->first : on_gpu->last;
         neighbour = &layout[neighbour_index];
-      } else if (on_gpu.count > 2) {  // not made by Place (at most two per GPU); kept exact
+      } else if (on_gpu == nullptr || on_gpu->count > 2) {  // not indexed, or not made by Place (two per GPU)
         for (size_t j = 0; j < layout.size(); ++j) {
           if (j != i && layout[j].gpu == node.gpu) neighbour = &layout[j], neighbour_index = j;
         }
@@ -247,7 +247,6 @@ void GpuletPlanner::TimeShare(int m, double* remaining, double floor_rps, Draft&
         layout[neighbour_index] = neighbour_after;
       }
       node = trial;
-      use[static_cast<size_t>(node.gpu)].model_memory_mb += spec.memory_mb;
       *remaining = std::max(0.0, *remaining - 1000.0 * b / duty);
       found = true;
       break;
@@ -260,25 +259,38 @@ GpuletPlanner::Draft GpuletPlanner::MakeDraft(GpuletLayout& layout) const {
   Draft draft{layout, std::vector<GpuUse>(static_cast<size_t>(gpus_))};
   for (size_t j = 0; j < layout.size(); ++j) {
     const GpuletPlan& p = layout[j];
+    if (p.gpu < 0 || p.gpu >= gpus_) continue;
     GpuUse& u = draft.use[static_cast<size_t>(p.gpu)];
     if (u.count++ == 0) u.first = j;
     u.last = j;
     u.used_percent += p.partition_percent;
-    for (const GpuletShare& s : p.shares) u.model_memory_mb += scenario_.models[static_cast<size_t>(s.model)].memory_mb;
   }
   return draft;
 }
 
-double GpuletPlanner::MemoryMb(const GpuUse& use) const {
-  return static_cast<double>(use.model_memory_mb) + use.count * config_.context_memory_mb;
+double GpuletPlanner::MemoryMb(const Draft& draft, int gpu) const {
+  double mb = 0;
+  auto add = [&](const GpuletPlan& p) {
+    mb += config_.context_memory_mb;
+    for (const GpuletShare& s : p.shares) mb += static_cast<double>(scenario_.models[static_cast<size_t>(s.model)].memory_mb);
+  };
+  if (gpu >= 0 && gpu < gpus_ && draft.use[static_cast<size_t>(gpu)].count <= 2) {
+    const GpuUse& u = draft.use[static_cast<size_t>(gpu)];
+    if (u.count >= 1) add(draft.layout[u.first]);
+    if (u.count == 2) add(draft.layout[u.last]);
+    return mb;
+  }
+  for (const GpuletPlan& p : draft.layout) {
+    if (p.gpu == gpu) add(p);
+  }
+  return mb;
 }
 
 double GpuletPlanner::Place(GpuletPlan plan, bool saturated, Draft& draft) const {
   GpuletLayout& layout = draft.layout;
   const double memory_cap = config_.memory_fraction * static_cast<double>(gpu_memory_mb_);
-  long plan_model_mb = 0;
-  for (const GpuletShare& s : plan.shares) plan_model_mb += scenario_.models[static_cast<size_t>(s.model)].memory_mb;
-  const double plan_mb = config_.context_memory_mb + static_cast<double>(plan_model_mb);
+  double plan_mb = config_.context_memory_mb;
+  for (const GpuletShare& s : plan.shares) plan_mb += static_cast<double>(scenario_.models[static_cast<size_t>(s.model)].memory_mb);
   for (int g = 0; g < gpus_; ++g) {
     // A free slot: an empty GPU, split into p and 100 - p, or the rest of a GPU that one
     // gpulet has split (at most two per GPU).
@@ -286,7 +298,7 @@ double GpuletPlanner::Place(GpuletPlan plan, bool saturated, Draft& draft) const
     const int count = u.count;
     const size_t neighbour_index = u.last;
     if (count >= 2 || u.used_percent + plan.partition_percent > 100 + 1e-9) continue;
-    if (MemoryMb(u) + plan_mb > memory_cap) continue;
+    if (MemoryMb(draft, g) + plan_mb > memory_cap) continue;
     GpuletPlan trial = plan;
     trial.gpu = g;
     const GpuletPlan* neighbour = count == 1 ? &layout[neighbour_index] : nullptr;
@@ -302,7 +314,6 @@ double GpuletPlanner::Place(GpuletPlan plan, bool saturated, Draft& draft) const
     if (u.count++ == 0) u.first = layout.size() - 1;
     u.last = layout.size() - 1;
     u.used_percent += trial.partition_percent;
-    u.model_memory_mb += plan_model_mb;
     const GpuletShare& s = trial.shares.front();
     if (!saturated) return s.rate_rps;
     return std::min(s.rate_rps, scenario_.models[static_cast<size_t>(s.model)].PodRps(1000.0 * s.batch / s.latency_ms));

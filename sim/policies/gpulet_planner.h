@@ -102,18 +102,19 @@ class GpuletPlanner {
   struct GpuUse {
     int count = 0;                // gpulets on the GPU
     double used_percent = 0;      // Σ their partitions
-    long model_memory_mb = 0;     // Σ the memory of the models they serve
     size_t first = 0, last = 0;   // layout indices of its first and last gpulet (count >= 1)
   };
   // A layout being planned, with each GPU's use kept beside it (so that no step scans the
-  // layout per GPU).
+  // layout per GPU). A gpulet on a GPU outside [0, gpus) (a hand-built layout) is not in
+  // `use`; the lookups below scan the layout for such a GPU, as every lookup once did.
   struct Draft {
     GpuletLayout& layout;
     std::vector<GpuUse> use;  // by GPU
   };
   Draft MakeDraft(GpuletLayout& layout) const;
-  // Σ (model + the context of every gpulet), as glet's doesFitMemLimit counts a GPU's memory.
-  double MemoryMb(const GpuUse& use) const;
+  // Σ (model + the context of every gpulet), as glet's doesFitMemLimit counts a GPU's memory,
+  // summed in layout order: the context, then the models, gpulet by gpulet.
+  double MemoryMb(const Draft& draft, int gpu) const;
   bool AddModel(int model, double rate, Draft& draft, std::string* why) const;
   // Time-shares residual gpulets of other models (allocateTimeShare) while more than
   // `floor_rps` is left; lowers *remaining_rps by what it placed.

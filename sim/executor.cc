@@ -550,18 +550,28 @@ void Executor::OnCpuDone(Instance& inst, SimTime now) {
   constexpr double kDoneMs = 1e-6;  // 1 ns of work
   const int id = inst.id;
   AdvanceCpu(inst, now);
-  // Requests still pre-processing at their deadline are dropped (their CPU share frees).
+  // Requests still pre-processing at their deadline are dropped (their CPU share frees);
+  // tasks with no work left are done. One pass, each group kept in order.
   const SimTime timeout = queue_timeout_[static_cast<size_t>(inst.model)];
-  auto expired = std::stable_partition(inst.on_cpu.begin(), inst.on_cpu.end(), [&](const PodTask& t) {
-    return t.post || t.request.arrival + timeout > now || t.work_left_ms <= kDoneMs;
-  });
-  std::vector<PodTask> dropped(expired, inst.on_cpu.end());
-  inst.on_cpu.erase(expired, inst.on_cpu.end());
+  std::vector<PodTask>& dropped = cpu_dropped_scratch_;
+  std::vector<PodTask>& done = cpu_done_scratch_;
+  dropped.clear();
+  done.clear();
+  size_t kept = 0;
+  for (size_t i = 0; i < inst.on_cpu.size(); ++i) {
+    PodTask& t = inst.on_cpu[i];
+    const bool finished = t.work_left_ms <= kDoneMs;
+    if (!t.post && t.request.arrival + timeout <= now && !finished) {
+      dropped.push_back(t);
+    } else if (finished) {
+      done.push_back(t);
+    } else {
+      if (kept != i) inst.on_cpu[kept] = t;
+      ++kept;
+    }
+  }
+  inst.on_cpu.resize(kept);
   for (const PodTask& t : dropped) DropAtInstance(t.request, inst);
-  auto due = std::stable_partition(inst.on_cpu.begin(), inst.on_cpu.end(),
-                                   [](const PodTask& t) { return t.work_left_ms > kDoneMs; });
-  std::vector<PodTask> done(due, inst.on_cpu.end());
-  inst.on_cpu.erase(due, inst.on_cpu.end());
   ScheduleCpu(inst, now);
   if (done.empty()) {
     MaybeRetire(instances_[static_cast<size_t>(id)]);

@@ -225,6 +225,8 @@ class Executor final : public EventHandler {
   int total_live_ = 0;
   bool arrivals_done_ = false;
   bool paranoid_ = false;
+  // OnCpuDone's working lists (it never re-enters itself).
+  std::vector<PodTask> cpu_dropped_scratch_, cpu_done_scratch_;
   void CheckCluster() const;
 };
 

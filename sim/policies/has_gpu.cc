@@ -1,6 +1,7 @@
 #include "sim/policies/has_gpu.h"
 
 #include <algorithm>
+#include <bit>
 #include <cctype>
 #include <cmath>
 #include <cstdio>
@@ -123,12 +124,18 @@ double HasGpuPolicy::SmPercentOf(const Slice& s) const {
 
 double HasGpuPolicy::Capacity(int model) const {
   // GetFuncRPSCapability: "totalRPS += pod.RPS" over the function's pods.
+  // Each pod's rapp() is remembered with the shape it was computed for.
   double c = 0;
   for (int id : ctx_->executor.instances_of(model)) {
     const Instance& inst = ctx_->executor.instance(id);
     if (!inst.accepting()) continue;
     const Slice& s = ctx_->cluster.slice(inst.slice);
-    c += PodThroughput(model, SmPercentOf(s), s.quota, inst.max_batch);
+    if (pod_throughput_.size() <= static_cast<size_t>(id)) pod_throughput_.resize(static_cast<size_t>(id) + 1);
+    PodThroughputMemo& memo = pod_throughput_[static_cast<size_t>(id)];
+    if (memo.sm_count != s.sm_count || memo.quota != s.quota || memo.batch != inst.max_batch) {
+      memo = {s.sm_count, s.quota, inst.max_batch, PodThroughput(model, SmPercentOf(s), s.quota, inst.max_batch)};
+    }
+    c += memo.rps;
   }
   return c;
 }
@@ -166,8 +173,8 @@ bool HasGpuPolicy::Open(int gpu) const {
     if (config_.quota_step <= 1.0 - row.quota_used + 1e-9) return true;
   }
   if (used_rows >= 2) return false;
-  const auto kept = unused_row_sm_.find(gpu);
-  return kept == unused_row_sm_.end() || kept->second == 0 || g.free_sm() >= kept->second;
+  const int kept = unused_row_sm_[static_cast<size_t>(gpu)];
+  return kept == 0 || g.free_sm() >= kept;
 }
 
 std::vector<int> HasGpuPolicy::Pods(int model) const {
@@ -186,6 +193,29 @@ static std::string Fmt(const char* format, double a, double b = 0, double c = 0,
   char buffer[256];
   std::snprintf(buffer, sizeof buffer, format, a, b, c, d);
   return buffer;
+}
+
+// A multiplicative mix of the GPU type and each row's SM count and free quota (-0 filed as
+// +0, as the rows compare equal).
+uint64_t HasGpuPolicy::HashRows(const GpuSpec* gpu_type, const std::vector<ShapeRow>& rows) {
+  uint64_t h = reinterpret_cast<uintptr_t>(gpu_type);
+  auto mix = [&h](uint64_t v) {
+    h = (h ^ v) * 0x9E3779B97F4A7C15ull;
+    h ^= h >> 32;
+  };
+  for (const ShapeRow& row : rows) {
+    mix(static_cast<uint64_t>(static_cast<uint32_t>(row.sm_count)));
+    mix(std::bit_cast<uint64_t>(row.free + 0.0));
+  }
+  return h;
+}
+
+bool HasGpuPolicy::SameRows(const std::vector<std::pair<int, double>>& kept, const std::vector<ShapeRow>& rows) {
+  if (kept.size() != rows.size()) return false;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (kept[i].first != rows[i].sm_count || kept[i].second != rows[i].free) return false;
+  }
+  return true;
 }
 
 HasGpuPolicy::Shape HasGpuPolicy::MostEfficientShape(int model, bool all_batches) const {
@@ -233,6 +263,7 @@ int HasGpuPolicy::FindOptimalRow(int gpu, int sm_count) const {
 void HasGpuPolicy::Start(PolicyContext& ctx) {
   ctx_ = &ctx;
   predictor_ = MakePredictor(config_.predictor, ctx.executor.perf_model());
+  unused_row_sm_.assign(static_cast<size_t>(ctx.cluster.gpu_count()), 0);
   in_use_ = std::make_unique<GpuOrderIndex>(
       ctx.cluster.gpu_count(), [this](int g) { return Occupancy(g); },
       [this](int g) { return !ctx_->cluster.gpu(g).empty(); });
@@ -258,6 +289,12 @@ void HasGpuPolicy::Start(PolicyContext& ctx) {
       const int row = FindOptimalRow(g, sm_count);
       const int row_sms = row >= 0 ? gpu.partitions[static_cast<size_t>(row)].sm_count : sm_count;
       SliceRequest r{g, row, row_sms, shape.quota, scenario_.models[static_cast<size_t>(m)].memory_mb, m};
+      if (!ctx.actions.logs_refusals() && r.quota > 0 && r.quota <= 1.0 && r.memory_mb > gpu.free_memory_mb()) {
+        // Refusals counted (output.refusals "count"): a valid slice without the memory is
+        // refused before anything else is checked.
+        ctx.actions.CountRefusal(m);
+        return false;
+      }
       std::string why;
       if (ctx.executor.StartInstance(r, config_.warm_start, &why, shape.batch) >= 0) {
         Log("scale", m, g, row_sms, shape.quota,
@@ -347,7 +384,7 @@ double HasGpuPolicy::StartPod(int model, int gpu, int partition, int sm_count, d
     Log("refused", model, gpu, sm_count, quota, "has-gpu: " + why);
     return 0;
   }
-  if (partition < 0) unused_row_sm_[gpu] = sm_count, open_->MarkDirty(gpu);
+  if (partition < 0) unused_row_sm_[static_cast<size_t>(gpu)] = sm_count, open_->MarkDirty(gpu);
   Log("scale", model, gpu, sm_count, quota,
       why_detail() + Fmt(": %.0f%% SM, quota %.2f, batch %.0f, counted as %.2f rps", 100.0 * sm_count / g.spec->sm_count,
                        quota, batch, believed_rps));
@@ -359,12 +396,8 @@ double HasGpuPolicy::AddPodOnGpu(int model, int gpu, double deficit, bool warm) 
   // RetriveMaxAvailQuotaForGPU: every row's SM share and the quota it has left. A row not
   // yet used takes the model's heuristic share (getOptimalSMPartition on the deficit), and
   // "updateSMConfigForGPU" keeps it for the GPU whether or not that row is chosen.
-  struct Row {
-    int partition;  // -1: the unused row
-    int sm_count;
-    double free;
-  };
-  std::vector<Row> rows;
+  std::vector<ShapeRow>& rows = rows_scratch_;
+  rows.clear();
   int used_rows = 0;
   for (size_t p = 0; p < g.partitions.size(); ++p) {
     const SmPartition& row = g.partitions[p];
@@ -373,7 +406,7 @@ double HasGpuPolicy::AddPodOnGpu(int model, int gpu, double deficit, bool warm) 
     rows.push_back({static_cast<int>(p), row.sm_count, 1.0 - row.quota_used});
   }
   if (used_rows < 2) {
-    int& sticky = unused_row_sm_[gpu];
+    int& sticky = unused_row_sm_[static_cast<size_t>(gpu)];
     if (sticky == 0) sticky = SmCountFor(g, HeuristicSmPercent(model, deficit)), open_->MarkDirty(gpu);
     // Two rows per GPU; here an unused row is offered only where its SMs fit beside the
     // other (the public code does not check).
@@ -389,16 +422,20 @@ double HasGpuPolicy::AddPodOnGpu(int model, int gpu, double deficit, bool warm) 
   // (rapp with batch 0: the model's default) over every row and quota, the first found on
   // ties (rows in order, quotas ascending). Option new_pod_quota "smallest_sufficient": the
   // first shape covering the deficit instead.
-  ShapeSearchKey key{model, deficit, g.spec, {}};
-  for (const Row& row : rows) key.rows.emplace_back(row.sm_count, row.free);
-  if (!shape_searches_.empty() &&
-      (shape_searches_.front().first.model != model || shape_searches_.front().first.deficit != deficit)) {
+  if (!shape_searches_.empty() && (shape_searches_model_ != model || shape_searches_deficit_ != deficit)) {
     shape_searches_.clear();
   }
-  auto known = std::find_if(shape_searches_.begin(), shape_searches_.end(),
-                            [&](const auto& entry) { return entry.first == key; });
+  shape_searches_model_ = model;
+  shape_searches_deficit_ = deficit;
+  const uint64_t hash = HashRows(g.spec, rows);
+  auto known = std::find_if(shape_searches_.begin(), shape_searches_.end(), [&](const ShapeSearch& entry) {
+    return entry.hash == hash && entry.gpu_type == g.spec && SameRows(entry.rows, rows);
+  });
   if (known == shape_searches_.end()) {
     ShapeSearch found;
+    found.hash = hash;
+    found.gpu_type = g.spec;
+    for (const ShapeRow& row : rows) found.rows.emplace_back(row.sm_count, row.free);
     bool sufficient = false;
     const bool smallest = config_.new_pod_quota == "smallest_sufficient";
     for (size_t i = 0; i < rows.size() && !sufficient; ++i) {
@@ -408,18 +445,18 @@ double HasGpuPolicy::AddPodOnGpu(int model, int gpu, double deficit, bool warm) 
         if (!MeetsSlo(model, sm_percent, q)) continue;
         const double t = PodThroughput(model, sm_percent, q, 0);
         if (smallest && t >= deficit) {
-          found = ShapeSearch{static_cast<int>(i), q, t};
+          found.best_row = static_cast<int>(i), found.best_quota = q, found.best_capacity = t;
           sufficient = true;
           break;
         }
-        if (t > found.best_capacity) found = ShapeSearch{static_cast<int>(i), q, t};
+        if (t > found.best_capacity) found.best_row = static_cast<int>(i), found.best_quota = q, found.best_capacity = t;
       }
     }
     if (shape_searches_.size() >= 64) shape_searches_.clear();
-    known = shape_searches_.insert(shape_searches_.end(), {std::move(key), found});
+    known = shape_searches_.insert(shape_searches_.end(), std::move(found));
   }
-  const int best_row = known->second.best_row;
-  const double best_quota = known->second.best_quota, best_capacity = known->second.best_capacity;
+  const int best_row = known->best_row;
+  const double best_quota = known->best_quota, best_capacity = known->best_capacity;
   if (best_row < 0) return 0;
   const bool may_start = scenario_.models[static_cast<size_t>(model)].memory_mb <= g.free_memory_mb();
   if (!may_start && !ctx_->actions.logs_refusals()) {

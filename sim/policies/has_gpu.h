@@ -56,7 +56,6 @@
 
 #include <deque>
 #include <functional>
-#include <map>
 #include <string>
 #include <vector>
 
@@ -174,30 +173,45 @@ class HasGpuPolicy final : public Policy, public EventHandler {
   std::vector<KalmanRate> kalman_;
   std::vector<ArrivalWindow> arrivals_;  // per model
   std::vector<SimTime> last_down_;
-  std::map<int, int> unused_row_sm_;  // GPU -> the SM count its unused row keeps (updateSMConfigForGPU)
+  std::vector<int> unused_row_sm_;  // [GPU] the SM count its unused row keeps, 0 if none yet (updateSMConfigForGPU)
   // The GPUs in use (holding a slice) by Occupancy, ties by id: the public code's sort of
   // the GPUs by HGO, kept current through the cluster's change listener.
   std::unique_ptr<GpuOrderIndex> in_use_;
   // The GPUs in use on which AddPodOnGpu may start a pod or change state (Open), in the
   // same order: a scale-up pass walks these only, the others giving it 0 and no effect.
   std::unique_ptr<GpuOrderIndex> open_;
+  // A row AddPodOnGpu offers a new pod: a partition index (-1: the unused row), its SM
+  // count and its free quota.
+  struct ShapeRow {
+    int partition;
+    int sm_count;
+    double free;
+  };
+  // Capacity's memo of each pod's PodThroughput, by instance id, with the shape it is for.
+  struct PodThroughputMemo {
+    int sm_count = -1;
+    double quota = -1;
+    int batch = -1;
+    double rps = 0;
+  };
+  mutable std::vector<PodThroughputMemo> pod_throughput_;
+  std::vector<ShapeRow> rows_scratch_;  // AddPodOnGpu's rows (it never re-enters itself)
+  static uint64_t HashRows(const GpuSpec* gpu_type, const std::vector<ShapeRow>& rows);
+  static bool SameRows(const std::vector<std::pair<int, double>>& kept, const std::vector<ShapeRow>& rows);
   // AddPodOnGpu's shape search is a pure function of the model, the GPU's type and rows (SM
   // count and free quota each) and the deficit; a scale-up pass meets the same rows on many
-  // GPUs. Remembered for one model and deficit, at most 64 shapes of rows at a time.
+  // GPUs. Remembered for one model and deficit, at most 64 shapes of rows at a time, each
+  // filed under a hash of its GPU type and rows.
   struct ShapeSearch {
+    uint64_t hash = 0;
+    const GpuSpec* gpu_type = nullptr;         // SM shares are of its SM count
+    std::vector<std::pair<int, double>> rows;  // (SM count, free quota), in search order
     int best_row = -1;
     double best_quota = 0, best_capacity = 0;
   };
-  struct ShapeSearchKey {
-    int model;
-    double deficit;
-    const GpuSpec* gpu_type;                   // SM shares are of its SM count
-    std::vector<std::pair<int, double>> rows;  // (SM count, free quota), in search order
-    bool operator==(const ShapeSearchKey& o) const {
-      return model == o.model && deficit == o.deficit && gpu_type == o.gpu_type && rows == o.rows;
-    }
-  };
-  std::vector<std::pair<ShapeSearchKey, ShapeSearch>> shape_searches_;
+  std::vector<ShapeSearch> shape_searches_;
+  int shape_searches_model_ = -1;
+  double shape_searches_deficit_ = 0;
 };
 
 }  // namespace gpuslice

@@ -275,7 +275,8 @@ void Executor::TryStartBatch(Instance& inst) {
   Dispatch(p);
 }
 
-Executor::PartitionRun& Executor::PartitionOf(const Instance& inst) {
+Executor::PartitionRun& Executor::PartitionOf(Instance& inst) {
+  if (inst.partition_run >= 0) return partition_runs_[static_cast<size_t>(inst.partition_run)];
   const Slice& slice = cluster_.slice(inst.slice);
   std::vector<int>& keys = partition_key_[static_cast<size_t>(inst.gpu)];
   if (keys.size() <= static_cast<size_t>(slice.partition)) keys.resize(static_cast<size_t>(slice.partition) + 1, -1);
@@ -285,6 +286,7 @@ Executor::PartitionRun& Executor::PartitionOf(const Instance& inst) {
     partition_runs_.emplace_back();
     partition_runs_.back().key = key;
   }
+  inst.partition_run = key;
   return partition_runs_[static_cast<size_t>(key)];
 }
 
@@ -364,6 +366,14 @@ void Executor::EndPeriod(PartitionRun& p) {
 }
 
 void Executor::StartRunning(Instance& inst) {
+  if (scenario_.interference) {
+    const ModelSpec& m = scenario_.models[static_cast<size_t>(inst.model)];
+    const int batch = static_cast<int>(inst.batch.size());
+    inst.load = SliceLoad{m.L2Util(batch), m.DramUtil(batch),
+                          static_cast<double>(cluster_.slice(inst.slice).sm_count) /
+                              cluster_.gpu(inst.gpu).spec->sm_count};
+  }
+  PartitionOf(inst);  // Slowdown compares the runners' partitions
   inst.running = true;
   inst.progressed_at = engine_.Now();
   inst.rate = 1.0;
@@ -438,23 +448,12 @@ void Executor::OnRunStep(Instance& inst, SimTime now) {
 }
 
 double Executor::Slowdown(const Instance& inst) const {
-  const Slice& mine = cluster_.slice(inst.slice);
-  const Gpu& gpu = cluster_.gpu(inst.gpu);
   const auto& c = scenario_.interference_coefficients;
-  const ModelSpec& self = scenario_.models[static_cast<size_t>(inst.model)];
-  const int self_batch = static_cast<int>(inst.batch.size());
-  const double f_self = static_cast<double>(mine.sm_count) / gpu.spec->sm_count;
   double worst = 1.0;
   for (int oid : running_on_gpu_[static_cast<size_t>(inst.gpu)]) {
     const Instance& o = instances_[static_cast<size_t>(oid)];
-    const Slice& other = cluster_.slice(o.slice);
-    if (other.partition == mine.partition) continue;  // time-shares with us: never at once
-    const ModelSpec& om = scenario_.models[static_cast<size_t>(o.model)];
-    const int other_batch = static_cast<int>(o.batch.size());
-    const double f_other = static_cast<double>(other.sm_count) / gpu.spec->sm_count;
-    const double alpha = GpuletAlpha(c, {self.L2Util(self_batch), self.DramUtil(self_batch), f_self},
-                                     {om.L2Util(other_batch), om.DramUtil(other_batch), f_other});
-    worst = std::max(worst, alpha);
+    if (o.partition_run == inst.partition_run) continue;  // time-shares with us: never at once
+    worst = std::max(worst, GpuletAlpha(c, inst.load, o.load));
   }
   return worst;
 }

@@ -159,7 +159,8 @@ class Executor final : public EventHandler {
   }
 
   void TryStartBatch(Instance& inst);
-  PartitionRun& PartitionOf(const Instance& inst);
+  // Its partition's token scheduler, created on first use and remembered in the instance.
+  PartitionRun& PartitionOf(Instance& inst);
   // Grants the partition's token to the waiting slice the scheduler's rules pick, or arms
   // a wake-up for when the first becomes runnable.
   void Dispatch(PartitionRun& p);
@@ -173,7 +174,8 @@ class Executor final : public EventHandler {
   void Advance(Instance& inst, SimTime now);
   void ScheduleStep(Instance& inst, SimTime now);
   void OnRunStep(Instance& inst, SimTime now);
-  // gpu-lets' slowdown of `inst` from the batches now running in its GPU's other partitions.
+  // gpu-lets' slowdown of `inst` from the batches now running in its GPU's other partitions,
+  // from the loads StartRunning noted. REQUIRES: inst is running.
   double Slowdown(const Instance& inst) const;
   void FinishBatch(Instance& inst);
   // Starts pre- or post-processing of `task` on the pod's shared CPU; without `reschedule`

@@ -10,6 +10,7 @@
 #include <deque>
 #include <vector>
 
+#include "gpu/interference.h"
 #include "sim/engine/time.h"
 
 namespace gpuslice {
@@ -71,6 +72,8 @@ struct Instance {
   SimTime progressed_at = 0;
   bool running = false;          // holds its partition's token and executes
   uint32_t run_generation = 0;
+  int partition_run = -1;        // its partition's token scheduler; -1 until first looked up
+  SliceLoad load;                // while running: its batch's load, for the interference model
 
   // The pod's CPU stage (sim/executor.cc): requests here hold a slot of the pod, not the GPU.
   std::vector<PodTask> on_cpu;      // pre- or post-processing, sharing the pod's CPU

@@ -385,6 +385,7 @@ void Executor::StopRunning(Instance& inst) {
   Advance(inst, engine_.Now());
   inst.running = false;
   ++inst.run_generation;
+  inst.step_at = kForever;
   auto& running = running_on_gpu_[static_cast<size_t>(inst.gpu)];
   running.erase(std::find(running.begin(), running.end(), inst.id));
   UpdateRates(inst.gpu);
@@ -414,8 +415,13 @@ void Executor::ScheduleStep(Instance& inst, SimTime now) {
   if (inst.overrunning) until_ms = std::min(until_ms, std::max(0.0, inst.overrun_left_ms));
   SimTime at = now + static_cast<SimTime>(std::ceil(until_ms / inst.rate * 1e6));
   if (!inst.overrunning) at = std::min(at, p.token_end);
+  at = std::max(at, now);
+  // The step already pending for that instant stands (a co-runner started or stopped
+  // without changing this batch's rate).
+  if (at == inst.step_at) return;
   ++inst.run_generation;
-  engine_.Schedule(std::max(at, now), this, Tag(kRunStep, static_cast<uint64_t>(inst.id), inst.run_generation));
+  inst.step_at = at;
+  engine_.Schedule(at, this, Tag(kRunStep, static_cast<uint64_t>(inst.id), inst.run_generation));
 }
 
 void Executor::OnRunStep(Instance& inst, SimTime now) {
@@ -527,8 +533,11 @@ void Executor::AdvanceCpu(Instance& inst, SimTime now) {
 }
 
 void Executor::ScheduleCpu(Instance& inst, SimTime now) {
-  ++inst.cpu_generation;
-  if (inst.on_cpu.empty()) return;
+  if (inst.on_cpu.empty()) {
+    ++inst.cpu_generation;
+    inst.cpu_event_at = kForever;
+    return;
+  }
   // The next task to finish, or the first pre-processing deadline (pre-processing has not
   // started its batch: it is dropped at its deadline), whichever comes first.
   const SimTime timeout = queue_timeout_[static_cast<size_t>(inst.model)];
@@ -542,6 +551,11 @@ void Executor::ScheduleCpu(Instance& inst, SimTime now) {
   const SimTime from = std::max(now, inst.cpu_progressed_at);
   const SimTime at = std::min(from + static_cast<SimTime>(std::ceil(std::max(0.0, least_ms) / rate * 1e6)),
                               std::max(now, deadline));
+  // The event already pending for that instant stands (a task was added without changing
+  // when the next one is due).
+  if (at == inst.cpu_event_at) return;
+  ++inst.cpu_generation;
+  inst.cpu_event_at = at;
   engine_.Schedule(at, this, Tag(kCpuDone, static_cast<uint64_t>(inst.id), inst.cpu_generation));
 }
 
@@ -614,12 +628,14 @@ void Executor::OnEvent(SimTime now, uint64_t tag) {
     case kCpuDone: {
       Instance& inst = instances_[target];
       if (generation != inst.cpu_generation) break;
+      inst.cpu_event_at = kForever;
       OnCpuDone(inst, now);
       break;
     }
     case kRunStep: {
       Instance& inst = instances_[target];
       if (!inst.running || generation != inst.run_generation) break;
+      inst.step_at = kForever;
       OnRunStep(inst, now);
       break;
     }

@@ -72,6 +72,7 @@ struct Instance {
   SimTime progressed_at = 0;
   bool running = false;          // holds its partition's token and executes
   uint32_t run_generation = 0;
+  SimTime step_at = kForever;    // when its pending step event is due; kForever: none pending
   int partition_run = -1;        // its partition's token scheduler; -1 until first looked up
   SliceLoad load;                // while running: its batch's load, for the interference model
 
@@ -79,6 +80,7 @@ struct Instance {
   std::vector<PodTask> on_cpu;      // pre- or post-processing, sharing the pod's CPU
   SimTime cpu_progressed_at = 0;
   uint32_t cpu_generation = 0;
+  SimTime cpu_event_at = kForever;  // when its pending CPU event is due; kForever: none pending
   bool slots_notice_armed = false;  // a same-time event will tell the policy slots freed
 
   bool busy() const { return !batch.empty(); }

@@ -289,12 +289,7 @@ void HasGpuPolicy::Start(PolicyContext& ctx) {
       const int row = FindOptimalRow(g, sm_count);
       const int row_sms = row >= 0 ? gpu.partitions[static_cast<size_t>(row)].sm_count : sm_count;
       SliceRequest r{g, row, row_sms, shape.quota, scenario_.models[static_cast<size_t>(m)].memory_mb, m};
-      if (!ctx.actions.logs_refusals() && r.quota > 0 && r.quota <= 1.0 && r.memory_mb > gpu.free_memory_mb()) {
-        // Refusals counted (output.refusals "count"): a valid slice without the memory is
-        // refused before anything else is checked.
-        ctx.actions.CountRefusal(m);
-        return false;
-      }
+      if (CountIfRefusedOnMemory(m, g)) return false;
       std::string why;
       if (ctx.executor.StartInstance(r, config_.warm_start, &why, shape.batch) >= 0) {
         Log("scale", m, g, row_sms, shape.quota,
@@ -366,6 +361,17 @@ int HasGpuPolicy::BatchOfLargestPod(int model) const {
   return batch;
 }
 
+bool HasGpuPolicy::CountIfRefusedOnMemory(int model, int gpu) {
+  // The cluster refuses a slice (of a valid quota) without the memory before anything else
+  // it checks, so the try can be skipped and counted.
+  if (ctx_->actions.logs_refusals() ||
+      scenario_.models[static_cast<size_t>(model)].memory_mb <= ctx_->cluster.gpu(gpu).free_memory_mb()) {
+    return false;
+  }
+  ctx_->actions.CountRefusal(model);
+  return true;
+}
+
 double HasGpuPolicy::StartPod(int model, int gpu, int partition, int sm_count, double quota, int batch,
                               double believed_rps, bool warm, const std::function<std::string()>& why_detail) {
   const Gpu& g = ctx_->cluster.gpu(gpu);
@@ -373,12 +379,7 @@ double HasGpuPolicy::StartPod(int model, int gpu, int partition, int sm_count, d
   // public code does not check): the cluster refuses it, and the refusal is logged.
   SliceRequest r{gpu, partition, sm_count, std::min(1.0, quota), scenario_.models[static_cast<size_t>(model)].memory_mb,
                  model};
-  if (!ctx_->actions.logs_refusals() && r.memory_mb > g.free_memory_mb()) {
-    // Refusals counted, not logged (output.refusals "count"): the cluster refuses a slice
-    // without the memory before anything else it checks, so the try is skipped and counted.
-    ctx_->actions.CountRefusal(model);
-    return 0;
-  }
+  if (CountIfRefusedOnMemory(model, gpu)) return 0;
   std::string why;
   if (ctx_->executor.StartInstance(r, warm, &why, batch) < 0) {
     Log("refused", model, gpu, sm_count, quota, "has-gpu: " + why);
@@ -459,12 +460,7 @@ double HasGpuPolicy::AddPodOnGpu(int model, int gpu, double deficit, bool warm) 
   const double best_quota = known->best_quota, best_capacity = known->best_capacity;
   if (best_row < 0) return 0;
   const bool may_start = scenario_.models[static_cast<size_t>(model)].memory_mb <= g.free_memory_mb();
-  if (!may_start && !ctx_->actions.logs_refusals()) {
-    // Refusals counted (output.refusals "count"): the pod would be refused on memory
-    // (StartPod), whatever its row and batch.
-    ctx_->actions.CountRefusal(model);
-    return 0;
-  }
+  if (CountIfRefusedOnMemory(model, gpu)) return 0;  // whatever its row and batch
   // "rowIdx := FindOptimalRowIdx(gpuinfo, sm)": the pod goes to the first row of that SM
   // share, which is not always the row the search chose.
   const int sm_count = rows[static_cast<size_t>(best_row)].sm_count;

@@ -155,6 +155,10 @@ class HasGpuPolicy final : public Policy, public EventHandler {
   // tenth of a 2,000-function run).
   double StartPod(int model, int gpu, int partition, int sm_count, double quota, int batch, double believed_rps,
                   bool warm, const std::function<std::string()>& why_detail);
+  // Refusals counted (output.refusals "count"): when `model`'s memory does not fit on `gpu`,
+  // counts the refusal a start would get and returns true. REQUIRES: the quota to be asked
+  // for is in (0, 1].
+  bool CountIfRefusedOnMemory(int model, int gpu);
   double Occupancy(int gpu) const;
   // False when AddPodOnGpu, for any model, would offer no row: every row in use has less
   // than a quota step free, and no unused row is offered (two rows in use, or its kept SM

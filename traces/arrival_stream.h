@@ -30,20 +30,36 @@ class ArrivalStream {
 };
 
 // Merges streams by time; equal times come in the order of the streams given.
+//
+// A tournament (loser) tree over the sources' next arrivals: a pull replays one leaf-to-root
+// path, one comparison per level (ceil(log2 n) in all), over nodes that hold their keys, so
+// a merge of thousands of streams touches one small array per arrival.
 class MergedStream final : public ArrivalStream {
  public:
   explicit MergedStream(std::vector<std::unique_ptr<ArrivalStream>> sources);
   bool Next(Arrival* out) override;
 
  private:
-  struct Head {
-    Arrival arrival;
-    size_t source;
+  // The order of the merge: by time, then by rank. A live source's rank is its index; an
+  // exhausted one's is its index plus the number of sources, so it loses to every live one.
+  struct Key {
+    SimTime time;
+    uint64_t rank;
   };
-  void SiftDown(size_t i);
+  static bool Before(const Key& a, const Key& b) {
+    return a.time < b.time || (a.time == b.time && a.rank < b.rank);
+  }
+  // Pulls source `s`'s next arrival into heads_[s] and returns its key.
+  Key Pull(size_t s);
+  void Prime();
 
   std::vector<std::unique_ptr<ArrivalStream>> sources_;
-  std::vector<Head> heap_;  // binary min-heap on (time, source)
+  std::vector<Arrival> heads_;  // each source's next arrival (stale once exhausted)
+  // losers_[i], 1 <= i < leaves_: the key that lost the match at internal node i; leaf j
+  // (source j, or an empty slot when j >= sources) sits below node (leaves_ + j) / 2.
+  std::vector<Key> losers_;
+  Key winner_{};
+  size_t leaves_ = 1;  // a power of two >= the number of sources
   bool primed_ = false;
 };
 

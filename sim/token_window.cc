@@ -6,7 +6,7 @@ namespace gpuslice {
 
 void TokenWindow::Charge(SimTime start, SimTime end) {
   if (end <= start) return;
-  if (!records_.empty() && records_.back().end == start) {
+  if (records_.size() > first_ && records_.back().end == start) {
     records_.back().end = end;  // back-to-back periods are one record
     return;
   }
@@ -16,8 +16,8 @@ void TokenWindow::Charge(SimTime start, SimTime end) {
 SimTime TokenWindow::UsageIn(SimTime now, SimTime window) const {
   const SimTime from = now - window;
   SimTime used = 0;
-  for (auto it = records_.rbegin(); it != records_.rend() && it->end > from; ++it) {
-    used += it->end - std::max(it->start, from);
+  for (size_t i = records_.size(); i > first_ && records_[i - 1].end > from; --i) {
+    used += records_[i - 1].end - std::max(records_[i - 1].start, from);
   }
   return used;
 }
@@ -34,7 +34,8 @@ SimTime TokenWindow::RunnableAt(SimTime now, SimTime window, double quota) const
   // shed (used - budget + 1) ns.
   SimTime excess = used - budget + 1;
   const SimTime from = now - window;
-  for (const Record& r : records_) {
+  for (size_t i = first_; i < records_.size(); ++i) {
+    const Record& r = records_[i];
     if (r.end <= from) continue;
     const SimTime edge = std::max(r.start, from);
     const SimTime available = r.end - edge;
@@ -45,7 +46,14 @@ SimTime TokenWindow::RunnableAt(SimTime now, SimTime window, double quota) const
 }
 
 void TokenWindow::Prune(SimTime now, SimTime window) {
-  while (!records_.empty() && records_.front().end <= now - window) records_.pop_front();
+  while (first_ < records_.size() && records_[first_].end <= now - window) ++first_;
+  if (first_ == records_.size()) {
+    records_.clear();
+    first_ = 0;
+  } else if (first_ >= 8 && first_ * 2 >= records_.size()) {
+    records_.erase(records_.begin(), records_.begin() + static_cast<std::ptrdiff_t>(first_));
+    first_ = 0;
+  }
 }
 
 }  // namespace gpuslice

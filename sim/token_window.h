@@ -11,11 +11,15 @@
 // A record is one token period: from the grant to the synchronisation that ends it, overrun
 // included ("the overrun is charged to the pod's usage record afterwards"). Records are
 // disjoint and added in time order; those older than the window are pruned, so memory is
-// bounded by the periods that fit in one window. All times are integer nanoseconds.
+// bounded by the periods that fit in one window. They live in one vector, pruned from the
+// front by an index and compacted when the dead prefix outgrows the live part, so a slice's
+// window costs one small array and no node-based container. All times are integer
+// nanoseconds.
 #ifndef GPUSLICE_SIM_TOKEN_WINDOW_H_
 #define GPUSLICE_SIM_TOKEN_WINDOW_H_
 
-#include <deque>
+#include <cstddef>
+#include <vector>
 
 #include "sim/engine/time.h"
 
@@ -41,13 +45,14 @@ class TokenWindow {
   // Drops records that ended before now - window. REQUIRES: now is non-decreasing.
   void Prune(SimTime now, SimTime window);
 
-  size_t records() const { return records_.size(); }
+  size_t records() const { return records_.size() - first_; }
 
  private:
   struct Record {
     SimTime start, end;
   };
-  std::deque<Record> records_;
+  std::vector<Record> records_;  // the live records are [first_, size)
+  size_t first_ = 0;
 };
 
 // The budget q·W in nanoseconds.

@@ -116,6 +116,12 @@ void Executor::MaybeRetire(Instance& inst) {
   if (!inst.cpu_idle()) return;  // its CPU tasks end by their own events
   inst.state = InstanceState::kGone;
   cluster_.FreeSlice(inst.slice, engine_.Now());
+  // Slices are never reused, so what a gone instance held is freed: the memory of a run
+  // grows with the instances alive, not with those ever started.
+  inst.queue.items.Release();
+  std::vector<Request>().swap(inst.batch);
+  std::vector<PodTask>().swap(inst.on_cpu);
+  if (static_cast<size_t>(inst.slice) < usage_.size()) usage_[static_cast<size_t>(inst.slice)] = TokenWindow();
   if (external_ != nullptr) external_->StopInstance(inst.id);
   auto& live = live_[static_cast<size_t>(inst.model)];
   live.erase(std::find(live.begin(), live.end(), inst.id));
@@ -229,7 +235,7 @@ void Executor::TryStartBatch(Instance& inst) {
   inst.batch_timer_at = kForever;
   const size_t n = std::min(max_batch, inst.queue.items.size());
   inst.batch.assign(inst.queue.items.begin(), inst.queue.items.begin() + static_cast<long>(n));
-  inst.queue.items.erase(inst.queue.items.begin(), inst.queue.items.begin() + static_cast<long>(n));
+  inst.queue.items.pop_front(n);
   inst.batch_started_at = now;
   if (external_ != nullptr) {
     // The real GPU's token gate, SM partition and co-runners time it; FinishBatch at its end.

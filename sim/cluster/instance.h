@@ -6,8 +6,9 @@
 #ifndef GPUSLICE_SIM_CLUSTER_INSTANCE_H_
 #define GPUSLICE_SIM_CLUSTER_INSTANCE_H_
 
+#include <cstddef>
 #include <cstdint>
-#include <deque>
+#include <iterator>
 #include <vector>
 
 #include "gpu/interference.h"
@@ -29,9 +30,42 @@ enum class DropReason : uint8_t { kQueueTimeout = 1, kNoCapacity = 2, kAdmission
 inline constexpr int kDropReasonCount = 3;
 const char* DropReasonName(DropReason reason);
 
+// A FIFO of requests in one vector: taken from the front by an index, which is compacted
+// away once the taken prefix is as long as what is left (amortised O(1) per request). Unlike
+// a std::deque it holds no memory while empty after Release, so the queues of instances that
+// are gone cost nothing.
+class RequestFifo {
+ public:
+  bool empty() const { return head_ == items_.size(); }
+  size_t size() const { return items_.size() - head_; }
+  // REQUIRES: !empty().
+  const Request& front() const { return items_[head_]; }
+  // The waiting requests, oldest first.
+  const Request* begin() const { return items_.data() + head_; }
+  const Request* end() const { return items_.data() + items_.size(); }
+  void push_back(const Request& r) { items_.push_back(r); }
+  // Removes the n oldest. REQUIRES: n <= size().
+  void pop_front(size_t n = 1) {
+    head_ += n;
+    if (head_ == items_.size()) {
+      items_.clear();
+      head_ = 0;
+    } else if (head_ >= 16 && 2 * head_ >= items_.size()) {
+      items_.erase(items_.begin(), items_.begin() + static_cast<std::ptrdiff_t>(head_));
+      head_ = 0;
+    }
+  }
+  // Frees the storage. REQUIRES: empty().
+  void Release() { std::vector<Request>().swap(items_); }
+
+ private:
+  std::vector<Request> items_;  // the queue is [head_, size)
+  size_t head_ = 0;
+};
+
 // A FIFO of waiting requests with the bookkeeping of its queue-timeout timer.
 struct RequestQueue {
-  std::deque<Request> items;
+  RequestFifo items;
   SimTime timer_at = kForever;  // when the armed timeout timer fires; kForever if none
   uint32_t timer_generation = 0;
 };

@@ -234,7 +234,8 @@ void Executor::TryStartBatch(Instance& inst) {
   }
   inst.batch_timer_at = kForever;
   const size_t n = std::min(max_batch, inst.queue.items.size());
-  inst.batch.assign(inst.queue.items.begin(), inst.queue.items.begin() + static_cast<long>(n));
+  inst.batch.clear();
+  inst.queue.items.CopyFront(n, &inst.batch);
   inst.queue.items.pop_front(n);
   inst.batch_started_at = now;
   if (external_ != nullptr) {

@@ -8,7 +8,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <iterator>
 #include <vector>
 
 #include "gpu/interference.h"
@@ -30,37 +29,54 @@ enum class DropReason : uint8_t { kQueueTimeout = 1, kNoCapacity = 2, kAdmission
 inline constexpr int kDropReasonCount = 3;
 const char* DropReasonName(DropReason reason);
 
-// A FIFO of requests in one vector: taken from the front by an index, which is compacted
-// away once the taken prefix is as long as what is left (amortised O(1) per request). Unlike
-// a std::deque it holds no memory while empty after Release, so the queues of instances that
-// are gone cost nothing.
+// A FIFO of requests in a ring buffer whose capacity is a power of two: it doubles when
+// full and halves once a quarter full (above a small floor), so it holds at most about four
+// times its requests' room, each request is copied a constant number of times on average,
+// and unlike a std::deque it holds no memory at all after Release (a gone instance's queue).
 class RequestFifo {
  public:
-  bool empty() const { return head_ == items_.size(); }
-  size_t size() const { return items_.size() - head_; }
+  bool empty() const { return size_ == 0; }
+  size_t size() const { return size_; }
   // REQUIRES: !empty().
-  const Request& front() const { return items_[head_]; }
-  // The waiting requests, oldest first.
-  const Request* begin() const { return items_.data() + head_; }
-  const Request* end() const { return items_.data() + items_.size(); }
-  void push_back(const Request& r) { items_.push_back(r); }
+  const Request& front() const { return ring_[head_]; }
+  // The i-th oldest. REQUIRES: i < size().
+  const Request& operator[](size_t i) const { return ring_[(head_ + i) & (ring_.size() - 1)]; }
+  void push_back(const Request& r) {
+    if (size_ == ring_.size()) Reshape(ring_.empty() ? kMinCapacity : 2 * ring_.size());
+    ring_[(head_ + size_) & (ring_.size() - 1)] = r;
+    ++size_;
+  }
   // Removes the n oldest. REQUIRES: n <= size().
   void pop_front(size_t n = 1) {
-    head_ += n;
-    if (head_ == items_.size()) {
-      items_.clear();
-      head_ = 0;
-    } else if (head_ >= 16 && 2 * head_ >= items_.size()) {
-      items_.erase(items_.begin(), items_.begin() + static_cast<std::ptrdiff_t>(head_));
-      head_ = 0;
-    }
+    size_ -= n;
+    head_ = size_ == 0 ? 0 : (head_ + n) & (ring_.size() - 1);
+    if (ring_.size() > kKeptCapacity && 4 * size_ <= ring_.size()) Reshape(ring_.size() / 2);
+  }
+  // Appends the n oldest to *out, oldest first. REQUIRES: n <= size().
+  void CopyFront(size_t n, std::vector<Request>* out) const {
+    for (size_t i = 0; i < n; ++i) out->push_back((*this)[i]);
   }
   // Frees the storage. REQUIRES: empty().
-  void Release() { std::vector<Request>().swap(items_); }
+  void Release() {
+    std::vector<Request>().swap(ring_);
+    head_ = 0;
+  }
 
  private:
-  std::vector<Request> items_;  // the queue is [head_, size)
-  size_t head_ = 0;
+  static constexpr size_t kMinCapacity = 4;
+  static constexpr size_t kKeptCapacity = 256;  // a queue never shrinks below this room
+  // Moves the requests, oldest first, into a ring of `capacity`. REQUIRES: capacity >= size_,
+  // a power of two.
+  void Reshape(size_t capacity) {
+    std::vector<Request> ring(capacity);
+    for (size_t i = 0; i < size_; ++i) ring[i] = (*this)[i];
+    ring_.swap(ring);
+    head_ = 0;
+  }
+
+  std::vector<Request> ring_;  // its size is the capacity: 0 or a power of two
+  size_t head_ = 0;            // the oldest request's slot
+  size_t size_ = 0;
 };
 
 // A FIFO of waiting requests with the bookkeeping of its queue-timeout timer.

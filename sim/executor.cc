@@ -7,6 +7,8 @@
 namespace gpuslice {
 namespace {
 
+constexpr double kDoneMs = 1e-6;  // 1 ns of work: a batch or CPU task with no more is done
+
 std::vector<LatencyCurve> CurvesOf(const Scenario& s) {
   std::vector<LatencyCurve> curves;
   for (const ModelSpec& m : s.models) curves.push_back(m.curve);
@@ -399,6 +401,17 @@ void Executor::StopRunning(Instance& inst) {
 }
 
 void Executor::Advance(Instance& inst, SimTime now) {
+  const SimTime token_end = PartitionOf(inst).token_end;
+  if (!inst.overrunning && now >= token_end) {
+    // "The pod's CUDA hook checks at every kernel launch whether the token has run out; if
+    // so, it synchronizes the context": the work already queued still runs. The token ran
+    // out at token_end, inside this stretch: up to it the batch ran on its token, after it
+    // on the queued work.
+    inst.work_left_ms -= SimToMillis(token_end - inst.progressed_at) * inst.rate;
+    inst.progressed_at = token_end;
+    inst.overrunning = true;
+    inst.overrun_left_ms = std::min(inst.work_left_ms, inst.launch_ahead_ms);
+  }
   const double done_ms = SimToMillis(now - inst.progressed_at) * inst.rate;
   inst.work_left_ms -= done_ms;
   if (inst.overrunning) inst.overrun_left_ms -= done_ms;
@@ -421,7 +434,15 @@ void Executor::ScheduleStep(Instance& inst, SimTime now) {
   double until_ms = std::max(0.0, inst.work_left_ms);
   if (inst.overrunning) until_ms = std::min(until_ms, std::max(0.0, inst.overrun_left_ms));
   SimTime at = now + static_cast<SimTime>(std::ceil(until_ms / inst.rate * 1e6));
-  if (!inst.overrunning) at = std::min(at, p.token_end);
+  if (!inst.overrunning && p.token_end < at) {
+    // The token runs out first. No step is needed at its end (Advance applies it): the step
+    // goes to where the batch then stops, as a step at the token's end would have found it
+    // (OnRunStep): finished, or synchronised at once, or after the queued work left.
+    const double left_ms = inst.work_left_ms - SimToMillis(p.token_end - inst.progressed_at) * inst.rate;
+    const double overrun_ms = std::min(left_ms, inst.launch_ahead_ms);
+    at = p.token_end;
+    if (left_ms > kDoneMs && overrun_ms > kDoneMs) at += static_cast<SimTime>(std::ceil(overrun_ms / inst.rate * 1e6));
+  }
   at = std::max(at, now);
   // The step already pending for that instant stands (a co-runner started or stopped
   // without changing this batch's rate).
@@ -433,23 +454,16 @@ void Executor::ScheduleStep(Instance& inst, SimTime now) {
 
 void Executor::OnRunStep(Instance& inst, SimTime now) {
   Advance(inst, now);
-  constexpr double kDoneMs = 1e-6;  // 1 ns of work
   PartitionRun& p = PartitionOf(inst);
   if (inst.work_left_ms <= kDoneMs) {
     StopRunning(inst);
     FinishBatch(inst);
     return;
   }
-  if (!inst.overrunning && now >= p.token_end) {
-    // "The pod's CUDA hook checks at every kernel launch whether the token has run out; if
-    // so, it synchronizes the context": the work already queued still runs.
-    inst.overrunning = true;
-    inst.overrun_left_ms = std::min(inst.work_left_ms, inst.launch_ahead_ms);
-  }
   if (inst.overrunning && inst.overrun_left_ms <= kDoneMs) {
     // Synchronised: the period ends and the batch waits for its next token.
+    StopRunning(inst);  // still overrunning up to now
     inst.overrunning = false;
-    StopRunning(inst);
     EndPeriod(p);
     Instance& after = instances_[static_cast<size_t>(inst.id)];
     PartitionRun& again = PartitionOf(after);
@@ -567,7 +581,6 @@ void Executor::ScheduleCpu(Instance& inst, SimTime now) {
 }
 
 void Executor::OnCpuDone(Instance& inst, SimTime now) {
-  constexpr double kDoneMs = 1e-6;  // 1 ns of work
   const int id = inst.id;
   AdvanceCpu(inst, now);
   // Requests still pre-processing at their deadline are dropped (their CPU share frees);

@@ -171,7 +171,12 @@ class Executor final : public EventHandler {
   // Brings every running batch on the GPU up to now, recomputes their interference
   // slowdowns and re-arms their next step.
   void UpdateRates(int gpu);
+  // Brings a running batch's work up to now. A token that ran out on the way ends there: the
+  // batch overruns on its queued work from the token's end, with no event at that instant.
+  // REQUIRES: inst is running, or has just stopped at now.
   void Advance(Instance& inst, SimTime now);
+  // Arms the batch's next step: when it finishes, or synchronises after its token ran out
+  // (the token's end itself takes no step). REQUIRES: Advance(inst, now) just ran.
   void ScheduleStep(Instance& inst, SimTime now);
   void OnRunStep(Instance& inst, SimTime now);
   // gpu-lets' slowdown of `inst` from the batches now running in its GPU's other partitions,

@@ -38,7 +38,9 @@ TEST(RequestFifo, AgreesWithADequeOnRandomPushesAndPops) {
       }
       ASSERT_EQ(fifo.size(), model.size());
       ASSERT_EQ(fifo.empty(), model.empty());
-      if (!model.empty()) ASSERT_EQ(fifo.front().id, model.front());
+      if (!model.empty()) {
+        ASSERT_EQ(fifo.front().id, model.front());
+      }
     }
   }
   fifo.pop_front(fifo.size());

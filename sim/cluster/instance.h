@@ -74,9 +74,9 @@ class RequestFifo {
     head_ = 0;
   }
 
-  std::vector<Request> ring_;  // its size is the capacity: 0 or a power of two
+  size_t size_ = 0;            // first: what a routing pick reads (Instance's first cache line)
   size_t head_ = 0;            // the oldest request's slot
-  size_t size_ = 0;
+  std::vector<Request> ring_;  // its size is the capacity: 0 or a power of two
 };
 
 // A FIFO of waiting requests with the bookkeeping of its queue-timeout timer.
@@ -99,39 +99,43 @@ struct PodTask {
 enum class InstanceState : uint8_t { kLoading, kReady, kDraining, kGone };
 const char* InstanceStateName(InstanceState state);
 
-struct Instance {
+// Its first 64-byte cache line holds what a routing pick reads of every instance of a model
+// (state and the sizes behind inflight()) and what a batch start reads first; at thousands of
+// instances the rest is a cache miss away.
+struct alignas(64) Instance {
+  InstanceState state = InstanceState::kLoading;
+  bool running = false;          // holds its partition's token and executes
+  bool overrunning = false;      // its token ran out; the work already queued still runs
+  bool slots_notice_armed = false;  // a same-time event will tell the policy slots freed
+  int max_batch = 1;  // the model's, unless the policy set another
+  std::vector<Request> batch;  // the batch now executing; empty when idle
+  std::vector<PodTask> on_cpu;      // the pod's CPU stage: pre- or post-processing (below)
+  RequestQueue queue;  // its items' size first, in this line
   int id = 0;
   int model = 0;
   int slice = 0;
   int gpu = 0;
-  InstanceState state = InstanceState::kLoading;
   SimTime created_at = 0;
   SimTime ready_at = 0;
-  int max_batch = 1;  // the model's, unless the policy set another
-  RequestQueue queue;
-  std::vector<Request> batch;  // the batch now executing; empty when idle
   SimTime batch_started_at = 0;
   uint32_t batch_timer_generation = 0;
   SimTime batch_timer_at = kForever;
   // The batch's progress under its partition's token scheduler (sim/executor.cc).
   double work_left_ms = 0;       // GPU work still to do, at full speed
   double launch_ahead_ms = 0;    // work queued on the GPU when a token runs out
-  bool overrunning = false;      // its token ran out; the work already queued still runs
   double overrun_left_ms = 0;    // of that queued work, what is left
   double rate = 1;               // work done per unit of time: 1 / interference slowdown
   SimTime progressed_at = 0;
-  bool running = false;          // holds its partition's token and executes
   uint32_t run_generation = 0;
   SimTime step_at = kForever;    // when its pending step event is due; kForever: none pending
   int partition_run = -1;        // its partition's token scheduler; -1 until first looked up
   SliceLoad load;                // while running: its batch's load, for the interference model
 
-  // The pod's CPU stage (sim/executor.cc): requests here hold a slot of the pod, not the GPU.
-  std::vector<PodTask> on_cpu;      // pre- or post-processing, sharing the pod's CPU
+  // The pod's CPU stage (sim/executor.cc), on_cpu above: requests there hold a slot of the
+  // pod, not the GPU, and share the pod's CPU.
   SimTime cpu_progressed_at = 0;
   uint32_t cpu_generation = 0;
   SimTime cpu_event_at = kForever;  // when its pending CPU event is due; kForever: none pending
-  bool slots_notice_armed = false;  // a same-time event will tell the policy slots freed
 
   bool busy() const { return !batch.empty(); }
   // Requests the pod holds: in its CPU stage, queued for the GPU or in its batch.

@@ -9,6 +9,12 @@ namespace {
 
 constexpr double kDoneMs = 1e-6;  // 1 ns of work: a batch or CPU task with no more is done
 
+// A running batch's GPU work left at `t` >= its progressed_at, at its current rate: what
+// Advance(inst, t) would leave, so that a step predicted from it lands where Advance puts it.
+double WorkLeftAt(const Instance& inst, SimTime t) {
+  return inst.work_left_ms - SimToMillis(t - inst.progressed_at) * inst.rate;
+}
+
 std::vector<LatencyCurve> CurvesOf(const Scenario& s) {
   std::vector<LatencyCurve> curves;
   for (const ModelSpec& m : s.models) curves.push_back(m.curve);
@@ -407,7 +413,7 @@ void Executor::Advance(Instance& inst, SimTime now) {
     // so, it synchronizes the context": the work already queued still runs. The token ran
     // out at token_end, inside this stretch: up to it the batch ran on its token, after it
     // on the queued work.
-    inst.work_left_ms -= SimToMillis(token_end - inst.progressed_at) * inst.rate;
+    inst.work_left_ms = WorkLeftAt(inst, token_end);
     inst.progressed_at = token_end;
     inst.overrunning = true;
     inst.overrun_left_ms = std::min(inst.work_left_ms, inst.launch_ahead_ms);
@@ -438,7 +444,7 @@ void Executor::ScheduleStep(Instance& inst, SimTime now) {
     // The token runs out first. No step is needed at its end (Advance applies it): the step
     // goes to where the batch then stops, as a step at the token's end would have found it
     // (OnRunStep): finished, or synchronised at once, or after the queued work left.
-    const double left_ms = inst.work_left_ms - SimToMillis(p.token_end - inst.progressed_at) * inst.rate;
+    const double left_ms = WorkLeftAt(inst, p.token_end);
     const double overrun_ms = std::min(left_ms, inst.launch_ahead_ms);
     at = p.token_end;
     if (left_ms > kDoneMs && overrun_ms > kDoneMs) at += static_cast<SimTime>(std::ceil(overrun_ms / inst.rate * 1e6));

@@ -124,7 +124,7 @@ class Executor final : public EventHandler {
   // of that count over time in request-seconds.
   int inflight(int model) const { return inflight_[static_cast<size_t>(model)]; }
   double inflight_integral(int model, SimTime now) const {
-    return metrics_.model(model).in_system.ValueAt(now);
+    return metrics_.in_system(model).ValueAt(now);
   }
   int total_inflight() const { return total_inflight_; }
   // Requests of a model admitted so far.

@@ -25,8 +25,9 @@ const char* InstanceStateName(InstanceState state) {
   return "unknown";
 }
 
-Metrics::Metrics(const Scenario& scenario, RequestSink* sink, SeriesSink* series)
+Metrics::Metrics(const Scenario& scenario, RequestSink* sink, SeriesSink* series, bool helper_thread)
     : models_(scenario.models.size()),
+      in_system_(scenario.models.size()),
       interval_(SecondsToSim(scenario.interval_s)),
       per_model_series_(scenario.per_model_timeseries),
       sink_(sink),
@@ -35,6 +36,88 @@ Metrics::Metrics(const Scenario& scenario, RequestSink* sink, SeriesSink* series
   for (const ModelSpec& m : scenario.models) {
     slo_.push_back(MillisToSim(m.slo_ms));
     network_.push_back(MillisToSim(m.network_ms));
+  }
+  if (helper_thread) {
+    // Four blocks: one being filled, one being applied, two in between.
+    channel_ = std::make_unique<BlockChannel<CounterUpdate>>(4, kUpdatesPerBlock);
+    block_ = channel_->Acquire();
+    helper_ = std::thread([this] { HelperLoop(); });
+  }
+}
+
+Metrics::~Metrics() {
+  if (helper_.joinable()) {
+    channel_->Cancel();
+    helper_.join();
+  }
+}
+
+void Metrics::HelperLoop() {
+  try {
+    while (BlockChannel<CounterUpdate>::Block* block = channel_->Receive()) {
+      for (const CounterUpdate& u : *block) Apply(u);
+      channel_->Release(block);
+    }
+  } catch (...) {
+    helper_error_ = std::current_exception();
+    channel_->Cancel();
+  }
+}
+
+void Metrics::Ship() {
+  channel_->Publish(block_);
+  block_ = channel_->Acquire();
+  if (block_ == nullptr) {
+    // Cancelled: the helper failed (bad_alloc growing a histogram).
+    helper_.join();
+    std::rethrow_exception(helper_error_);
+  }
+}
+
+void Metrics::Finish() {
+  if (!helper_.joinable()) return;
+  if (block_ != nullptr) channel_->Publish(block_);
+  block_ = nullptr;
+  channel_->Close();
+  helper_.join();
+  if (helper_error_) std::rethrow_exception(helper_error_);
+}
+
+const ModelCounters& Metrics::model(int m) const {
+  if (helper_.joinable()) throw std::logic_error("Metrics: counters read before Finish()");
+  return models_[static_cast<size_t>(m)];
+}
+
+void Metrics::Apply(const CounterUpdate& u) {
+  ModelCounters& m = models_[static_cast<size_t>(u.model)];
+  switch (u.kind) {
+    case CounterUpdate::kArrival:
+      ++m.arrived;
+      break;
+    case CounterUpdate::kComplete:
+      ++m.completed;
+      if (u.flag) ++m.completed_late;
+      m.latency.Add(u.latency);
+      m.queue_wait.Add(u.wait);
+      m.ended_system_time_s += SimToSeconds(u.at - u.arrival);
+      break;
+    case CounterUpdate::kDrop:
+      ++m.dropped[u.flag - 1];
+      m.ended_system_time_s += SimToSeconds(u.at - u.arrival);
+      break;
+    case CounterUpdate::kBatchStart:
+      ++m.batches;
+      m.batched_requests += static_cast<uint64_t>(u.count);
+      break;
+    case CounterUpdate::kGpuBusy:
+      m.sm_busy_s += u.sm_busy_s;
+      break;
+    case CounterUpdate::kColdStart:
+      ++m.cold_starts;
+      break;
+    case CounterUpdate::kInstances:
+      if (u.count > m.peak_instances) m.peak_instances = u.count;
+      break;
   }
 }
 
@@ -70,23 +153,22 @@ void Metrics::CloseInterval(const IntervalSample& overall) {
 }
 
 void Metrics::OnArrival(const Request& r, SimTime now) {
-  ModelCounters& m = models_[static_cast<size_t>(r.model)];
-  ++m.arrived;
-  m.in_system.AddRate(now, 1.0);
+  CounterUpdate u{};
+  u.kind = CounterUpdate::kArrival, u.model = r.model, u.at = now;
+  Report(u);
+  in_system_[static_cast<size_t>(r.model)].AddRate(now, 1.0);
   CountEvent(r.model, now, &IntervalCounts::arrivals);
 }
 
 void Metrics::OnComplete(const Request& r, SimTime batch_start, SimTime left_pod, int instance, int batch) {
-  ModelCounters& m = models_[static_cast<size_t>(r.model)];
   const SimTime end = left_pod + network_[static_cast<size_t>(r.model)];
   const SimTime latency = end - r.arrival;
-  ++m.completed;
   const bool late = latency > slo_[static_cast<size_t>(r.model)];
-  if (late) ++m.completed_late;
-  m.latency.Add(latency);
-  m.queue_wait.Add(batch_start - r.arrival);
-  m.in_system.AddRate(left_pod, -1.0);
-  m.ended_system_time_s += SimToSeconds(left_pod - r.arrival);
+  CounterUpdate u{};
+  u.kind = CounterUpdate::kComplete, u.flag = late, u.model = r.model, u.at = left_pod, u.arrival = r.arrival;
+  u.latency = latency, u.wait = batch_start - r.arrival;
+  Report(u);
+  in_system_[static_cast<size_t>(r.model)].AddRate(left_pod, -1.0);
   CountEvent(r.model, left_pod, &IntervalCounts::completions, SimToMillis(latency));
   if (late) CountEvent(r.model, left_pod, &IntervalCounts::violations);
   if (sink_ != nullptr) {
@@ -96,10 +178,11 @@ void Metrics::OnComplete(const Request& r, SimTime batch_start, SimTime left_pod
 }
 
 void Metrics::OnDrop(const Request& r, SimTime now, DropReason reason, int instance) {
-  ModelCounters& m = models_[static_cast<size_t>(r.model)];
-  ++m.dropped[static_cast<size_t>(reason) - 1];
-  m.in_system.AddRate(now, -1.0);
-  m.ended_system_time_s += SimToSeconds(now - r.arrival);
+  CounterUpdate u{};
+  u.kind = CounterUpdate::kDrop, u.flag = static_cast<uint8_t>(reason), u.model = r.model, u.at = now;
+  u.arrival = r.arrival;
+  Report(u);
+  in_system_[static_cast<size_t>(r.model)].AddRate(now, -1.0);
   CountEvent(r.model, now, &IntervalCounts::drops);
   CountEvent(r.model, now, &IntervalCounts::violations);
   if (sink_ != nullptr) {
@@ -109,18 +192,27 @@ void Metrics::OnDrop(const Request& r, SimTime now, DropReason reason, int insta
 }
 
 void Metrics::OnBatchStart(int model, int batch) {
-  ModelCounters& m = models_[static_cast<size_t>(model)];
-  ++m.batches;
-  m.batched_requests += static_cast<uint64_t>(batch);
+  CounterUpdate u{};
+  u.kind = CounterUpdate::kBatchStart, u.model = model, u.count = batch;
+  Report(u);
 }
 
 void Metrics::OnGpuBusy(int model, double sm_busy_s) {
-  models_[static_cast<size_t>(model)].sm_busy_s += sm_busy_s;
+  CounterUpdate u{};
+  u.kind = CounterUpdate::kGpuBusy, u.model = model, u.sm_busy_s = sm_busy_s;
+  Report(u);
+}
+
+void Metrics::OnColdStart(int model) {
+  CounterUpdate u{};
+  u.kind = CounterUpdate::kColdStart, u.model = model;
+  Report(u);
 }
 
 void Metrics::OnInstanceCount(int model, int live, int total) {
-  ModelCounters& m = models_[static_cast<size_t>(model)];
-  if (live > m.peak_instances) m.peak_instances = live;
+  CounterUpdate u{};
+  u.kind = CounterUpdate::kInstances, u.model = model, u.count = live;
+  Report(u);
   if (total > peak_total_instances_) peak_total_instances_ = total;
 }
 

@@ -5,18 +5,30 @@
 // dropped), latency and queueing-delay distributions, cold starts, peak instances, and the
 // bookkeeping for Little's law. Per interval: the time series of DESIGN.md. Each request's
 // end can also be streamed to a RequestSink (the optional per-request table).
+//
+// With a helper thread, the per-model counters (ModelCounters) are updated on it, in the
+// order the run reported them: the same operations in the same order, so the results are
+// the same bits as without it. The run's thread then only appends each update to a block;
+// at thousands of models, the counters it no longer touches were a cache miss or more per
+// request (the histograms' buckets above all). What the run reads as it goes (the requests
+// in the system over time), the interval counts, the sinks and the peak of all instances
+// stay on the run's thread.
 #ifndef GPUSLICE_SIM_METRICS_H_
 #define GPUSLICE_SIM_METRICS_H_
 
 #include <array>
 #include <cstdint>
 #include <deque>
+#include <exception>
+#include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "sim/cluster/accumulator.h"
 #include "sim/cluster/instance.h"
 #include "sim/histogram.h"
+#include "sim/util/block_channel.h"
 
 namespace gpuslice {
 
@@ -82,9 +94,8 @@ struct alignas(64) ModelCounters {
   uint64_t arrived = 0;
   uint64_t completed = 0;
   uint64_t completed_late = 0;
-  // Little's law: ∫ N(t) dt (requests in the system, arrival to the end of GPU work or
-  // drop) and the matching Σ of time in system of requests that ended.
-  TimeIntegral in_system;
+  // Little's law: the Σ of time in system of requests that ended (the matching ∫ N(t) dt is
+  // Metrics::in_system, on the run's thread).
   double ended_system_time_s = 0;
   uint64_t batches = 0;
   LatencyHistogram latency;
@@ -102,9 +113,11 @@ struct alignas(64) ModelCounters {
 class Metrics {
  public:
   // `series` receives the time series (nullptr: it is not kept). Neither sink is owned.
-  Metrics(const Scenario& scenario, RequestSink* sink, SeriesSink* series = nullptr);
+  // `helper_thread`: update the per-model counters on a thread of their own (see above).
+  Metrics(const Scenario& scenario, RequestSink* sink, SeriesSink* series = nullptr, bool helper_thread = false);
   Metrics(const Metrics&) = delete;
   Metrics& operator=(const Metrics&) = delete;
+  ~Metrics();
 
   void OnArrival(const Request& r, SimTime now);
   // `left_pod` is when the request left its pod (its batch, then any post-processing, done);
@@ -115,7 +128,7 @@ class Metrics {
   void OnBatchStart(int model, int batch);
   // SM-seconds a model's slice held the GPU's SMs (one token period).
   void OnGpuBusy(int model, double sm_busy_s);
-  void OnColdStart(int model) { ++models_[static_cast<size_t>(model)].cold_starts; }
+  void OnColdStart(int model);
   // `live` instances of the model, `total` of all models, after a start.
   void OnInstanceCount(int model, int live, int total);
   int peak_total_instances() const { return peak_total_instances_; }
@@ -128,7 +141,14 @@ class Metrics {
   size_t intervals_closed() const { return first_open_; }
   size_t intervals_seen() const { return first_open_ + open_counts_.size(); }
 
-  const ModelCounters& model(int m) const { return models_[static_cast<size_t>(m)]; }
+  // Applies every counter update reported so far and stops the helper thread, if any;
+  // rethrows what it failed with. Nothing may be reported after it.
+  void Finish();
+  // REQUIRES: Finish() called when there is a helper thread (throws std::logic_error if not).
+  const ModelCounters& model(int m) const;
+  // ∫ N(t) dt of the model's requests in the system (arrival to the end of GPU work or drop),
+  // for Little's law and the policies that average concurrency; current as the run goes.
+  const TimeIntegral& in_system(int m) const { return in_system_[static_cast<size_t>(m)]; }
   size_t model_count() const { return models_.size(); }
   SimTime interval() const { return interval_; }
   bool per_model_series() const { return per_model_series_; }
@@ -136,7 +156,35 @@ class Metrics {
  private:
   void CountEvent(int model, SimTime t, uint32_t IntervalCounts::*field, double latency_ms = 0);
 
+  // One update of one model's counters.
+  struct CounterUpdate {
+    enum Kind : uint8_t { kArrival, kComplete, kDrop, kBatchStart, kGpuBusy, kColdStart, kInstances };
+    Kind kind;
+    uint8_t flag;     // kComplete: late; kDrop: the reason
+    int32_t model;
+    int32_t count;    // kBatchStart: the batch; kInstances: live instances
+    SimTime at;       // kArrival, kDrop: now; kComplete: when it left the pod
+    SimTime arrival;  // kComplete, kDrop: the request's arrival
+    SimTime latency;  // kComplete
+    SimTime wait;     // kComplete: queueing delay
+    double sm_busy_s; // kGpuBusy
+  };
+  static constexpr size_t kUpdatesPerBlock = 4096;
+  void Report(const CounterUpdate& u) {
+    if (channel_ == nullptr) {
+      Apply(u);
+      return;
+    }
+    block_->push_back(u);
+    if (block_->size() == kUpdatesPerBlock) Ship();
+  }
+  void Apply(const CounterUpdate& u);
+  // Hands the block being filled to the helper thread and takes an empty one.
+  void Ship();
+  void HelperLoop();
+
   std::vector<ModelCounters> models_;
+  std::vector<TimeIntegral> in_system_;
   std::vector<SimTime> slo_;
   std::vector<SimTime> network_;
   SimTime interval_;
@@ -150,6 +198,11 @@ class Metrics {
   std::deque<IntervalCounts> open_counts_;
   std::deque<std::vector<IntervalCounts>> open_model_counts_;
   std::vector<IntervalSample> closing_samples_;
+  // The helper thread's pipe (null without one), the block being filled, its error.
+  std::unique_ptr<BlockChannel<CounterUpdate>> channel_;
+  BlockChannel<CounterUpdate>::Block* block_ = nullptr;
+  std::exception_ptr helper_error_;
+  std::thread helper_;
 };
 
 }  // namespace gpuslice

@@ -7,6 +7,7 @@
 #include "sim/engine/engine.h"
 #include "sim/executor.h"
 #include "sim/policies/policy.h"
+#include "traces/prefetched_stream.h"
 #include "traces/workload.h"
 
 namespace gpuslice {
@@ -71,6 +72,9 @@ class ProgressReporter {
   std::chrono::steady_clock::time_point last_call_;
 };
 
+// Arrivals at or after this are not simulated (duration_s).
+SimTime ArrivalCutoff(const Scenario& s) { return s.duration_s > 0 ? SecondsToSim(s.duration_s) : kForever; }
+
 // Pulls arrivals from the stream one at a time and hands each to the policy.
 class ArrivalPump final : public EventHandler {
  public:
@@ -78,7 +82,7 @@ class ArrivalPump final : public EventHandler {
               Metrics& metrics, Policy& policy, const std::atomic<bool>* interrupted, ProgressReporter& progress)
       : scenario_(s), stream_(stream), engine_(engine), executor_(executor), metrics_(metrics),
         policy_(policy), interrupted_(interrupted), progress_(progress),
-        cutoff_(s.duration_s > 0 ? SecondsToSim(s.duration_s) : kForever) {}
+        cutoff_(ArrivalCutoff(s)) {}
 
   void Prime() { Pull(); }
 
@@ -241,7 +245,8 @@ RunResult RunSimulation(const Scenario& scenario, const PolicyRunSpec& run, cons
   const auto wall_start = std::chrono::steady_clock::now();
   Engine engine;
   Cluster cluster(scenario);
-  auto metrics = std::make_shared<Metrics>(scenario, options.request_sink, options.series_sink);
+  auto metrics =
+      std::make_shared<Metrics>(scenario, options.request_sink, options.series_sink, options.helper_threads);
   RunResult result;
   result.actions.SetSink(options.action_sink, options.keep_actions);
   if (!scenario.log_refusals) result.actions.CountRefusals(scenario.models.size());
@@ -257,7 +262,12 @@ RunResult RunSimulation(const Scenario& scenario, const PolicyRunSpec& run, cons
   PolicyContext ctx{engine, cluster, executor, scenario, result.actions};
   Workload workload(scenario.workload, scenario.seed, scenario.function_index);
   ProgressReporter progress(options.progress, ExpectedEndS(scenario));
-  ArrivalPump pump(scenario, workload.stream(), engine, executor, *metrics, *policy, options.interrupted, progress);
+  std::unique_ptr<PrefetchedStream> prefetched;
+  if (options.helper_threads) {
+    prefetched = std::make_unique<PrefetchedStream>(workload.stream(), ArrivalCutoff(scenario));
+  }
+  ArrivalPump pump(scenario, prefetched ? *prefetched : workload.stream(), engine, executor, *metrics, *policy,
+                   options.interrupted, progress);
   Sampler sampler(scenario, engine, cluster, executor, *metrics, options.interrupted, progress);
 
   policy->Start(ctx);
@@ -271,6 +281,8 @@ RunResult RunSimulation(const Scenario& scenario, const PolicyRunSpec& run, cons
   const SimTime end = engine.Now();
   sampler.Finish(end);
   progress.Finish(end);
+  metrics->Finish();
+  if (prefetched) prefetched->Stop();
 
   result.run_name = run.run_name;
   result.policy = run.policy;
@@ -311,7 +323,7 @@ RunResult RunSimulation(const Scenario& scenario, const PolicyRunSpec& run, cons
       throw std::logic_error("conservation violated for model " + s.name + ": arrived " +
                              std::to_string(c.arrived) + " != completed + dropped + in flight");
     }
-    integral += c.in_system.ValueAt(end);
+    integral += metrics->in_system(static_cast<int>(m)).ValueAt(end);
     system_time += c.ended_system_time_s + in_flight_time_s[m];
     result.models.push_back(s);
     all.arrived += c.arrived;

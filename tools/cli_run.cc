@@ -82,6 +82,7 @@ struct RunSet {
   std::vector<std::optional<RunResult>> results;
   bool gpu_errors = false;
   std::mutex mutex;
+  bool helper_threads = false;
 };
 
 void RunOne(RunSet& set, size_t i) {
@@ -96,6 +97,7 @@ void RunOne(RunSet& set, size_t i) {
   options.interrupted = &set.interrupted;
   options.keep_actions = false;  // streamed to the file (or not wanted): memory flat in time
   options.progress = set.progress->ForRun(static_cast<int>(i));
+  options.helper_threads = set.helper_threads;
   std::unique_ptr<ResultRun> stored;
   if (set.file) {
     stored = set.file->BeginRun(run.run_name, set.scenario);
@@ -153,6 +155,7 @@ void AddRunOptions(CLI::App* app, RunCommand* cmd) {
       ->check(OutputPath());
   app->add_option("--format", cmd->format, "The comparison on stdout: table (default), csv, markdown or json")
       ->check(OneOf({"table", "csv", "markdown", "json"}));
+  app->add_flag("--no-helper-threads", cmd->no_helper_threads, kNoHelperThreadsHelp);
   AddProgressOptions(app, &cmd->progress);
   AddBackendOptions(app, &cmd->backend);
 }
@@ -205,6 +208,8 @@ int ExecuteRun(const RunCommand& cmd, const std::atomic<bool>& interrupted) {
     ProgressLine progress(std::cerr, ProgressEnabled(cmd.progress), static_cast<int>(runs.size()));
     RunSet set{scenario, runs, file.get(), backend.get(), &progress, cmd.progress.quiet, interrupted, {}, false, {}};
     set.results.resize(runs.size());
+    // The GPU backend's runs keep to one thread, as their clock is the wall's.
+    set.helper_threads = !backend && HelperThreadsFit(threads, cmd.no_helper_threads);
     const std::vector<std::exception_ptr> errors = ParallelFor(runs.size(), threads, [&](size_t i) { RunOne(set, i); });
     progress.Finish();
     bool was_interrupted = false;
@@ -276,6 +281,7 @@ CLI::App* AddRerunCommand(CLI::App& app, RerunCommand* cmd) {
       ->check(OutputPath());
   rerun->add_flag("--no-output", cmd->no_output, "Write no HDF5 file");
   rerun->add_flag("--force", cmd->force, "Overwrite an existing output file");
+  rerun->add_flag("--no-helper-threads", cmd->no_helper_threads, kNoHelperThreadsHelp);
   rerun->footer("Exit code 0: every summary is identical to the stored one; 1: one differs.\n"
                 "Example:\n  gpuslice rerun results/quickstart-compare-seed1.h5 --run kserve --no-output");
   return rerun;
@@ -364,6 +370,7 @@ int ExecuteRerun(const RerunCommand& cmd, const std::atomic<bool>& interrupted) 
       RunOptions options;
       options.interrupted = &interrupted;
       options.keep_actions = false;
+      options.helper_threads = HelperThreadsFit(1, cmd.no_helper_threads);
       std::unique_ptr<ResultRun> result_run;
       if (file) {
         result_run = file->BeginRun(run.run_name, scenario);

@@ -25,6 +25,7 @@ struct RunCommand {
   double load_scale = 0;         // > 0: sets the scenario's load_scale
   int jobs = 0;                  // compare: runs in parallel; 0 = every core
   bool force = false;            // overwrite existing output files
+  bool no_helper_threads = false;  // never RunOptions::helper_threads
   std::string format = "table";  // table, csv, markdown or json (tools/table.h)
   ProgressChoice progress;
   std::string command_line;
@@ -33,6 +34,7 @@ struct RunCommand {
 
 struct RerunCommand {
   std::string result_path;
+  bool no_helper_threads = false;
   std::string run;               // "" = the file's only run, or every run
   std::string output;            // "" = results/<scenario>-<run>-rerun.h5
   bool no_output = false;

@@ -59,6 +59,7 @@ int RunLocally(const SweepCommand& cmd, const SweepSpec& spec, const std::vector
     options.interrupted = &interrupted;
     options.keep_actions = false;
     options.progress = progress.ForRun(static_cast<int>(i));
+    options.helper_threads = HelperThreadsFit(threads, cmd.no_helper_threads);
     const RunResult result = ExecuteSweepRun(*todo[i], spec.file, options);
     StoreRun(cmd.output_dir, *todo[i], result);
     progress.RunDone(static_cast<int>(i));
@@ -164,6 +165,7 @@ CLI::App* AddSweepCommand(CLI::App& app, SweepCommand* cmd) {
       ->required()
       ->check(OutputPath(/*folder=*/true));
   sweep->add_option("-j,--jobs", cmd->jobs, "Runs in parallel (default: every core)")->check(IntegerIn(1, 4096));
+  sweep->add_flag("--no-helper-threads", cmd->no_helper_threads, kNoHelperThreadsHelp);
   sweep->add_flag("--json", cmd->json, "Print {\"points\", \"runs\", \"ran\", \"skipped\"} as JSON at the end");
   sweep->add_flag("--slurm", cmd->slurm, "Write DIR/sweep.sbatch, a Slurm job array over the runs, and print how to submit it");
   sweep->add_flag("--submit", cmd->submit, "With --slurm: submit the job array with sbatch");

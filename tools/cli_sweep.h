@@ -19,6 +19,7 @@ struct SweepCommand {
   std::string spec_path;
   std::string output_dir;
   int jobs = 0;            // 0 = every core
+  bool no_helper_threads = false;  // never RunOptions::helper_threads
   bool json = false;
   bool slurm = false;      // write DIR/sweep.sbatch
   bool submit = false;     // ... and submit it

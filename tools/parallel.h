@@ -8,6 +8,8 @@
 #include <thread>
 #include <vector>
 
+#include <sched.h>
+
 namespace gpuslice {
 
 // The number of threads for `-j jobs` (0 = every core) and `count` tasks: at least 1.
@@ -15,6 +17,24 @@ inline int ThreadsFor(int jobs, size_t count) {
   int n = jobs > 0 ? jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   return std::max(1, std::min(n, static_cast<int>(std::max<size_t>(count, 1))));
 }
+
+// The cores this process may run on (its CPU affinity, as a Slurm allocation or taskset
+// sets it), at least 1.
+inline int AvailableCores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) == 0) return std::max(1, CPU_COUNT(&set));
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
+// Whether `threads` runs in parallel leave a core for their helper threads
+// (RunOptions::helper_threads): fewer runs than cores, unless `disabled`.
+inline bool HelperThreadsFit(int threads, bool disabled) { return !disabled && threads < AvailableCores(); }
+
+// The help of the flag --no-helper-threads, for every command that has it.
+inline constexpr const char* kNoHelperThreadsHelp =
+    "Run each simulation on one thread. By default a run with a core to spare (fewer runs at once than cores) reads "
+    "its arrivals ahead and updates its counters on two helper threads: the same results, in less wall time";
 
 // Calls body(i) for every i in [0, count) on `threads` threads, handing out indices in order
 // (one thread: in order on the calling thread). Once a call throws, no new index is handed

@@ -138,7 +138,9 @@ def run_case(case, binary, source, timeout, sanitized=False):
             res.problems.append("case could not start the command: %s" % e)
             return res
         if case.signal is not None:
-            sig, delay = case.signal
+            sig, delay = case.signal[:2]
+            if sanitized and len(case.signal) > 2:
+                delay = case.signal[2]  # the case's own delay for the slower sanitized build
             try:
                 proc.wait(delay)
                 res.problems.append("finished (exit %s) before the signal at %.1f s: the case's input is "

@@ -154,7 +154,7 @@ void Metrics::CloseInterval(const IntervalSample& overall) {
 
 void Metrics::OnArrival(const Request& r, SimTime now) {
   CounterUpdate u{};
-  u.kind = CounterUpdate::kArrival, u.model = r.model, u.at = now;
+  u.kind = CounterUpdate::kArrival, u.model = r.model;
   Report(u);
   in_system_[static_cast<size_t>(r.model)].AddRate(now, 1.0);
   CountEvent(r.model, now, &IntervalCounts::arrivals);

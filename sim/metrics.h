@@ -163,7 +163,7 @@ class Metrics {
     uint8_t flag;     // kComplete: late; kDrop: the reason
     int32_t model;
     int32_t count;    // kBatchStart: the batch; kInstances: live instances
-    SimTime at;       // kArrival, kDrop: now; kComplete: when it left the pod
+    SimTime at;       // kDrop: now; kComplete: when it left the pod
     SimTime arrival;  // kComplete, kDrop: the request's arrival
     SimTime latency;  // kComplete
     SimTime wait;     // kComplete: queueing delay

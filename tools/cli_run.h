@@ -34,7 +34,7 @@ struct RunCommand {
 
 struct RerunCommand {
   std::string result_path;
-  bool no_helper_threads = false;
+  bool no_helper_threads = false;  // never RunOptions::helper_threads
   std::string run;               // "" = the file's only run, or every run
   std::string output;            // "" = results/<scenario>-<run>-rerun.h5
   bool no_output = false;

@@ -45,11 +45,13 @@ TEST(RealTimeEngine, RunsEventsNoEarlierThanTheWallClockAndWaitsForPostedOnes) {
   Recorder rec(rt);
   engine.Schedule(40'000'000, &rec, 1);  // 40 ms simulated: 20 ms of wall time
   rt.Expect();
+  // t0 is taken before the poster starts its sleep, so the engine cannot return (it waits for
+  // the posted event) until at least 60 ms after t0.
+  const auto t0 = std::chrono::steady_clock::now();
   std::thread poster([&] {
     std::this_thread::sleep_for(std::chrono::milliseconds(60));  // 120 ms simulated
     rt.Post(&rec, 2);
   });
-  const auto t0 = std::chrono::steady_clock::now();
   engine.Run();
   const double wall_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   poster.join();

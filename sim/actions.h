@@ -44,13 +44,23 @@ class ActionLog {
     count_refusals_ = true;
     refused_by_model_.assign(models, 0);
   }
+  // The scenario's mode: refusals logged (true), or counted for the summary.
   bool logs_refusals() const { return !count_refusals_; }
+  // Whether an action added now goes anywhere: a sink, or the log kept in memory. A run
+  // without (--no-output) drops every action, so a policy need not format one.
+  bool recording() const { return sink_ != nullptr || keep_; }
+  // Whether a refused action added now would be written or kept. When not (refusals
+  // counted, or nothing recorded), a policy may skip an attempt it knows the cluster would
+  // refuse and call CountRefusal instead: the simulation is the same, and the count is what
+  // the summary reports in the "count" mode.
+  bool records_refusals() const { return !count_refusals_ && recording(); }
 
   void Add(Action a) {
-    if (count_refusals_ && a.kind == "refused") {
+    if (a.kind == "refused" && !records_refusals()) {
       CountRefusal(a.model);
       return;
     }
+    if (!recording()) return;
     if (sink_ != nullptr) sink_->Write(a);
     if (keep_) actions_.push_back(std::move(a));
   }

@@ -363,8 +363,9 @@ int HasGpuPolicy::BatchOfLargestPod(int model) const {
 
 bool HasGpuPolicy::CountIfRefusedOnMemory(int model, int gpu) {
   // The cluster refuses a slice (of a valid quota) without the memory before anything else
-  // it checks, so the try can be skipped and counted.
-  if (ctx_->actions.logs_refusals() ||
+  // it checks, so the try can be skipped and counted when its refusal would not be recorded
+  // (refusals counted, or a run without output).
+  if (ctx_->actions.records_refusals() ||
       scenario_.models[static_cast<size_t>(model)].memory_mb <= ctx_->cluster.gpu(gpu).free_memory_mb()) {
     return false;
   }

@@ -202,10 +202,10 @@ void WholeGpuPolicy::ScaleModel(int model, SimTime now) {
   }
 
   if (desired == scale) return;
-  if (desired > scale && !ctx_->actions.logs_refusals() && ctx_->cluster.FirstEmptyGpu() < 0) {
-    // Refusals counted, not logged (output.refusals "count"): a scale-up whose first pod
-    // finds no free GPU is its one refusal, as the log would show it (the scale action,
-    // then "scale up: no free GPU"), and is not written.
+  if (desired > scale && !ctx_->actions.records_refusals() && ctx_->cluster.FirstEmptyGpu() < 0) {
+    // Refusals not recorded (output.refusals "count", or a run without output): a scale-up
+    // whose first pod finds no free GPU is its one refusal, as the log would show it (the
+    // scale action, then "scale up: no free GPU"), and is not written.
     ctx_->actions.CountRefusal(model);
     return;
   }

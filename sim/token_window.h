@@ -11,21 +11,23 @@
 // A record is one token period: from the grant to the synchronisation that ends it, overrun
 // included ("the overrun is charged to the pod's usage record afterwards"). Records are
 // disjoint and added in time order; those older than the window are pruned, so memory is
-// bounded by the periods that fit in one window. They live in one vector, pruned from the
-// front by an index and compacted when the dead prefix outgrows the live part, so a slice's
-// window costs one small array and no node-based container. All times are integer
-// nanoseconds.
+// bounded by the periods that fit in one window. Up to two live records are kept inside the
+// object (one cache line), which is the common case: a scheduler's check then reads no
+// other memory. More spill to a vector, pruned from the front by an index and compacted
+// when the dead prefix outgrows the live part, and return inside once two or fewer are
+// left. All times are integer nanoseconds.
 #ifndef GPUSLICE_SIM_TOKEN_WINDOW_H_
 #define GPUSLICE_SIM_TOKEN_WINDOW_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 #include "sim/engine/time.h"
 
 namespace gpuslice {
 
-class TokenWindow {
+class alignas(64) TokenWindow {
  public:
   TokenWindow() = default;
 
@@ -45,14 +47,23 @@ class TokenWindow {
   // Drops records that ended before now - window. REQUIRES: now is non-decreasing.
   void Prune(SimTime now, SimTime window);
 
-  size_t records() const { return records_.size() - first_; }
+  size_t records() const { return spilled() ? spill_.size() - first_ : count_; }
 
  private:
   struct Record {
     SimTime start, end;
   };
-  std::vector<Record> records_;  // the live records are [first_, size)
-  size_t first_ = 0;
+  static constexpr uint32_t kInline = 2;
+
+  // Invariant: spilled() iff more than kInline records were live at the last Charge or Prune.
+  bool spilled() const { return !spill_.empty(); }
+  const Record* live() const { return spilled() ? spill_.data() + first_ : inline_; }
+  Record& last() { return spilled() ? spill_.back() : inline_[count_ - 1]; }
+
+  Record inline_[kInline] = {};  // the live records [0, count_) while not spilled
+  std::vector<Record> spill_;    // while spilled, the live records are [first_, size)
+  uint32_t first_ = 0;
+  uint32_t count_ = 0;
 };
 
 // The budget q·W in nanoseconds.

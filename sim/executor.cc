@@ -371,8 +371,12 @@ void Executor::EndPeriod(PartitionRun& p) {
   const SimTime now = engine_.Now();
   const Instance& holder = instances_[static_cast<size_t>(p.holder)];
   // "The overrun is charged to the pod's usage record afterwards": the record spans the
-  // whole period, from the grant to the synchronisation that ended it.
-  UsageOf(usage_, holder.slice).Charge(p.period_start, now);
+  // whole period, from the grant to the synchronisation that ended it. Records out of the
+  // window go first: only Dispatch's quota rule prunes them otherwise, and gpu-lets' slices
+  // (whole batches, no quota) never pass it, so their records grew with simulated time.
+  TokenWindow& usage = UsageOf(usage_, holder.slice);
+  usage.Prune(now, window_);
+  usage.Charge(p.period_start, now);
   const Slice& slice = cluster_.slice(holder.slice);
   metrics_.OnGpuBusy(holder.model, slice.sm_count * SimToSeconds(now - p.period_start));
   p.holder = -1;

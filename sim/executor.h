@@ -135,6 +135,12 @@ class Executor final : public EventHandler {
 
   void OnEvent(SimTime now, uint64_t tag) override;
 
+  // The token-window usage records kept for a slice: at most the token periods that ended
+  // within the last window, plus those not yet pruned since its last period.
+  size_t usage_records(int slice) const {
+    return static_cast<size_t>(slice) < usage_.size() ? usage_[static_cast<size_t>(slice)].records() : 0;
+  }
+
   const Scenario& scenario() const { return scenario_; }
   const PerfModel& perf_model() const { return perf_; }
   const std::vector<Instance>& all_instances() const { return instances_; }

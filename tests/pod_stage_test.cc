@@ -274,5 +274,41 @@ TEST(PodStageByHand, ADrainedPodGoesOnlyAfterItsCpuWork) {
   EXPECT_EQ(h.GoneAt(id), 45 * kNsPerMs);
 }
 
+TEST(PodStageByHand, WholeBatchSlicesKeepOnlyTheUsageOfOneWindow) {
+  // Two gpu-let style slices (whole batches, no quota) share one partition; 2,000 requests
+  // each, one every 20 ms (alternating, one every 10 ms in all), a batch of the constant 10 ms model each. A slice's token
+  // periods are at least one batch (10 ms) long and disjoint, so at most 40 / 10 + 1 = 5 of
+  // them touch the 40 ms window; the scheduler never reads older ones (whole batches have
+  // no quota to check), and keeping them made memory grow with simulated time.
+  Hand h;
+  std::string why;
+  SliceRequest r{0, -1, 80, 0.5, 1000, 0, /*whole_batches=*/true};  // the quota only meters cost
+  const int a = h.executor.StartInstance(r, /*warm=*/true, &why);
+  ASSERT_GE(a, 0) << why;
+  r.partition = h.cluster.slice(h.executor.instance(a).slice).partition;
+  r.sm_count = 0;
+  const int b = h.executor.StartInstance(r, /*warm=*/true, &why);
+  ASSERT_GE(b, 0) << why;
+  struct Feeder final : EventHandler {
+    Hand* h;
+    int a, b, sent = 0;
+    void OnEvent(SimTime now, uint64_t) override {
+      const Request req{static_cast<uint64_t>(sent), now, now, 0, 0, -1, -1};
+      h->executor.Admit(req);
+      h->executor.Route(req, sent % 2 == 0 ? a : b);
+      if (++sent < 4000) h->engine.ScheduleAfter(10 * kNsPerMs, this);
+    }
+  } feeder;
+  feeder.h = &h;
+  feeder.a = a;
+  feeder.b = b;
+  h.engine.Schedule(0, &feeder);
+  h.engine.Run(41 * kNsPerSecond);
+  EXPECT_EQ(h.metrics.model(0).completed, 4000u);
+  for (int id : {a, b}) {
+    EXPECT_LE(h.executor.usage_records(h.executor.instance(id).slice), 5u) << "instance " << id;
+  }
+}
+
 }  // namespace
 }  // namespace gpuslice

@@ -30,6 +30,44 @@ TEST(TokenWindow, UsageSlidesOutOfTheWindow) {
   EXPECT_EQ(w.records(), 1u);
 }
 
+TEST(TokenWindow, RecordsPastTwoSpillAndComeBackAsTheyLeaveTheWindow) {
+  // Records [0, 5), [10, 15), [20, 25), [30, 35) ms; window 40 ms. The first two are kept
+  // inside the object, the rest spill; the answers do not depend on where they are kept.
+  const SimTime ms = kNsPerMs, window = 40 * ms;
+  TokenWindow w;
+  w.Charge(0, 5 * ms);
+  w.Charge(5 * ms, 8 * ms);  // back to back: one record [0, 8)
+  EXPECT_EQ(w.records(), 1u);
+  EXPECT_EQ(w.UsageIn(8 * ms, window), 8 * ms);
+  w = TokenWindow();
+  for (SimTime start : {0, 10, 20, 30}) w.Charge(start * ms, (start + 5) * ms);
+  EXPECT_EQ(w.records(), 4u);
+  EXPECT_EQ(w.UsageIn(35 * ms, window), 20 * ms);  // [-5, 35]: all four
+  EXPECT_EQ(w.UsageIn(50 * ms, window), 15 * ms);  // [10, 50]: the last three
+  // At 35 ms, quota 0.3 (budget 12 ms): usage must shed 20 - 12 ms + 1 ns. The first record
+  // gives 5 ms as the trailing edge crosses it (at 40-45 ms); the other 3 ms + 1 ns come from
+  // [10, 15), which the edge reaches at 50 ms: runnable at 53 ms + 1 ns.
+  EXPECT_EQ(w.RunnableAt(35 * ms, window, 0.3), 53 * ms + 1);
+  EXPECT_FALSE(w.MayRun(53 * ms, window, 0.3));  // [13, 53]: 2 + 5 + 5 = 12 ms
+  EXPECT_TRUE(w.MayRun(53 * ms + 1, window, 0.3));
+  w.Prune(50 * ms, window);  // [0, 5) ends before 10 ms
+  EXPECT_EQ(w.records(), 3u);
+  w.Prune(60 * ms, window);  // [10, 15) ends before 20 ms: two left, kept inside again
+  EXPECT_EQ(w.records(), 2u);
+  EXPECT_EQ(w.UsageIn(60 * ms, window), 10 * ms);
+  w.Charge(40 * ms, 45 * ms);  // a third: spills again
+  w.Charge(45 * ms, 50 * ms);  // back to back with it: [40, 50)
+  EXPECT_EQ(w.records(), 3u);
+  EXPECT_EQ(w.UsageIn(60 * ms, window), 20 * ms);
+  // At 60 ms ([20, 60]: 5 + 5 + 10 ms) shed 8 ms + 1 ns: [20, 25), then 3 ms + 1 ns of [30, 35),
+  // which the trailing edge reaches at 70 ms. At 73 ms + 1 ns: 2 ms - 1 ns + 10 ms < 12 ms.
+  EXPECT_EQ(w.RunnableAt(60 * ms, window, 0.3), 73 * ms + 1);
+  w.Prune(100 * ms, window);  // all end by 60 ms
+  EXPECT_EQ(w.records(), 0u);
+  EXPECT_EQ(w.UsageIn(100 * ms, window), 0);
+  EXPECT_TRUE(w.MayRun(100 * ms, window, 0.3));
+}
+
 // `pods` static pods of a constant 5 ms model on one V100, saturated by Poisson arrivals.
 Json Saturated(int pods, double quota, double sm_percent, const Json& model, int max_batch, double rate_rps) {
   Json m = model;

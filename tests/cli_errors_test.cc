@@ -403,6 +403,22 @@ Interrupted Interrupt(const std::vector<std::string>& args, const std::string& c
     ::execv(GPUSLICE_BINARY, argv.data());
     ::_exit(127);
   }
+  // `after_s` counts from when the child catches the signal (its SigCgt mask in
+  // /proc/<pid>/status), not from the fork: a sanitized binary on a loaded machine has taken
+  // more than 0.5 s to reach main, and was then killed by the signal instead of handling it.
+  // The test process catches neither SIGINT nor SIGTERM, so the bit is set by the child's own
+  // handler. Waits at most 10 s.
+  const auto forked = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() - forked < std::chrono::seconds(10)) {
+    std::ifstream status_file("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    unsigned long long caught = 0;
+    while (std::getline(status_file, line)) {
+      if (line.rfind("SigCgt:", 0) == 0) caught = std::stoull(line.substr(7), nullptr, 16);
+    }
+    if ((caught >> (signal - 1)) & 1) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
   std::this_thread::sleep_for(std::chrono::duration<double>(after_s));
   ::kill(pid, signal);
   const auto start = std::chrono::steady_clock::now();

@@ -276,10 +276,11 @@ TEST(PodStageByHand, ADrainedPodGoesOnlyAfterItsCpuWork) {
 
 TEST(PodStageByHand, WholeBatchSlicesKeepOnlyTheUsageOfOneWindow) {
   // Two gpu-let style slices (whole batches, no quota) share one partition; 2,000 requests
-  // each, one every 20 ms (alternating, one every 10 ms in all), a batch of the constant 10 ms model each. A slice's token
-  // periods are at least one batch (10 ms) long and disjoint, so at most 40 / 10 + 1 = 5 of
-  // them touch the 40 ms window; the scheduler never reads older ones (whole batches have
-  // no quota to check), and keeping them made memory grow with simulated time.
+  // each, one every 20 ms (alternating, one every 10 ms in all), each a batch of the constant
+  // 10 ms model. A slice's token periods are at least one batch (10 ms) long and disjoint, so
+  // at most 40 / 10 + 1 = 5 of them touch the 40 ms window; the scheduler never reads older
+  // ones (whole batches have no quota to check), and keeping them made memory grow with
+  // simulated time.
   Hand h;
   std::string why;
   SliceRequest r{0, -1, 80, 0.5, 1000, 0, /*whole_batches=*/true};  // the quota only meters cost

@@ -125,8 +125,8 @@ void Executor::MaybeRetire(Instance& inst) {
   inst.state = InstanceState::kGone;
   cluster_.FreeSlice(inst.slice, engine_.Now());
   // Slices are never reused, so what a gone instance held is freed: the memory of a run
-  // grows with the instances alive, not with those ever started.
-  inst.queue.items.Release();
+  // grows with the instances alive, not with those ever started. (Its queue is empty, so it
+  // holds no blocks.)
   std::vector<Request>().swap(inst.batch);
   std::vector<PodTask>().swap(inst.on_cpu);
   if (static_cast<size_t>(inst.slice) < usage_.size()) usage_[static_cast<size_t>(inst.slice)] = TokenWindow();
@@ -152,7 +152,7 @@ void Executor::ArmTimeout(RequestQueue& q, Kind timer_kind, uint64_t target, Sim
 void Executor::Enqueue(RequestQueue& q, const Request& r, Kind timer_kind, uint64_t target) {
   Request queued = r;
   queued.enqueued = engine_.Now();
-  q.items.push_back(queued);
+  q.items.push_back(queued, request_blocks_);
   if (q.items.size() == 1) ArmTimeout(q, timer_kind, target, queue_timeout_[static_cast<size_t>(r.model)]);
 }
 
@@ -161,7 +161,7 @@ void Executor::ExpireQueue(RequestQueue& q, SimTime now, SimTime timeout, Kind t
   const bool at_instance = timer_kind != kBufferTimeout;
   while (!q.items.empty() && q.items.front().arrival + timeout <= now) {
     Request r = q.items.front();
-    q.items.pop_front();
+    q.items.pop_front(request_blocks_);
     if (at_instance) {
       DropAtInstance(r, instances_[static_cast<size_t>(target)]);
     } else {
@@ -197,7 +197,7 @@ bool Executor::PopBuffered(int model, Request* out) {
   RequestQueue& q = buffers_[static_cast<size_t>(model)];
   if (q.items.empty()) return false;
   *out = q.items.front();
-  q.items.pop_front();
+  q.items.pop_front(request_blocks_);
   return true;
 }
 
@@ -224,7 +224,7 @@ void Executor::TryStartBatch(Instance& inst) {
   // Requests past their deadline never start.
   while (!inst.queue.items.empty() && inst.queue.items.front().arrival + queue_timeout_[model] <= now) {
     Request r = inst.queue.items.front();
-    inst.queue.items.pop_front();
+    inst.queue.items.pop_front(request_blocks_);
     DropAtInstance(r, inst);
   }
   if (inst.queue.items.empty()) return;
@@ -244,7 +244,7 @@ void Executor::TryStartBatch(Instance& inst) {
   const size_t n = std::min(max_batch, inst.queue.items.size());
   inst.batch.clear();
   inst.queue.items.CopyFront(n, &inst.batch);
-  inst.queue.items.pop_front(n);
+  inst.queue.items.pop_front(request_blocks_, n);
   inst.batch_started_at = now;
   if (external_ != nullptr) {
     // The real GPU's token gate, SM partition and co-runners time it; FinishBatch at its end.

@@ -223,6 +223,7 @@ class Executor final : public EventHandler {
   RealTime* real_time_ = nullptr;
   std::vector<RngStream> noise_rng_;  // one stream per GPU
   SimTime window_;
+  RequestBlockPool request_blocks_;  // every queue's storage (instances_, buffers_)
   std::vector<Instance> instances_;
   std::vector<TokenWindow> usage_;             // slice id -> its usage records
   std::deque<PartitionRun> partition_runs_;  // stable references

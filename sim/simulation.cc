@@ -301,7 +301,7 @@ RunResult RunSimulation(const Scenario& scenario, const PolicyRunSpec& run, cons
     in_flight_time_s[static_cast<size_t>(r.model)] += SimToSeconds(end - r.arrival);
   };
   for (const Instance& inst : executor.all_instances()) {
-    for (size_t i = 0; i < inst.queue.items.size(); ++i) count(inst.queue.items[i]);
+    inst.queue.items.ForEach(count);
     for (const Request& r : inst.batch) count(r);
     for (const PodTask& t : inst.on_cpu) count(t.request);
   }

@@ -11,73 +11,15 @@
 #include <vector>
 
 #include "gpu/interference.h"
+#include "sim/cluster/request.h"
+#include "sim/cluster/request_fifo.h"
 #include "sim/engine/time.h"
 
 namespace gpuslice {
 
-struct Request {
-  uint64_t id;
-  SimTime arrival;
-  SimTime enqueued;  // when it joined its current queue
-  int32_t function;
-  int32_t model;
-  int32_t input_tokens;   // -1 when the workload has none
-  int32_t output_tokens;  // -1 when the workload has none
-};
-
 enum class DropReason : uint8_t { kQueueTimeout = 1, kNoCapacity = 2, kAdmission = 3 };
 inline constexpr int kDropReasonCount = 3;
 const char* DropReasonName(DropReason reason);
-
-// A FIFO of requests in a ring buffer whose capacity is a power of two: it doubles when
-// full and halves once a quarter full (above a small floor), so it holds at most about four
-// times its requests' room, each request is copied a constant number of times on average,
-// and unlike a std::deque it holds no memory at all after Release (a gone instance's queue).
-class RequestFifo {
- public:
-  bool empty() const { return size_ == 0; }
-  size_t size() const { return size_; }
-  // REQUIRES: !empty().
-  const Request& front() const { return ring_[head_]; }
-  // The i-th oldest. REQUIRES: i < size().
-  const Request& operator[](size_t i) const { return ring_[(head_ + i) & (ring_.size() - 1)]; }
-  void push_back(const Request& r) {
-    if (size_ == ring_.size()) Reshape(ring_.empty() ? kMinCapacity : 2 * ring_.size());
-    ring_[(head_ + size_) & (ring_.size() - 1)] = r;
-    ++size_;
-  }
-  // Removes the n oldest. REQUIRES: n <= size().
-  void pop_front(size_t n = 1) {
-    size_ -= n;
-    head_ = size_ == 0 ? 0 : (head_ + n) & (ring_.size() - 1);
-    if (ring_.size() > kKeptCapacity && 4 * size_ <= ring_.size()) Reshape(ring_.size() / 2);
-  }
-  // Appends the n oldest to *out, oldest first. REQUIRES: n <= size().
-  void CopyFront(size_t n, std::vector<Request>* out) const {
-    for (size_t i = 0; i < n; ++i) out->push_back((*this)[i]);
-  }
-  // Frees the storage. REQUIRES: empty().
-  void Release() {
-    std::vector<Request>().swap(ring_);
-    head_ = 0;
-  }
-
- private:
-  static constexpr size_t kMinCapacity = 4;
-  static constexpr size_t kKeptCapacity = 256;  // a queue never shrinks below this room
-  // Moves the requests, oldest first, into a ring of `capacity`. REQUIRES: capacity >= size_,
-  // a power of two.
-  void Reshape(size_t capacity) {
-    std::vector<Request> ring(capacity);
-    for (size_t i = 0; i < size_; ++i) ring[i] = (*this)[i];
-    ring_.swap(ring);
-    head_ = 0;
-  }
-
-  size_t size_ = 0;            // first: what a routing pick reads (Instance's first cache line)
-  size_t head_ = 0;            // the oldest request's slot
-  std::vector<Request> ring_;  // its size is the capacity: 0 or a power of two
-};
 
 // A FIFO of waiting requests with the bookkeeping of its queue-timeout timer.
 struct RequestQueue {

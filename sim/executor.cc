@@ -36,9 +36,22 @@ Executor::Executor(const Scenario& scenario, Engine& engine, Cluster& cluster, M
       buffers_(scenario.models.size()),
       inflight_(scenario.models.size(), 0),
       arrived_(scenario.models.size(), 0) {
+  model_hot_.reserve(scenario.models.size());
   for (const ModelSpec& m : scenario.models) {
-    queue_timeout_.push_back(SecondsToSim(m.queue_timeout_s));
-    batch_timeout_.push_back(MillisToSim(m.batch_timeout_ms));
+    ModelHot h;
+    h.preprocess_ms = m.preprocess_ms;
+    h.postprocess_ms = m.postprocess_ms;
+    h.pod_cpu_cores = m.pod_cpu_cores;
+    h.noise_cv = m.noise_cv;
+    h.queue_timeout = SecondsToSim(m.queue_timeout_s);
+    h.batch_timeout = MillisToSim(m.batch_timeout_ms);
+    h.l2_offset = static_cast<uint32_t>(util_by_batch_.size());
+    h.l2_count = static_cast<uint32_t>(m.l2_util_by_batch.size());
+    util_by_batch_.insert(util_by_batch_.end(), m.l2_util_by_batch.begin(), m.l2_util_by_batch.end());
+    h.dram_offset = static_cast<uint32_t>(util_by_batch_.size());
+    h.dram_count = static_cast<uint32_t>(m.dram_util_by_batch.size());
+    util_by_batch_.insert(util_by_batch_.end(), m.dram_util_by_batch.begin(), m.dram_util_by_batch.end());
+    model_hot_.push_back(h);
   }
   noise_rng_.reserve(static_cast<size_t>(cluster.gpu_count()));
   for (int g = 0; g < cluster.gpu_count(); ++g) noise_rng_.emplace_back(scenario.seed, "noise/gpu/" + std::to_string(g));
@@ -153,7 +166,7 @@ void Executor::Enqueue(RequestQueue& q, const Request& r, Kind timer_kind, uint6
   Request queued = r;
   queued.enqueued = engine_.Now();
   q.items.push_back(queued, request_blocks_);
-  if (q.items.size() == 1) ArmTimeout(q, timer_kind, target, queue_timeout_[static_cast<size_t>(r.model)]);
+  if (q.items.size() == 1) ArmTimeout(q, timer_kind, target, model_hot_[static_cast<size_t>(r.model)].queue_timeout);
 }
 
 void Executor::ExpireQueue(RequestQueue& q, SimTime now, SimTime timeout, Kind timer_kind, uint64_t target) {
@@ -179,7 +192,7 @@ void Executor::Admit(const Request& r) {
 
 void Executor::Route(const Request& r, int id) {
   Instance& inst = instances_[static_cast<size_t>(id)];
-  if (scenario_.models[static_cast<size_t>(r.model)].preprocess_ms > 0) {
+  if (model_hot_[static_cast<size_t>(r.model)].preprocess_ms > 0) {
     PodTask t;
     t.request = r;
     StartCpuTask(inst, t);
@@ -222,15 +235,15 @@ void Executor::TryStartBatch(Instance& inst) {
   const size_t model = static_cast<size_t>(inst.model);
   const SimTime now = engine_.Now();
   // Requests past their deadline never start.
-  while (!inst.queue.items.empty() && inst.queue.items.front().arrival + queue_timeout_[model] <= now) {
+  while (!inst.queue.items.empty() && inst.queue.items.front().arrival + model_hot_[model].queue_timeout <= now) {
     Request r = inst.queue.items.front();
     inst.queue.items.pop_front(request_blocks_);
     DropAtInstance(r, inst);
   }
   if (inst.queue.items.empty()) return;
   const size_t max_batch = static_cast<size_t>(inst.max_batch);
-  if (inst.queue.items.size() < max_batch && batch_timeout_[model] > 0) {
-    const SimTime due = inst.queue.items.front().enqueued + batch_timeout_[model];
+  if (inst.queue.items.size() < max_batch && model_hot_[model].batch_timeout > 0) {
+    const SimTime due = inst.queue.items.front().enqueued + model_hot_[model].batch_timeout;
     if (now < due) {
       if (inst.batch_timer_at != due) {
         inst.batch_timer_at = due;
@@ -262,7 +275,7 @@ void Executor::TryStartBatch(Instance& inst) {
   RngStream& rng = noise_rng_[static_cast<size_t>(inst.gpu)];
   switch (scenario_.noise) {
     case NoiseKind::kNone: break;
-    case NoiseKind::kLogNormal: work.work_ms *= rng.LogNormalMeanOne(scenario_.models[model].noise_cv); break;
+    case NoiseKind::kLogNormal: work.work_ms *= rng.LogNormalMeanOne(model_hot_[model].noise_cv); break;
     case NoiseKind::kExponential: work.work_ms = rng.Exponential(work.work_ms); break;
   }
   inst.work_left_ms = std::max(work.work_ms, 1e-6);
@@ -386,9 +399,9 @@ void Executor::EndPeriod(PartitionRun& p) {
 
 void Executor::StartRunning(Instance& inst) {
   if (scenario_.interference) {
-    const ModelSpec& m = scenario_.models[static_cast<size_t>(inst.model)];
+    const ModelHot& m = model_hot_[static_cast<size_t>(inst.model)];
     const int batch = static_cast<int>(inst.batch.size());
-    inst.load = SliceLoad{m.L2Util(batch), m.DramUtil(batch),
+    inst.load = SliceLoad{UtilAt(m.l2_offset, m.l2_count, batch), UtilAt(m.dram_offset, m.dram_count, batch),
                           static_cast<double>(cluster_.slice(inst.slice).sm_count) /
                               cluster_.gpu(inst.gpu).spec->sm_count};
   }
@@ -504,7 +517,7 @@ void Executor::Complete(const Request& r, SimTime batch_started_at, SimTime left
 void Executor::FinishBatch(Instance& inst) {
   const SimTime now = engine_.Now();
   const int n = static_cast<int>(inst.batch.size());
-  const bool post = scenario_.models[static_cast<size_t>(inst.model)].postprocess_ms > 0;
+  const bool post = model_hot_[static_cast<size_t>(inst.model)].postprocess_ms > 0;
   for (const Request& r : inst.batch) {
     if (post) {
       StartCpuTask(inst, PodTask{r, true, inst.batch_started_at, n, 0}, /*reschedule=*/false);
@@ -539,7 +552,7 @@ void Executor::NoteSlotsFreed(Instance& inst) {
 
 void Executor::StartCpuTask(Instance& inst, PodTask task, bool reschedule) {
   const SimTime now = engine_.Now();
-  const ModelSpec& m = scenario_.models[static_cast<size_t>(inst.model)];
+  const ModelHot& m = model_hot_[static_cast<size_t>(inst.model)];
   AdvanceCpu(inst, now);
   task.work_left_ms = task.post ? m.postprocess_ms : m.preprocess_ms;
   inst.on_cpu.push_back(task);
@@ -556,7 +569,7 @@ static double CpuRate(double cores, size_t tasks) {
 
 void Executor::AdvanceCpu(Instance& inst, SimTime now) {
   if (now > inst.cpu_progressed_at && !inst.on_cpu.empty()) {
-    const double rate = CpuRate(scenario_.models[static_cast<size_t>(inst.model)].pod_cpu_cores, inst.on_cpu.size());
+    const double rate = CpuRate(model_hot_[static_cast<size_t>(inst.model)].pod_cpu_cores, inst.on_cpu.size());
     const double done_ms = SimToMillis(now - inst.cpu_progressed_at) * rate;
     for (PodTask& t : inst.on_cpu) t.work_left_ms -= done_ms;
   }
@@ -571,14 +584,14 @@ void Executor::ScheduleCpu(Instance& inst, SimTime now) {
   }
   // The next task to finish, or the first pre-processing deadline (pre-processing has not
   // started its batch: it is dropped at its deadline), whichever comes first.
-  const SimTime timeout = queue_timeout_[static_cast<size_t>(inst.model)];
+  const SimTime timeout = model_hot_[static_cast<size_t>(inst.model)].queue_timeout;
   double least_ms = inst.on_cpu.front().work_left_ms;
   SimTime deadline = kForever;
   for (const PodTask& t : inst.on_cpu) {
     least_ms = std::min(least_ms, t.work_left_ms);
     if (!t.post) deadline = std::min(deadline, t.request.arrival + timeout);
   }
-  const double rate = CpuRate(scenario_.models[static_cast<size_t>(inst.model)].pod_cpu_cores, inst.on_cpu.size());
+  const double rate = CpuRate(model_hot_[static_cast<size_t>(inst.model)].pod_cpu_cores, inst.on_cpu.size());
   const SimTime from = std::max(now, inst.cpu_progressed_at);
   const SimTime at = std::min(from + static_cast<SimTime>(std::ceil(std::max(0.0, least_ms) / rate * 1e6)),
                               std::max(now, deadline));
@@ -595,7 +608,7 @@ void Executor::OnCpuDone(Instance& inst, SimTime now) {
   AdvanceCpu(inst, now);
   // Requests still pre-processing at their deadline are dropped (their CPU share frees);
   // tasks with no work left are done. One pass, each group kept in order.
-  const SimTime timeout = queue_timeout_[static_cast<size_t>(inst.model)];
+  const SimTime timeout = model_hot_[static_cast<size_t>(inst.model)].queue_timeout;
   std::vector<PodTask>& dropped = cpu_dropped_scratch_;
   std::vector<PodTask>& done = cpu_done_scratch_;
   dropped.clear();
@@ -679,7 +692,7 @@ void Executor::OnEvent(SimTime now, uint64_t tag) {
     case kInstanceTimeout: {
       Instance& inst = instances_[target];
       if (generation != inst.queue.timer_generation) break;
-      ExpireQueue(inst.queue, now, queue_timeout_[static_cast<size_t>(inst.model)], kInstanceTimeout, target);
+      ExpireQueue(inst.queue, now, model_hot_[static_cast<size_t>(inst.model)].queue_timeout, kInstanceTimeout, target);
       MaybeRetire(inst);
       break;
     }
@@ -692,7 +705,7 @@ void Executor::OnEvent(SimTime now, uint64_t tag) {
     case kBufferTimeout: {
       RequestQueue& q = buffers_[target];
       if (generation != q.timer_generation) break;
-      ExpireQueue(q, now, queue_timeout_[target], kBufferTimeout, target);
+      ExpireQueue(q, now, model_hot_[target].queue_timeout, kBufferTimeout, target);
       break;
     }
     case kExternalDone: {

@@ -37,6 +37,7 @@
 #ifndef GPUSLICE_SIM_EXECUTOR_H_
 #define GPUSLICE_SIM_EXECUTOR_H_
 
+#include <algorithm>
 #include <deque>
 #include <memory>
 #include <string>
@@ -233,8 +234,28 @@ class Executor final : public EventHandler {
   std::vector<RequestQueue> buffers_;
   std::vector<int> inflight_;
   std::vector<uint64_t> arrived_;
-  std::vector<SimTime> queue_timeout_;
-  std::vector<SimTime> batch_timeout_;
+  // What the request path reads of each model, packed: a ModelSpec is 408 bytes with its
+  // per-batch tables elsewhere on the heap, and at thousands of models each read of it was a
+  // cache miss or two (issue 15).
+  struct ModelHot {
+    double preprocess_ms = 0;
+    double postprocess_ms = 0;
+    double pod_cpu_cores = 0;
+    double noise_cv = 0;
+    SimTime queue_timeout = 0;
+    SimTime batch_timeout = 0;
+    uint32_t l2_offset = 0, l2_count = 0;      // its L2Util table in util_by_batch_
+    uint32_t dram_offset = 0, dram_count = 0;  // its DramUtil table in util_by_batch_
+  };
+  // ModelSpec::L2Util / DramUtil from the packed tables: the entry of `batch` (larger batches
+  // take the last), 0 for an empty table.
+  double UtilAt(uint32_t offset, uint32_t count, int batch) const {
+    if (count == 0) return 0;
+    const uint32_t i = static_cast<uint32_t>(std::max(1, batch) - 1);
+    return util_by_batch_[offset + std::min(i, count - 1)];
+  }
+  std::vector<ModelHot> model_hot_;
+  std::vector<double> util_by_batch_;
   int total_inflight_ = 0;
   int total_live_ = 0;
   bool arrivals_done_ = false;

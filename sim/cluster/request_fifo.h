@@ -69,8 +69,10 @@ class RequestBlockPool {
 class RequestFifo {
  public:
   RequestFifo() = default;
-  // Move-only: two FIFOs must never share blocks.
+  // Move-only: two FIFOs must never share blocks. The moved-from FIFO is empty.
   RequestFifo(RequestFifo&& other) noexcept { *this = std::move(other); }
+  // REQUIRES: this FIFO is empty (its blocks would not go back to the pool before the
+  // pool's destruction).
   RequestFifo& operator=(RequestFifo&& other) noexcept {
     size_ = other.size_;
     head_ = other.head_;

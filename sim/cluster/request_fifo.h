@@ -16,6 +16,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "sim/cluster/request.h"
@@ -30,6 +31,7 @@ struct RequestBlock {
   RequestBlock* next;
   Request requests[kBlockRequests];
 };
+static_assert(sizeof(Request) == 40 && sizeof(RequestBlock) == 648, "update the sizes in the comments");
 
 // Hands out RequestBlocks, carving them from slabs it never frees before its destruction.
 class RequestBlockPool {

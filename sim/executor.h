@@ -37,7 +37,6 @@
 #ifndef GPUSLICE_SIM_EXECUTOR_H_
 #define GPUSLICE_SIM_EXECUTOR_H_
 
-#include <algorithm>
 #include <deque>
 #include <memory>
 #include <string>
@@ -247,12 +246,9 @@ class Executor final : public EventHandler {
     uint32_t l2_offset = 0, l2_count = 0;      // its L2Util table in util_by_batch_
     uint32_t dram_offset = 0, dram_count = 0;  // its DramUtil table in util_by_batch_
   };
-  // ModelSpec::L2Util / DramUtil from the packed tables: the entry of `batch` (larger batches
-  // take the last), 0 for an empty table.
+  // ModelSpec::L2Util / DramUtil from the packed tables.
   double UtilAt(uint32_t offset, uint32_t count, int batch) const {
-    if (count == 0) return 0;
-    const uint32_t i = static_cast<uint32_t>(std::max(1, batch) - 1);
-    return util_by_batch_[offset + std::min(i, count - 1)];
+    return ModelSpec::UtilByBatch(util_by_batch_.data() + offset, count, batch);
   }
   std::vector<ModelHot> model_hot_;
   std::vector<double> util_by_batch_;

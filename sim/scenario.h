@@ -62,14 +62,16 @@ struct ModelSpec {
     return std::min(gpu_rps, pod_cpu_cores * 1000.0 / in_pod_ms());
   }
 
-  double L2Util(int batch) const { return UtilAt(l2_util_by_batch, batch); }
-  double DramUtil(int batch) const { return UtilAt(dram_util_by_batch, batch); }
+  double L2Util(int batch) const { return UtilByBatch(l2_util_by_batch.data(), l2_util_by_batch.size(), batch); }
+  double DramUtil(int batch) const { return UtilByBatch(dram_util_by_batch.data(), dram_util_by_batch.size(), batch); }
 
- private:
-  static double UtilAt(const std::vector<double>& by_batch, int batch) {
-    if (by_batch.empty()) return 0;
+  // The entry of `batch` in a per-batch table of `count` entries (index batch - 1; larger
+  // batches take the last), 0 for an empty table: L2Util and DramUtil, and the executor's
+  // packed copies of those tables.
+  static double UtilByBatch(const double* by_batch, size_t count, int batch) {
+    if (count == 0) return 0;
     const size_t i = static_cast<size_t>(std::max(1, batch) - 1);
-    return by_batch[std::min(i, by_batch.size() - 1)];
+    return by_batch[std::min(i, count - 1)];
   }
 };
 
